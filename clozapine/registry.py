@@ -1,0 +1,121 @@
+"""Program registry records (certification, enrollment, status forms) as the engine reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+class RegistryFormatError(ValueError):
+    """The registry document does not have the contract's shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Certification:
+    """A prescriber's or pharmacy's certification in the program, dated."""
+
+    reference: str
+    certified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """A patient's enrollment in the program, dated, with the enrolling prescriber if known."""
+
+    patient: str
+    enrolled_on: date
+    prescriber: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusForm:
+    """A Patient Status Form submitted for a patient."""
+
+    patient: str
+    submitted_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """All registry records; the engine picks those that count for the policy and date."""
+
+    prescribers: tuple[Certification, ...] = ()
+    pharmacies: tuple[Certification, ...] = ()
+    patients: tuple[Enrollment, ...] = ()
+    status_forms: tuple[StatusForm, ...] = ()
+
+    @classmethod
+    def from_json(cls, document: Any) -> Registry:
+        """Read the contract's registry JSON (parsed); RegistryFormatError when it is malformed.
+
+        Extra fields on a record (expiry, status, ...) are allowed and ignored here.
+        """
+        if not isinstance(document, dict):
+            raise RegistryFormatError("the registry file must hold a JSON object")
+        return cls(
+            prescribers=tuple(
+                Certification(ref, on)
+                for ref, on in _records(document, "prescribers", "practitioner", "certified")
+            ),
+            pharmacies=tuple(
+                Certification(ref, on)
+                for ref, on in _records(document, "pharmacies", "organization", "certified")
+            ),
+            patients=tuple(
+                Enrollment(ref, on, _optional_reference(record, "prescriber"))
+                for (ref, on), record in zip(
+                    _records(document, "patients", "patient", "enrolled"),
+                    document.get("patients") or [],
+                    strict=True,
+                )
+            ),
+            status_forms=tuple(
+                StatusForm(ref, on)
+                for ref, on in _records(document, "status_forms", "patient", "submitted")
+            ),
+        )
+
+
+def normalise_reference(reference: str) -> str:
+    """'https://ehr/fhir/Practitioner/a' and 'Practitioner/a/_history/2' -> 'Practitioner/a'."""
+    parts = reference.strip().split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return "/".join(parts[-2:]) if len(parts) >= 2 else reference.strip()
+
+
+def _records(
+    document: dict[str, Any], key: str, ref_key: str, date_key: str
+) -> list[tuple[str, date]]:
+    records = document.get(key, [])
+    if records is None:
+        records = []
+    if not isinstance(records, list):
+        raise RegistryFormatError(f"'{key}' must be a list")
+    parsed = []
+    for index, record in enumerate(records):
+        where = f"{key}[{index}]"
+        if not isinstance(record, dict):
+            raise RegistryFormatError(f"{where} must be an object")
+        reference = record.get(ref_key)
+        if not isinstance(reference, str) or not reference.strip():
+            raise RegistryFormatError(f"{where} has no '{ref_key}' reference")
+        parsed.append(
+            (normalise_reference(reference), _date(record.get(date_key), where, date_key))
+        )
+    return parsed
+
+
+def _date(value: Any, where: str, date_key: str) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise RegistryFormatError(f"{where} needs '{date_key}' written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RegistryFormatError(f"{where} needs '{date_key}' written YYYY-MM-DD") from None
+
+
+def _optional_reference(record: Any, key: str) -> str | None:
+    value = record.get(key) if isinstance(record, dict) else None
+    return normalise_reference(value) if isinstance(value, str) and value.strip() else None

@@ -1,0 +1,1 @@
+"""Policy tables: the reviewed rows, with citations, that the engine applies."""

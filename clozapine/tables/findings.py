@@ -1,0 +1,226 @@
+"""Finding rows: code, severity, stable rule id, citation and the message a prescriber reads.
+
+Messages are str.format templates; the engine fills the named fields. Severities follow the
+evaluation contract and are never re-graded.
+"""
+
+from __future__ import annotations
+
+from clozapine.policy import Citation, FindingRule
+from clozapine.tables import sources
+from clozapine.tables.sources import CONTRACT, LabelSections
+from clozapine.vocabulary import Severity
+
+CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
+
+
+def label_findings(label: LabelSections) -> dict[str, FindingRule]:
+    """Findings about ANC monitoring, made under every policy."""
+    table = label.general_table
+    rows = (
+        FindingRule(
+            "monitoring-overdue",
+            CRITICAL,
+            "MON-OVERDUE",
+            table,
+            "{frequency} ANC was due on {next_due} and is {days_overdue} day(s) overdue"
+            " (last ANC {last_value}/uL on {last_on}). Draw a CBC with differential now.",
+        ),
+        FindingRule(
+            "monitoring-due",
+            WARNING,
+            "MON-DUE",
+            table,
+            "{frequency} ANC is due today, {next_due} (last ANC {last_value}/uL on {last_on}).",
+        ),
+        FindingRule(
+            "no-anc-on-file",
+            CRITICAL,
+            "MON-NO-ANC",
+            table,
+            "No usable ANC is on file for this patient on clozapine (day {days_on_treatment}"
+            " of treatment, {frequency} schedule). Draw a CBC with differential now.",
+        ),
+        FindingRule(
+            "interrupt-recommended",
+            CRITICAL,
+            "EPI-INTERRUPT",
+            table,
+            "Interrupt clozapine: the latest ANC is {value}/uL ({category}) on {on}. {resume}",
+        ),
+        FindingRule(
+            "hematology-consult-recommended",
+            WARNING,
+            "EPI-HEMATOLOGY",
+            table,
+            "Hematology consultation is recommended: {worst} neutropenia since {episode_on}"
+            " (lowest ANC {worst_value}/uL) has not yet recovered to {threshold}/uL or more.",
+        ),
+        FindingRule(
+            "rechallenge-requires-prescriber-judgement",
+            WARNING,
+            "EPI-RECHALLENGE",
+            table,
+            "This low-ANC episode (from {episode_on}) included an ANC below 500/uL. Do not"
+            " rechallenge unless you judge that the benefit outweighs the risk; a rechallenged"
+            " patient is monitored as a new patient.",
+        ),
+        FindingRule(
+            "low-anc-unconfirmed",
+            WARNING,
+            "LOW-CONFIRM-24H",
+            label.confirmation,
+            "First ANC below {threshold}/uL: {value}/uL collected {collected_at}. Confirm it"
+            " with a repeat ANC by {repeat_by} (within 24 hours).",
+        ),
+        FindingRule(
+            "baseline-missing",
+            CRITICAL,
+            "BASELINE-MISSING",
+            label.baseline,
+            "No baseline ANC from {window_from} to {window_to} for the clozapine start on"
+            " {start_on}. Obtain a baseline ANC before starting.",
+        ),
+        FindingRule(
+            "baseline-below-threshold",
+            CRITICAL,
+            "BASELINE-BELOW",
+            label.baseline,
+            "The baseline ANC of {value}/uL on {on} is below {threshold}/uL: starting clozapine"
+            " is not recommended.",
+        ),
+        FindingRule(
+            "ben-baseline-incomplete",
+            WARNING,
+            "BASELINE-BEN-TWO",
+            label.baseline,
+            "Documented BEN: at least two baseline ANCs are recommended before starting;"
+            " {count} found from {window_from} to {window_to}.",
+        ),
+        FindingRule(
+            "result-pending",
+            WARNING,
+            "RESULT-PENDING",
+            Citation(
+                "Laboratory result status",
+                "Observation.status preliminary",
+                convention=f"{CONTRACT}: a pending result may be the low one",
+            ),
+            "{count} result(s) not final yet, the latest collected {collected_at} ({detail}). It"
+            " may be the low one: review it when it is final.",
+        ),
+        FindingRule(
+            "unit-error",
+            WARNING,
+            "UNIT-ERROR",
+            Citation(
+                "UCUM units for ANC",
+                "clozapine-monitoring.md 4.3",
+                convention=f"{CONTRACT}: unusable values fall back to the previous ANC",
+            ),
+            "{count} ANC result(s) could not be used, the latest collected {collected_at}:"
+            " {detail}. The previous usable ANC is shown; check the lab report.",
+        ),
+    )
+    return {row.code: row for row in rows}
+
+
+def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule, ...]:
+    return (
+        FindingRule(
+            "patient-not-enrolled",
+            WARNING,
+            f"{program}-PATIENT-ENROLLED",
+            cite,
+            "The patient has no counting enrollment in the {program_name} on record" + deadline,
+        ),
+        FindingRule(
+            "prescriber-not-certified",
+            WARNING,
+            f"{program}-PRESCRIBER-CERTIFIED",
+            cite,
+            "The prescriber ({prescriber}) has no counting certification in the {program_name}"
+            " on record" + deadline,
+        ),
+        FindingRule(
+            "pharmacy-not-certified",
+            WARNING,
+            f"{program}-PHARMACY-CERTIFIED",
+            cite,
+            "The dispensing pharmacy ({pharmacy}) has no counting certification in the"
+            " {program_name} on record" + deadline,
+        ),
+        FindingRule(
+            "enrollment-unknown",
+            INFO,
+            f"{program}-REGISTRY",
+            cite,
+            "No program registry was given, so enrollment and certification in the"
+            " {program_name} could not be checked.",
+        ),
+    )
+
+
+def rems_2015_findings() -> dict[str, FindingRule]:
+    """Findings of the 2015 Clozapine REMS (certification, enrollment, treatment rationale)."""
+    rows = (
+        *_rems_rows("REMS2015", sources.REMS_2015, "."),
+        FindingRule(
+            "treatment-rationale-required",
+            WARNING,
+            "REMS2015-RATIONALE",
+            sources.REMS_2015_RATIONALE,
+            "The latest ANC is {value}/uL ({category}): the program dispensed clozapine only with"
+            " a treatment rationale documented by the prescriber.",
+        ),
+    )
+    return {row.code: row for row in rows}
+
+
+def rems_2021_findings() -> dict[str, FindingRule]:
+    """Findings of the 2021 modified Clozapine REMS: re-certification, labs, status forms."""
+    deadline = (
+        "; the modified program required it by {deadline_on}, the end of the 37-day"
+        " transition after its 2021-11-15 launch."
+    )
+    rows = (
+        *_rems_rows("REMS2021", sources.REMS_2021, deadline),
+        FindingRule(
+            "enrollment-anc-stale",
+            WARNING,
+            "REMS2021-ENROLLMENT-LABS",
+            sources.REMS_2021_LABS,
+            "The enrollment on {enrolled_on} has no usable ANC collected from {window_from} to"
+            " {enrolled_on}; re-enrollment required labs from the past 30 days.",
+        ),
+        FindingRule(
+            "psf-overdue",
+            WARNING,
+            "REMS2021-PSF",
+            sources.REMS_2021_PSF,
+            "The last Patient Status Form (or the enrollment) was on {last_on}, {age_days} days"
+            " ago; the program expected one monthly, within {max_days} days.",
+        ),
+        FindingRule(
+            "treatment-rationale-required",
+            WARNING,
+            "REMS2021-RATIONALE",
+            sources.REMS_2021_RATIONALE,
+            "The latest ANC is {value}/uL ({category}): the program dispensed clozapine only with"
+            " a treatment rationale documented by the prescriber.",
+        ),
+    )
+    return {row.code: row for row in rows}
+
+
+def label_2025_findings() -> dict[str, FindingRule]:
+    """The notice that the REMS no longer exists, made under the label policy."""
+    row = FindingRule(
+        "rems-eliminated",
+        INFO,
+        "LABEL-REMS-ELIMINATED",
+        sources.REMS_ELIMINATED,
+        "The Clozapine REMS was eliminated (effective 2025-06-13; participation not expected"
+        " from 2025-02-24). ANC monitoring follows the prescribing information.",
+    )
+    return {row.code: row}

@@ -1,0 +1,73 @@
+"""The documents the policy rows cite (see ../shared/docs/clozapine-monitoring.md, section 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clozapine.policy import Citation
+
+CONTRACT = "evaluation contract convention"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSections:
+    """Where one label revision puts the rules the engine applies."""
+
+    general_table: Citation
+    ben_table: Citation
+    baseline: Citation
+    confirmation: Citation
+    interruption: Citation
+
+
+LABEL_2025 = LabelSections(
+    general_table=Citation("Clozaril prescribing information", "2.3", "Table 1", "6/2025"),
+    ben_table=Citation("Clozaril prescribing information", "2.4", "Table 2", "6/2025"),
+    baseline=Citation("Clozaril prescribing information", "2.1", None, "6/2025"),
+    confirmation=Citation("Clozaril prescribing information", "2.3", "Table 1 footnote", "6/2025"),
+    interruption=Citation("Clozaril prescribing information", "2.6", None, "6/2025"),
+)
+
+LABEL_REMS_ERA = LabelSections(
+    general_table=Citation(
+        "Clozaril prescribing information", "5.1", "Table 2", "REMS era, 9/2015"
+    ),
+    ben_table=Citation("Clozaril prescribing information", "5.1", "Table 3", "REMS era, 9/2015"),
+    baseline=Citation("Clozaril prescribing information", "2.1", None, "REMS era, 9/2015"),
+    confirmation=Citation(
+        "Clozaril prescribing information", "5.1", "Table 2 footnote", "REMS era, 9/2015"
+    ),
+    interruption=Citation("Clozaril prescribing information", "2.5", None, "REMS era, 9/2015"),
+)
+
+REMS_2015 = Citation(
+    "Clozapine REMS program (FDA Drug Safety Communication 2015-09-15; Clozapine REMS FAQ)",
+    "Prescriber certification, pharmacy certification and patient enrollment",
+)
+REMS_2015_RATIONALE = Citation(
+    "Clozapine REMS program (Clozapine REMS FAQ)",
+    "Treatment rationale for moderate or severe neutropenia",
+)
+REMS_2021 = Citation(
+    "Clozapine REMS modification (FDA FAQ, 2021;"
+    " NAMI / SMI Adviser Clozapine REMS Program Updates)",
+    "Re-certification and re-enrollment from 2021-11-15",
+    convention="37-day transition window to 2021-12-22",
+)
+REMS_2021_LABS = Citation(
+    "Clozapine REMS modification (NAMI / SMI Adviser Clozapine REMS Program Updates, 2021)",
+    "Re-enrollment with lab results completed within the past 30 days",
+)
+REMS_2021_PSF = Citation(
+    "Clozapine REMS modification (FDA FAQ, 2021; Clozapine REMS FAQ)",
+    "Patient Status Form submitted monthly",
+    convention="37-day look-back",
+)
+REMS_2021_RATIONALE = Citation(
+    "Clozapine REMS modification (Clozapine REMS FAQ)",
+    "Treatment rationale for moderate or severe neutropenia",
+)
+REMS_ELIMINATED = Citation(
+    "FDA statement of 2025-02-24 on the Clozapine REMS; REMS removal effective 2025-06-13",
+    "Clozapine REMS eliminated; ANC monitoring per the prescribing information",
+)
