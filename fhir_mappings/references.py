@@ -1,0 +1,99 @@
+"""The Bundle's entries indexed for references, and whose resource each one is.
+
+Contract ("References", "Whose resource"): a reference resolves by an entry's `fullUrl`
+(urn:uuid included) or by type and id, written relative or absolute; a resource belongs to the
+Patient its `subject` (or `patient`) names; with a single Patient, a resource with no subject
+belongs to it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from clozapine.registry import normalise_reference
+from fhir_mappings.fhir_json import FhirJson, obj, objs, reference, text
+
+
+class Entry(NamedTuple):
+    """One resource of the Bundle and the reference that names it ("Patient/123")."""
+
+    resource: FhirJson
+    resource_type: str
+    name: str
+
+
+class BundleIndex:
+    """Bundle entries by fullUrl and by "Type/id", and the distinct Patients in entry order."""
+
+    def __init__(self, entries_json: list[object]) -> None:
+        self.entries: list[Entry] = []
+        self._by_full_url: dict[str, Entry] = {}
+        self._by_type_id: dict[str, Entry] = {}
+        self._owners: dict[str, str | None] = {}
+        for position, entry_json in enumerate(entries_json):
+            self._add(obj(entry_json), position)
+        patients = [entry for entry in self.entries if entry.resource_type == "Patient"]
+        self.patients: list[str] = list(dict.fromkeys(entry.name for entry in patients))
+
+    def resolve(self, reference_text: str) -> Entry | None:
+        """The entry a reference names: by fullUrl first, then by type and id."""
+        found = self._by_full_url.get(reference_text)
+        if found is not None or reference_text.startswith(("urn:", "#")):
+            return found
+        return self._by_type_id.get(normalise_reference(reference_text))
+
+    def name_of(self, reference_text: str) -> str:
+        """A reference as "Type/id": the named entry's own name when it is in the Bundle."""
+        found = self.resolve(reference_text)
+        if found is not None:
+            return found.name
+        if reference_text.startswith("urn:"):
+            return reference_text
+        return normalise_reference(reference_text)
+
+    def owner(self, resource_json: FhirJson) -> str | None:
+        """The Patient a resource belongs to, or None when it is no Patient's in this Bundle."""
+        subject_reference = reference(resource_json.get("subject")) or reference(
+            resource_json.get("patient")
+        )
+        if subject_reference is None:
+            return self.patients[0] if len(self.patients) == 1 else None
+        if subject_reference not in self._owners:  # most resources name the same few Patients
+            found = self.resolve(subject_reference)
+            is_patient = found is not None and found.resource_type == "Patient"
+            self._owners[subject_reference] = found.name if found and is_patient else None
+        return self._owners[subject_reference]
+
+    def _add(self, entry_json: FhirJson, position: int) -> None:
+        resource = entry_json.get("resource")
+        resource_type = text(obj(resource).get("resourceType"))
+        if not isinstance(resource, dict) or resource_type is None:
+            return
+        full_url = text(entry_json.get("fullUrl"))
+        entry = Entry(resource, resource_type, _name(resource, resource_type, full_url, position))
+        self.entries.append(entry)
+        if full_url is not None:
+            self._by_full_url.setdefault(full_url, entry)
+        if "/" in entry.name and not entry.name.startswith("urn:"):
+            self._by_type_id.setdefault(entry.name, entry)
+
+
+def contained(resource_json: FhirJson, reference_text: str) -> FhirJson | None:
+    """The contained resource a local reference ("#med1") names, if there is one."""
+    if not reference_text.startswith("#"):
+        return None
+    wanted = reference_text[1:]
+    for candidate in objs(resource_json.get("contained")):
+        if text(candidate.get("id")) == wanted:
+            return candidate
+    return None
+
+
+def _name(resource: FhirJson, resource_type: str, full_url: str | None, position: int) -> str:
+    resource_id = text(resource.get("id"))
+    if resource_id is not None:
+        return f"{resource_type}/{resource_id}"
+    if full_url is not None:
+        return full_url if full_url.startswith("urn:") else normalise_reference(full_url)
+    # Neither id nor fullUrl: name it by its place, which no reference can match.
+    return f"{resource_type} at Bundle.entry[{position}]"
