@@ -1,0 +1,1 @@
+"""Benchmarks: one command, ratios measured side by side in one run."""

@@ -1,0 +1,94 @@
+"""Run every benchmark and print the figures and their ratios to the targets, measured now.
+
+.venv/bin/python -m benchmarks.run
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
+from clozapine import evaluate, policy_in_force
+from fhir_mappings import patient_facts_from_bundle
+
+PATIENTS = 200
+ENGINE_TARGET_PER_S = 20_000
+STARTUP_TARGET_RATIO = 4.0
+
+
+def engine_rate() -> float:
+    """Pure-engine evaluations per second on one core."""
+    patients = [patient_facts(seed) for seed in range(PATIENTS)]
+    policy = policy_in_force(AS_OF)
+    rounds = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < 2.0:
+        for facts in patients:
+            evaluate(facts, AS_OF, policy)
+        rounds += 1
+    return rounds * PATIENTS / (time.perf_counter() - started)
+
+
+def mapping_rate() -> float:
+    """Bundle JSON text -> facts -> evaluation, per second on one core."""
+    texts = [json.dumps(patient_bundle(seed)) for seed in range(PATIENTS // 4)]
+    policy = policy_in_force(AS_OF)
+    rounds = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < 2.0:
+        for text in texts:
+            for facts in patient_facts_from_bundle(json.loads(text)):
+                evaluate(facts, AS_OF, policy)
+        rounds += 1
+    return rounds * len(texts) / (time.perf_counter() - started)
+
+
+def _median_wall(command: list[str], repeats: int = 15) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def startup_ratio() -> tuple[float, float, float]:
+    """Wall time of `smartapp evaluate` on one Bundle against `python3 -c pass`."""
+    smartapp = Path(sys.executable).with_name("smartapp")
+    with tempfile.TemporaryDirectory() as folder:
+        bundle = Path(folder) / "bundle.json"
+        bundle.write_text(json.dumps(patient_bundle(1)))
+        command = [str(smartapp), "evaluate", str(bundle), "--as-of", AS_OF.isoformat()]
+        python = _median_wall([sys.executable, "-c", "pass"])
+        app = _median_wall(command)
+    return app, python, app / python
+
+
+def main() -> int:
+    """Measure and print; exit 0 whatever the figures (targets are reported, not asserted)."""
+    engine = engine_rate()
+    print(
+        f"engine:   {engine:10.0f} evaluations/s (110 ANCs each)"
+        f"  target {ENGINE_TARGET_PER_S}: ratio {engine / ENGINE_TARGET_PER_S:.2f}"
+    )
+    mapped = mapping_rate()
+    print(
+        f"mapping:  {mapped:10.0f} Bundles/s mapped and evaluated (JSON text in)"
+        f"  = {mapped / engine:.3f} x the pure engine"
+    )
+    app, python, ratio = startup_ratio()
+    print(
+        f"command:  smartapp evaluate {app * 1000:.0f} ms, python3 -c pass {python * 1000:.0f} ms"
+        f"  ratio {ratio:.2f} (target at most {STARTUP_TARGET_RATIO})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

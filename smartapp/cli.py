@@ -1,0 +1,60 @@
+"""The `smartapp` command: `smartapp evaluate` runs the engine on a FHIR Bundle from a file.
+
+Exit 0 when it evaluated (whatever the clinical result), 2 for unusable input with a one-line
+reason on stderr and nothing on stdout. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from smartapp.evaluate_command import UsageError, run_evaluate
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad arguments on one line, as every other unusable input."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one sub-command per job."""
+    parser = _Parser(prog="smartapp", description="Clozapine monitoring SMART on FHIR app.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate the patients in a FHIR Bundle (JSON; NDJSON for several)"
+    )
+    evaluate.add_argument("bundle", help="FHIR R4 Bundle file, or - for standard input")
+    evaluate.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
+    evaluate.add_argument("--policy", help="policy id (default: the policy in force on --as-of)")
+    evaluate.add_argument("--registry", help="program registry JSON file")
+    evaluate.add_argument("--timezone", help="IANA time zone that dates collection times")
+    evaluate.add_argument("--config", help="organisation settings file (TOML)")
+    evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `smartapp` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "evaluate":
+            sys.stdout.write(run_evaluate(args))
+            return 0
+        raise UsageError(f"unknown command {args.command!r}")
+    except UsageError as exc:
+        sys.stderr.write(f"smartapp: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last guard: one line, never a traceback
+        sys.stderr.write(f"smartapp: internal error ({type(exc).__name__}); please report it\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

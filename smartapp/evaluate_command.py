@@ -1,0 +1,110 @@
+"""`smartapp evaluate`: read the inputs, check them, run the one engine, print JSON or text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clozapine import (
+    EARLIEST_AS_OF,
+    Policy,
+    Registry,
+    RegistryFormatError,
+    UnknownPolicyError,
+    evaluate,
+    evaluation_to_json,
+    policy_by_id,
+    policy_in_force,
+)
+from fhir_mappings import BundleError, patient_facts_from_bundle
+from smartapp.org_config import ConfigError, OrgConfig, load_org_config
+from smartapp.text_report import text_report
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class UsageError(Exception):
+    """Unusable input: the command exits 2 with this one-line message."""
+
+
+def run_evaluate(args: argparse.Namespace) -> str:
+    """Everything `smartapp evaluate` prints on stdout; raises UsageError for unusable input."""
+    config = _config(args.config)
+    try:
+        settings = config.mapping_settings(args.timezone)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    as_of = _as_of(args.as_of, settings.timezone)
+    policy = _policy(args.policy, as_of)
+    registry = _registry(args.registry)
+    bundle = _json_input(args.bundle, "bundle")
+    try:
+        patients = patient_facts_from_bundle(bundle, settings)
+    except BundleError as exc:
+        raise UsageError(str(exc)) from None
+    evaluations = [evaluate(facts, as_of, policy, registry) for facts in patients]
+    if args.format == "text":
+        return "\n\n".join(text_report(e) for e in evaluations) + "\n"
+    return "".join(
+        json.dumps(evaluation_to_json(e), ensure_ascii=False) + "\n" for e in evaluations
+    )
+
+
+def _config(path: str | None) -> OrgConfig:
+    if path is None:
+        return OrgConfig()
+    try:
+        return load_org_config(Path(path))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _as_of(text: str | None, zone: ZoneInfo | None) -> date:
+    if text is None:
+        return datetime.now(zone).date() if zone is not None else date.today()
+    if not _ISO_DATE.fullmatch(text):
+        raise UsageError(f"--as-of {text!r} is not a date written YYYY-MM-DD")
+    try:
+        as_of = date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a calendar date") from None
+    if as_of < EARLIEST_AS_OF:
+        raise UsageError(
+            f"--as-of {text} is before {EARLIEST_AS_OF}, the earliest date a policy covers"
+        )
+    return as_of
+
+
+def _policy(policy_id: str | None, as_of: date) -> Policy:
+    try:
+        return policy_by_id(policy_id) if policy_id is not None else policy_in_force(as_of)
+    except UnknownPolicyError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _registry(path: str | None) -> Registry | None:
+    if path is None:
+        return None
+    try:
+        return Registry.from_json(_json_input(path, "registry"))
+    except RegistryFormatError as exc:
+        raise UsageError(f"registry file {path} is malformed: {exc}") from None
+
+
+def _json_input(path: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} file {path} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"{what} file {path} is not valid JSON: {exc}") from None

@@ -1,0 +1,114 @@
+"""The organisation settings file (TOML): time zone and local ANC and BEN codes.
+
+[organisation]
+name = "Example Health"
+timezone = "America/Chicago"
+
+[[codes.anc]]            # local Observation codes that are an ANC in cells/uL
+system = "https://ehr.example.org/codes/lab"
+code = "ANC-AUTO"
+
+[[codes.ben]]            # local Condition codes that document BEN
+system = "http://snomed.info/sct"
+code = "..."
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fhir_mappings.settings import LocalCode, MappingSettings
+
+
+class ConfigError(ValueError):
+    """The settings file cannot be used; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgConfig:
+    """What the organisation configured (an empty config means the contract's defaults)."""
+
+    name: str | None = None
+    timezone: str | None = None
+    local_anc_codes: frozenset[LocalCode] = field(default_factory=frozenset)
+    ben_codes: frozenset[LocalCode] = field(default_factory=frozenset)
+
+    def mapping_settings(self, timezone: str | None = None) -> MappingSettings:
+        """Settings for the FHIR mappings; `timezone` (from the command line) wins over the file."""
+        zone = timezone if timezone is not None else self.timezone
+        return MappingSettings(
+            timezone=zone_named(zone) if zone else None,
+            local_anc_codes=self.local_anc_codes,
+            ben_codes=self.ben_codes,
+        )
+
+
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """An IANA time zone by name; ConfigError when there is no such zone."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {name!r} (use an IANA name such as America/Chicago)"
+        ) from None
+
+
+def load_org_config(path: Path) -> OrgConfig:
+    """Read and check the settings file."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return org_config_from_document(document)
+
+
+def org_config_from_document(document: dict[str, Any]) -> OrgConfig:
+    """Check a parsed settings document; unknown tables are allowed for later sections."""
+    organisation = _table(document, "organisation")
+    codes = _table(document, "codes")
+    name = _optional_str(organisation, "organisation.name")
+    timezone = _optional_str(organisation, "organisation.timezone")
+    if timezone is not None:
+        zone_named(timezone)
+    return OrgConfig(
+        name=name,
+        timezone=timezone,
+        local_anc_codes=_codes(codes, "anc"),
+        ben_codes=_codes(codes, "ben"),
+    )
+
+
+def _table(document: dict[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table")
+    return value
+
+
+def _optional_str(table: dict[str, Any], dotted: str) -> str | None:
+    value = table.get(dotted.rsplit(".", 1)[-1])
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError(f"{dotted} must be a non-empty string")
+    return value
+
+
+def _codes(codes: dict[str, Any], key: str) -> frozenset[LocalCode]:
+    entries = codes.get(key, [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"codes.{key} must be an array of tables")
+    parsed = set()
+    for index, entry in enumerate(entries):
+        where = f"codes.{key}[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
+            raise ConfigError(f"{where} needs a 'code' string")
+        system = entry.get("system")
+        if system is not None and not isinstance(system, str):
+            raise ConfigError(f"{where}.system must be a string")
+        parsed.add(LocalCode(system=system, code=entry["code"]))
+    return frozenset(parsed)
