@@ -1,0 +1,25 @@
+/** The resource types the sandbox EHR serves: what the chart holds and what the app may write back. */
+
+export const RESOURCE_TYPES = Object.freeze([
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Encounter',
+  'Medication',
+  'MedicationRequest',
+  'Observation',
+  'Condition',
+  'Flag',
+  'Task',
+  'DocumentReference',
+  'Communication',
+  'Provenance',
+]);
+
+const SUPPORTED = new Set(RESOURCE_TYPES);
+
+/** True when the sandbox serves this resource type. */
+export function isSupportedType(resourceType) {
+  return SUPPORTED.has(resourceType);
+}
