@@ -1,0 +1,175 @@
+"""Simulated faults, switched on per client, per launch or for everyone, so tests can ask for them.
+
+Each fault is one `FaultKind`; `count` limits it to the next K matching calls (then calls
+succeed, so retries can be tested); without `count` it stays until cleared.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class FaultKind(StrEnum):
+    INVALID_CLIENT = "invalid_client"  # token endpoint: 401 invalid_client
+    INVALID_SCOPE = "invalid_scope"  # authorize: redirect with error=invalid_scope
+    BAD_REDIRECT_URI = "bad_redirect_uri"  # authorize: the redirect URI is treated as unregistered
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105  # FHIR: 401 invalid_token, as when expired
+    REFRESH_REVOKED = "refresh_revoked"  # token endpoint: refresh answers invalid_grant
+    RATE_LIMIT = "rate_limit"  # 429 with Retry-After
+    SERVER_ERROR = "server_error"  # 500
+    UNAVAILABLE = "unavailable"  # 503, Retry-After when retry_after is set
+    SLOW = "slow"  # delay the answer by delay_s seconds
+
+
+class Surface(StrEnum):
+    """Where a fault strikes: FHIR calls through the proxy, or the token endpoint."""
+
+    FHIR = "fhir"
+    TOKEN = "token"  # noqa: S105  # the token endpoint, not a secret
+
+
+# Faults whose place is fixed by their nature; the others strike `on` the surface asked for.
+FIXED_SURFACE = {
+    FaultKind.INVALID_CLIENT: Surface.TOKEN,
+    FaultKind.REFRESH_REVOKED: Surface.TOKEN,
+    FaultKind.TOKEN_EXPIRED: Surface.FHIR,
+}
+AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
+HTTP_FAULTS = (
+    FaultKind.SLOW,
+    FaultKind.RATE_LIMIT,
+    FaultKind.UNAVAILABLE,
+    FaultKind.SERVER_ERROR,
+)
+
+
+class FaultError(ValueError):
+    """A fault request is malformed; the message says which field."""
+
+
+@dataclass(slots=True)
+class Fault:
+    fault_id: str
+    kind: FaultKind
+    client_id: str | None = None
+    launch: str | None = None
+    on: Surface = Surface.FHIR
+    remaining: int | None = None
+    retry_after_s: int | None = None
+    delay_s: float = 0.0
+
+    def matches(self, client_id: str | None, launch: str | None) -> bool:
+        if self.client_id is not None and self.client_id != client_id:
+            return False
+        return self.launch is None or self.launch == launch
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fault"] = data.pop("kind")
+        data["id"] = data.pop("fault_id")
+        return data
+
+
+def fault_from_json(data: dict[str, Any], *, launch: str | None = None) -> Fault:
+    """Validate one fault request (the control API's JSON shape)."""
+    if not isinstance(data, dict):
+        raise FaultError("a fault must be a JSON object")
+    try:
+        kind = FaultKind(str(data.get("fault")))
+    except ValueError:
+        raise FaultError(f"fault must be one of {[k.value for k in FaultKind]}") from None
+    client_id = data.get("client_id")
+    launch = data.get("launch", launch)
+    for name, value in (("client_id", client_id), ("launch", launch)):
+        if value is not None and not isinstance(value, str):
+            raise FaultError(f"{name} must be a string")
+    try:
+        on = FIXED_SURFACE.get(kind) or Surface(data.get("on", Surface.FHIR))
+    except ValueError:
+        raise FaultError(f"on must be one of {[s.value for s in Surface]}") from None
+    count = _optional_number(data, "count", int, minimum=1)
+    retry_after = _optional_number(data, "retry_after", int, minimum=0)
+    delay = _optional_number(data, "delay", float, minimum=0)
+    if kind is FaultKind.SLOW and delay is None:
+        raise FaultError("slow needs delay (seconds)")
+    if kind is FaultKind.RATE_LIMIT and retry_after is None:
+        retry_after = 1
+    return Fault(
+        fault_id=secrets.token_hex(6),
+        kind=kind,
+        client_id=client_id,
+        launch=launch,
+        on=on,
+        remaining=int(count) if count is not None else None,
+        retry_after_s=int(retry_after) if retry_after is not None else None,
+        delay_s=float(delay or 0.0),
+    )
+
+
+def _optional_number(data: dict[str, Any], name: str, kind: type, minimum: float) -> float | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FaultError(f"{name} must be a number")
+    if kind is int and not float(value).is_integer():
+        raise FaultError(f"{name} must be a whole number")
+    if value < minimum:
+        raise FaultError(f"{name} must be at least {minimum}")
+    return float(value)
+
+
+class FaultRegistry:
+    """The faults in force; `take` consumes one matching call of a counted fault."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def all(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def clear(self, client_id: str | None = None, launch: str | None = None) -> int:
+        """Remove faults (all of them, or those of one client or launch); return how many."""
+        with self._lock:
+            kept = [
+                f
+                for f in self._faults
+                if (client_id is not None and f.client_id != client_id)
+                or (launch is not None and f.launch != launch)
+            ]
+            removed = len(self._faults) - len(kept)
+            self._faults = kept
+        return removed
+
+    def take(
+        self,
+        kinds: tuple[FaultKind, ...] | frozenset[FaultKind],
+        *,
+        on: Surface | None,
+        client_id: str | None,
+        launch: str | None,
+    ) -> Fault | None:
+        """The first fault in force of one of `kinds` for this call, counting the call."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind not in kinds or (on is not None and fault.on != on):
+                    continue
+                if not fault.matches(client_id, launch):
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None

@@ -1,0 +1,82 @@
+"""Simulated faults: the control API's JSON shape, and counting calls per client or launch."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.ehr.faults import (
+    Fault,
+    FaultError,
+    FaultKind,
+    FaultRegistry,
+    Surface,
+    fault_from_json,
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"fault": "nope"},
+        {},
+        {"fault": "slow"},  # needs delay
+        {"fault": "rate_limit", "count": 0},
+        {"fault": "rate_limit", "count": 1.5},
+        {"fault": "rate_limit", "retry_after": "soon"},
+        {"fault": "server_error", "on": "chart"},
+        {"fault": "server_error", "client_id": 7},
+        ["server_error"],
+    ],
+)
+def test_faults_malformed_requests_are_refused(data):
+    with pytest.raises(FaultError):
+        fault_from_json(data)
+
+
+def test_faults_defaults_and_fixed_surfaces():
+    limited = fault_from_json({"fault": "rate_limit", "client_id": "a", "count": 2})
+    assert (limited.retry_after_s, limited.remaining, limited.on) == (1, 2, Surface.FHIR)
+    revoked = fault_from_json({"fault": "refresh_revoked", "on": "fhir"})
+    assert revoked.on is Surface.TOKEN
+    assert fault_from_json({"fault": "token_expired"}).on is Surface.FHIR
+    assert fault_from_json({"fault": "slow", "delay": 0.5}).as_json()["fault"] == "slow"
+
+
+def _take(
+    registry: FaultRegistry, kind: FaultKind, client_id: str = "a", launch: str | None = None
+) -> Fault | None:
+    return registry.take((kind,), on=Surface.FHIR, client_id=client_id, launch=launch)
+
+
+def test_faults_counted_fault_strikes_k_calls_then_stops():
+    registry = FaultRegistry()
+    registry.add(fault_from_json({"fault": "rate_limit", "client_id": "a", "count": 2}))
+    assert _take(registry, FaultKind.RATE_LIMIT) is not None
+    assert _take(registry, FaultKind.RATE_LIMIT) is not None
+    assert _take(registry, FaultKind.RATE_LIMIT) is None
+    assert registry.all() == []
+
+
+def test_faults_match_client_launch_or_everyone():
+    registry = FaultRegistry()
+    registry.add(fault_from_json({"fault": "server_error", "client_id": "a"}))
+    registry.add(fault_from_json({"fault": "unavailable", "launch": "L1"}))
+    registry.add(fault_from_json({"fault": "token_expired"}))
+    assert _take(registry, FaultKind.SERVER_ERROR, client_id="b") is None
+    assert _take(registry, FaultKind.SERVER_ERROR, client_id="a") is not None
+    assert _take(registry, FaultKind.UNAVAILABLE, launch="L2") is None
+    assert _take(registry, FaultKind.UNAVAILABLE, launch="L1") is not None
+    assert _take(registry, FaultKind.TOKEN_EXPIRED, client_id="z") is not None
+    token_side = registry.take(
+        (FaultKind.SERVER_ERROR,), on=Surface.TOKEN, client_id="a", launch=None
+    )
+    assert token_side is None
+
+
+def test_faults_clear_by_client_or_all():
+    registry = FaultRegistry()
+    registry.add(fault_from_json({"fault": "server_error", "client_id": "a"}))
+    registry.add(fault_from_json({"fault": "server_error", "client_id": "b"}))
+    assert registry.clear(client_id="a") == 1
+    assert [f.client_id for f in registry.all()] == ["b"]
+    assert registry.clear() == 1
