@@ -20,6 +20,7 @@ from clozapine.facts import (
     ResultProblem,
     UnusableResult,
 )
+from clozapine.organisation import with_organisation_program
 from clozapine.policies import (
     EARLIEST_AS_OF,
     POLICIES,
@@ -27,7 +28,7 @@ from clozapine.policies import (
     policy_by_id,
     policy_in_force,
 )
-from clozapine.policy import Policy
+from clozapine.policy import OrganisationProgram, Policy
 from clozapine.registry import Registry, RegistryFormatError
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Evaluation",
     "Finding",
     "Monitoring",
+    "OrganisationProgram",
     "PatientFacts",
     "Policy",
     "Registry",
@@ -52,4 +54,5 @@ __all__ = [
     "evaluation_to_json",
     "policy_by_id",
     "policy_in_force",
+    "with_organisation_program",
 ]

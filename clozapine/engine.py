@@ -9,10 +9,16 @@ from clozapine.evaluation import AncSummary, Evaluation, Finding, Monitoring, Tr
 from clozapine.facts import AncResult, PatientFacts, ResultProblem
 from clozapine.finding_list import FindingList, when
 from clozapine.low_results import LowResultReading, Phase, band_of, category_of, read_low_results
+from clozapine.organisation import organisation_findings
 from clozapine.policy import Policy, PopulationRules, RoutineInterval
 from clozapine.program import program_findings
 from clozapine.registry import Registry
-from clozapine.treatment import TreatmentEpisode, current_episode, treatment_episodes
+from clozapine.treatment import (
+    TreatmentEpisode,
+    current_episode,
+    current_order,
+    treatment_episodes,
+)
 from clozapine.vocabulary import (
     Category,
     Frequency,
@@ -97,6 +103,18 @@ def evaluate(
         )
     _result_problems(facts, latest, as_of, findings)
     program_findings(policy, facts, registry, episode, results, anc, as_of, findings)
+    if policy.organisation is not None:
+        order = current_order(episode, as_of)
+        organisation_findings(
+            policy.organisation,
+            registry,
+            facts.patient,
+            order.prescriber,
+            order.pharmacy,
+            anc,
+            as_of,
+            findings,
+        )
     if policy.policy_notice:
         findings.add(policy.policy_notice)
     ordered = findings.ordered()

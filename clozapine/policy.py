@@ -152,6 +152,24 @@ class ProgramRules:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganisationProgram:
+    """The organisation's program rules, as written in its settings file.
+
+    A renewal period of None means records do not expire unless they carry their own expiry;
+    `anc_dispense_window_days` None means no freshness check before dispensing.
+    """
+
+    program_id: str
+    name: str
+    document: str
+    enrollment_required: bool
+    enrollment_renewal_days: int | None
+    certification_renewal_days: int | None
+    anc_dispense_window_days: int | None
+    writeback_findings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """One dated policy: the ANC rules, the routine schedule, the findings and any program."""
 
@@ -169,6 +187,7 @@ class Policy:
     findings: dict[str, FindingRule]
     program: ProgramRules | None
     policy_notice: str | None
+    organisation: OrganisationProgram | None = None
 
     def rules_for(self, population: Population) -> PopulationRules:
         """The ANC rows for a population."""

@@ -13,19 +13,25 @@ class RegistryFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Certification:
-    """A prescriber's or pharmacy's certification in the program, dated."""
+    """A prescriber's or pharmacy's certification in the program, dated, with any expiry."""
 
     reference: str
     certified_on: date
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Enrollment:
-    """A patient's enrollment in the program, dated, with the enrolling prescriber if known."""
+    """A patient's enrollment in the program, dated, with the enrolling prescriber if known.
+
+    `status` is active, interrupted or discontinued; a discontinued enrollment does not count.
+    """
 
     patient: str
     enrolled_on: date
     prescriber: str | None = None
+    status: str = "active"
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,30 +55,37 @@ class Registry:
     def from_json(cls, document: Any) -> Registry:
         """Read the contract's registry JSON (parsed); RegistryFormatError when it is malformed.
 
-        Extra fields on a record (expiry, status, ...) are allowed and ignored here.
+        Optional fields: `expires` (YYYY-MM-DD) on any certification or enrollment and `status`
+        (active, interrupted, discontinued) on an enrollment; other extra fields are ignored.
         """
         if not isinstance(document, dict):
             raise RegistryFormatError("the registry file must hold a JSON object")
         return cls(
             prescribers=tuple(
-                Certification(ref, on)
-                for ref, on in _records(document, "prescribers", "practitioner", "certified")
+                Certification(ref, on, _expires(record, where))
+                for ref, on, record, where in _records(
+                    document, "prescribers", "practitioner", "certified"
+                )
             ),
             pharmacies=tuple(
-                Certification(ref, on)
-                for ref, on in _records(document, "pharmacies", "organization", "certified")
+                Certification(ref, on, _expires(record, where))
+                for ref, on, record, where in _records(
+                    document, "pharmacies", "organization", "certified"
+                )
             ),
             patients=tuple(
-                Enrollment(ref, on, _optional_reference(record, "prescriber"))
-                for (ref, on), record in zip(
-                    _records(document, "patients", "patient", "enrolled"),
-                    document.get("patients") or [],
-                    strict=True,
+                Enrollment(
+                    ref,
+                    on,
+                    _optional_reference(record, "prescriber"),
+                    _status(record, where),
+                    _expires(record, where),
                 )
+                for ref, on, record, where in _records(document, "patients", "patient", "enrolled")
             ),
             status_forms=tuple(
                 StatusForm(ref, on)
-                for ref, on in _records(document, "status_forms", "patient", "submitted")
+                for ref, on, _, _ in _records(document, "status_forms", "patient", "submitted")
             ),
         )
 
@@ -85,9 +98,13 @@ def normalise_reference(reference: str) -> str:
     return "/".join(parts[-2:]) if len(parts) >= 2 else reference.strip()
 
 
+_STATUSES = ("active", "interrupted", "discontinued")
+
+
 def _records(
     document: dict[str, Any], key: str, ref_key: str, date_key: str
-) -> list[tuple[str, date]]:
+) -> list[tuple[str, date, dict[str, Any], str]]:
+    """(reference, date, the record, where it is) for each record of a list; checks the shape."""
     records = document.get(key, [])
     if records is None:
         records = []
@@ -101,10 +118,21 @@ def _records(
         reference = record.get(ref_key)
         if not isinstance(reference, str) or not reference.strip():
             raise RegistryFormatError(f"{where} has no '{ref_key}' reference")
-        parsed.append(
-            (normalise_reference(reference), _date(record.get(date_key), where, date_key))
-        )
+        on = _date(record.get(date_key), where, date_key)
+        parsed.append((normalise_reference(reference), on, record, where))
     return parsed
+
+
+def _expires(record: dict[str, Any], where: str) -> date | None:
+    value = record.get("expires")
+    return None if value is None else _date(value, where, "expires")
+
+
+def _status(record: dict[str, Any], where: str) -> str:
+    value = record.get("status", "active")
+    if value not in _STATUSES:
+        raise RegistryFormatError(f"{where} has status {value!r} (use {', '.join(_STATUSES)})")
+    return str(value)
 
 
 def _date(value: Any, where: str, date_key: str) -> date:
@@ -116,6 +144,6 @@ def _date(value: Any, where: str, date_key: str) -> date:
         raise RegistryFormatError(f"{where} needs '{date_key}' written YYYY-MM-DD") from None
 
 
-def _optional_reference(record: Any, key: str) -> str | None:
-    value = record.get(key) if isinstance(record, dict) else None
+def _optional_reference(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
     return normalise_reference(value) if isinstance(value, str) and value.strip() else None

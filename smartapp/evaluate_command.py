@@ -21,6 +21,7 @@ from clozapine import (
     evaluation_to_json,
     policy_by_id,
     policy_in_force,
+    with_organisation_program,
 )
 from fhir_mappings import BundleError, patient_facts_from_bundle
 from smartapp.org_config import ConfigError, OrgConfig, load_org_config
@@ -42,6 +43,8 @@ def run_evaluate(args: argparse.Namespace) -> str:
         raise UsageError(str(exc)) from None
     as_of = _as_of(args.as_of, settings.timezone)
     policy = _policy(args.policy, as_of)
+    if config.program is not None:
+        policy = with_organisation_program(policy, config.program)
     registry = _registry(args.registry)
     bundle = _json_input(args.bundle, "bundle")
     try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clozapine import OrganisationProgram
 from fhir_mappings.settings import LocalCode, MappingSettings
 
 
@@ -36,6 +37,7 @@ class OrgConfig:
     timezone: str | None = None
     local_anc_codes: frozenset[LocalCode] = field(default_factory=frozenset)
     ben_codes: frozenset[LocalCode] = field(default_factory=frozenset)
+    program: OrganisationProgram | None = None
 
     def mapping_settings(self, timezone: str | None = None) -> MappingSettings:
         """Settings for the FHIR mappings; `timezone` (from the command line) wins over the file."""
@@ -81,7 +83,56 @@ def org_config_from_document(document: dict[str, Any]) -> OrgConfig:
         timezone=timezone,
         local_anc_codes=_codes(codes, "anc"),
         ben_codes=_codes(codes, "ben"),
+        program=_program(document["program"]) if "program" in document else None,
     )
+
+
+_PROGRAM_KEYS = {
+    "id",
+    "name",
+    "document",
+    "enrollment_required",
+    "enrollment_renewal_days",
+    "certification_renewal_days",
+    "anc_dispense_window_days",
+    "writeback_findings",
+}
+
+
+def _program(table: Any) -> OrganisationProgram:
+    if not isinstance(table, dict):
+        raise ConfigError("[program] must be a table")
+    unknown = sorted(set(table) - _PROGRAM_KEYS)
+    if unknown:
+        raise ConfigError(f"program.{unknown[0]} is not a program setting")
+    for key in ("id", "name", "document"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise ConfigError(f"program.{key} must be a non-empty string")
+    required = table.get("enrollment_required", True)
+    if not isinstance(required, bool):
+        raise ConfigError("program.enrollment_required must be true or false")
+    findings = table.get("writeback_findings", [])
+    if not isinstance(findings, list) or not all(isinstance(f, str) for f in findings):
+        raise ConfigError("program.writeback_findings must be an array of finding codes")
+    return OrganisationProgram(
+        program_id=table["id"],
+        name=table["name"],
+        document=table["document"],
+        enrollment_required=required,
+        enrollment_renewal_days=_days(table, "enrollment_renewal_days"),
+        certification_renewal_days=_days(table, "certification_renewal_days"),
+        anc_dispense_window_days=_days(table, "anc_dispense_window_days"),
+        writeback_findings=tuple(findings),
+    )
+
+
+def _days(table: dict[str, Any], key: str) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"program.{key} must be a whole number of days, at least 1")
+    return value
 
 
 def _table(document: dict[str, Any], key: str) -> dict[str, Any]:

@@ -200,6 +200,9 @@ def test_cli_malformed_registry_exits_2(tmp_path: Path, registry: str) -> None:
         "[[codes.anc]]\nsystem = 1\ncode = 'x'",
         "[codes]\nanc = 'x'",
         "not = [toml",
+        "[program]\nid = 3",
+        "[program]\nid = 'x'\nname = 'X'\ndocument = 'D'\nanc_dispense_window_days = 0",
+        "[program]\nid = 'x'\nname = 'X'\ndocument = 'D'\nrenewal = 1",
     ],
 )
 def test_cli_malformed_config_exits_2(tmp_path: Path, config: str) -> None:
@@ -235,3 +238,21 @@ def test_cli_internal_error_is_one_line_not_a_traceback(
     assert main(["evaluate", str(path), "--as-of", AS_OF]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "internal error (RuntimeError)" in captured.err
+
+
+def test_cli_config_program_applies_on_top_of_the_label_policy(tmp_path: Path) -> None:
+    config = tmp_path / "org.toml"
+    config.write_text(
+        "[program]\nid = 'example-health'\nname = 'Example program'\n"
+        "document = 'Example Health Clozapine Monitoring Policy CP-17'\n"
+        "anc_dispense_window_days = 3\n"
+    )
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"patients": []}')
+    done = run(
+        tmp_path, "{in}", "--as-of", AS_OF, "--config", str(config), "--registry", str(registry)
+    )
+    output = json.loads(done.stdout)
+    assert output["policy"] == "us-label-2025+example-health"
+    codes = {f["code"] for f in output["findings"]}
+    assert {"patient-not-enrolled", "anc-too-old-to-dispense", "rems-eliminated"} <= codes

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from clozapine import POLICIES
 from clozapine.low_results import band_of
 from clozapine.policy import Citation, Policy, PopulationRules
-from tests.unit import test_engine_anc, test_engine_program, test_engine_treatment
+from clozapine import evaluate
+from clozapine.organisation import organisation_finding_rows
+from tests.unit import (
+    test_engine_anc,
+    test_engine_organisation,
+    test_engine_program,
+    test_engine_treatment,
+)
 
 ALL_CASES = test_engine_anc.CASES + test_engine_treatment.CASES + test_engine_program.CASES
 
@@ -116,3 +123,14 @@ def test_severe_threshold_matches_the_restarting_bands(policy: Policy) -> None:
         restarting = {rule.worst for rule in rules.episodes if rule.restarts_treatment}
         uppers = {band.upper_per_ul for band in rules.bands if band.category in restarting}
         assert uppers == {rules.severe_below_per_ul}
+
+
+def test_every_organisation_rule_id_is_exercised_by_a_test_case() -> None:
+    organisation = test_engine_organisation
+    exercised = set()
+    for case in organisation.CASES:
+        evaluation = evaluate(case.facts, case.as_of, organisation.POLICY, case.registry)
+        exercised |= set(evaluation.rules_applied)
+    rows = organisation_finding_rows(organisation.PROGRAM).values()
+    missing = {row.rule_id for row in rows} - exercised
+    assert not missing, f"organisation rule ids no test exercises: {sorted(missing)}"
