@@ -1,0 +1,69 @@
+"""The SMART client's errors, each with a machine-readable code and a message safe to show.
+
+    SmartClientError                 base: `error` code, user-safe `message`, `status`, `retryable`
+    ├── LaunchError                  400: unknown or malformed issuer, failed discovery, state
+    │                                     mismatched / expired / replayed, malformed launch params
+    ├── AuthError                    401 (403 for scope refusals): token endpoint refusals, bad
+    │                                     token responses, id_token validation, refresh refused
+    └── ConfigurationError           500, raised at start-up: bad issuers file, missing secret,
+                                          unreadable key storage (names the bad setting)
+
+Messages never carry tokens, codes, secrets or verifiers; the Flask error handler may show them.
+`retryable` says whether trying again later may help (network failures, 5xx), as in cumulus-etl.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["AuthError", "ConfigurationError", "LaunchError", "SmartClientError", "error_code"]
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def error_code(value: object, default: str) -> str:
+    """`value` when it looks like an OAuth error code (`invalid_grant`), else `default`.
+
+    Codes from the EHR or from callback URLs are echoed only in this safe form.
+    """
+    return value if isinstance(value, str) and _CODE.match(value) else default
+
+
+class SmartClientError(Exception):
+    """Base of the SMART client errors: `error` is a stable code, `message` is safe to show."""
+
+    status: int = 500
+
+    def __init__(
+        self, error: str, message: str, *, retryable: bool = False, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.error = error
+        self.message = message
+        self.retryable = retryable
+        if status is not None:
+            self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.error})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(error={self.error!r}, message={self.message!r})"
+
+
+class LaunchError(SmartClientError):
+    """The launch request itself is wrong: issuer, state or launch parameters (HTTP 400)."""
+
+    status = 400
+
+
+class AuthError(SmartClientError):
+    """The EHR refused authorization, or its tokens did not validate (HTTP 401, or 403)."""
+
+    status = 401
+
+
+class ConfigurationError(SmartClientError):
+    """A setting needed at start-up is missing or wrong; the message names it."""
+
+    status = 500

@@ -1,0 +1,49 @@
+"""JSON GETs on the caller's requests.Session, always with a timeout, failures made explicit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+__all__ = ["DEFAULT_TIMEOUT", "FetchFailed", "get_json"]
+
+# (connect, read) seconds for every call the SMART client makes; an EHR that hangs must not.
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 20.0)
+
+
+class FetchFailed(Exception):
+    """A GET that did not produce a JSON object; `status` is None for network failures."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Network failures, 429 and 5xx may pass; other answers will not change."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+def get_json(
+    http: requests.Session,
+    url: str,
+    *,
+    accept: str = "application/json",
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+) -> dict[str, Any]:
+    """The JSON object at `url`; FetchFailed on network errors, non-2xx or a non-object body."""
+    try:
+        response = http.get(url, headers={"Accept": accept}, timeout=timeout)
+    except requests.RequestException as error:
+        raise FetchFailed(type(error).__name__) from error
+    if not response.ok:
+        raise FetchFailed(f"HTTP {response.status_code}", status=response.status_code)
+    try:
+        body = response.json()
+    except ValueError:
+        raise FetchFailed("not JSON", status=response.status_code) from None
+    if not isinstance(body, dict):
+        raise FetchFailed("not a JSON object", status=response.status_code)
+    return body

@@ -1,0 +1,277 @@
+"""The issuer allow-list: one validated `IssuerConfig` per EHR, loaded from a TOML file.
+
+    [[issuer]]
+    name = "Sandbox EHR"
+    iss = "https://127.0.0.1:9443/fhir"
+    client_id = "clozapine-smartapp"
+    auth_method = "none"            # none | client_secret_basic | client_secret_post | private_key_jwt
+    client_secret_env = "..."       # NAME of the variable holding the secret (secret methods only)
+    signing_alg = "RS384"           # RS384 | ES384 (private_key_jwt only; RS384 by default)
+    scope_version = "v2"            # v1 | v2; `scopes` defaults to the app's scopes in that syntax
+    vendor = "generic"              # generic | epic | oracle
+    frame_ancestors = ["https://127.0.0.1:9443"]
+    page_size = 100
+    writeback = ["Flag", "Task", "DocumentReference"]
+    tls_ca_file = "../var/sandbox/tls/ca.pem"   # relative to this file's folder
+
+Secrets never live in the file: `client_secret(issuer, environ)` reads them at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from launch.errors import ConfigurationError, LaunchError
+from launch.scopes import ScopeVersion, split_scopes, to_v1
+from launch.urls import normalise_iss, normalise_origin
+
+__all__ = [
+    "DEFAULT_SCOPES",
+    "AuthMethod",
+    "IssuerConfig",
+    "IssuerRegistry",
+    "SigningAlg",
+    "Vendor",
+    "client_secret",
+    "load_issuers",
+]
+
+DEFAULT_SCOPES = (
+    "launch openid fhirUser offline_access patient/Patient.rs patient/Observation.rs "
+    "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
+    "patient/Flag.cru patient/Task.cru"
+)
+DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+_E = TypeVar("_E", bound=StrEnum)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]+$")
+
+
+class AuthMethod(StrEnum):
+    """How the app authenticates at the EHR's token endpoint."""
+
+    NONE = "none"
+    # Method names, not secrets.
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105
+    CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
+SECRET_METHODS = frozenset({AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST})
+
+
+class SigningAlg(StrEnum):
+    """Client assertion algorithms SMART asks servers to support (client-confidential-asymmetric)."""
+
+    RS384 = "RS384"
+    ES384 = "ES384"
+
+
+class Vendor(StrEnum):
+    """The EHR's FHIR behaviour profile (required search parameters, page sizes)."""
+
+    GENERIC = "generic"
+    EPIC = "epic"
+    ORACLE = "oracle"
+
+
+def _bad(key: str, problem: str) -> ConfigurationError:
+    return ConfigurationError("invalid_issuer_config", f"'{key}' {problem}")
+
+
+def _enum(kind: type[_E], key: str, value: object) -> _E:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise _bad(key, f"must be one of {choices} (got {value!r})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerConfig:
+    """One allow-listed EHR: how to authenticate there, what to ask for, how to behave."""
+
+    iss: str
+    client_id: str
+    auth_method: AuthMethod = AuthMethod.NONE
+    client_secret_env: str | None = None
+    signing_alg: SigningAlg | None = None
+    scopes: str = DEFAULT_SCOPES
+    scope_version: ScopeVersion = ScopeVersion.V2
+    vendor: Vendor = Vendor.GENERIC
+    frame_ancestors: tuple[str, ...] = ()
+    page_size: int = DEFAULT_PAGE_SIZE
+    writeback: tuple[str, ...] = DEFAULT_WRITEBACK
+    tls_ca_file: Path | None = None
+    name: str = field(default="")
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)  # frozen: normalise once, here
+
+        try:
+            put("iss", normalise_iss(self.iss))
+        except ValueError as error:
+            raise _bad("iss", f"{error} (got {self.iss!r})") from None
+        if not self.client_id.strip():
+            raise _bad("client_id", "must not be empty")
+        method = _enum(AuthMethod, "auth_method", self.auth_method)
+        put("auth_method", method)
+        put("scope_version", _enum(ScopeVersion, "scope_version", self.scope_version))
+        put("vendor", _enum(Vendor, "vendor", self.vendor))
+        self._check_credentials(method, put)
+        if not split_scopes(self.scopes):
+            raise _bad("scopes", "must not be empty")
+        put("scopes", " ".join(split_scopes(self.scopes)))
+        try:
+            put("frame_ancestors", tuple(normalise_origin(o) for o in self.frame_ancestors))
+        except ValueError as error:
+            raise _bad("frame_ancestors", str(error)) from None
+        if isinstance(self.page_size, bool) or not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise _bad("page_size", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
+        bad = [t for t in self.writeback if not _RESOURCE_TYPE.match(t)]
+        if bad or len(set(self.writeback)) != len(self.writeback):
+            raise _bad(
+                "writeback", f"must list distinct FHIR resource types (got {bad or 'repeats'})"
+            )
+        put("writeback", tuple(self.writeback))
+        put("name", self.name.strip() or self.iss)
+
+    def _check_credentials(self, method: AuthMethod, put: Callable[[str, object], None]) -> None:
+        if method in SECRET_METHODS:
+            if not self.client_secret_env or not _ENV_NAME.match(self.client_secret_env):
+                raise _bad("client_secret_env", f"must name an environment variable for {method}")
+        elif self.client_secret_env is not None:
+            raise _bad("client_secret_env", f"is only for client secret methods, not {method}")
+        if method is AuthMethod.PRIVATE_KEY_JWT:
+            put("signing_alg", _enum(SigningAlg, "signing_alg", self.signing_alg or "RS384"))
+        elif self.signing_alg is not None:
+            raise _bad("signing_alg", f"is only for private_key_jwt, not {method}")
+
+
+def client_secret(issuer: IssuerConfig, environ: Mapping[str, str]) -> str | None:
+    """The issuer's client secret from `environ` (None for public and private_key_jwt clients)."""
+    if issuer.auth_method not in SECRET_METHODS:
+        return None
+    assert issuer.client_secret_env is not None  # noqa: S101  # checked in __post_init__
+    secret = environ.get(issuer.client_secret_env, "")
+    if not secret:
+        raise ConfigurationError(
+            "missing_client_secret",
+            f"issuer {issuer.name!r}: environment variable {issuer.client_secret_env} is not set",
+        )
+    return secret
+
+
+class IssuerRegistry:
+    """The allow-list: issuers by normalised `iss`."""
+
+    def __init__(self, issuers: list[IssuerConfig]) -> None:
+        self._by_iss: dict[str, IssuerConfig] = {}
+        for issuer in issuers:
+            if issuer.iss in self._by_iss:
+                raise _bad("iss", f"{issuer.iss} is listed twice")
+            self._by_iss[issuer.iss] = issuer
+
+    def get(self, iss: str) -> IssuerConfig:
+        """The allow-listed issuer for `iss`; LaunchError when it is malformed or not listed."""
+        try:
+            key = normalise_iss(iss)
+        except ValueError:
+            raise LaunchError("invalid_issuer", "The launch named an invalid issuer.") from None
+        try:
+            return self._by_iss[key]
+        except KeyError:
+            raise LaunchError(
+                "unknown_issuer", "This EHR is not registered with the app."
+            ) from None
+
+    def check_secrets(self, environ: Mapping[str, str]) -> None:
+        """Raise ConfigurationError naming the first missing client secret variable."""
+        for issuer in self:
+            client_secret(issuer, environ)
+
+    def __iter__(self) -> Iterator[IssuerConfig]:
+        return iter(self._by_iss.values())
+
+    def __len__(self) -> int:
+        return len(self._by_iss)
+
+
+_KEY_TYPES: dict[str, type] = {
+    "name": str,
+    "iss": str,
+    "client_id": str,
+    "auth_method": str,
+    "client_secret_env": str,
+    "signing_alg": str,
+    "scopes": str,
+    "scope_version": str,
+    "vendor": str,
+    "frame_ancestors": list,
+    "page_size": int,
+    "writeback": list,
+    "tls_ca_file": str,
+}
+_REQUIRED = ("iss", "client_id")
+
+
+def load_issuers(path: str | Path) -> IssuerRegistry:
+    """Read and validate the issuers file; ConfigurationError names the file, table and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigurationError(
+            "issuers_file", f"cannot read issuers file {path}: {error.strerror}"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError("issuers_file", f"{path} is not valid TOML: {error}") from None
+    extra = sorted(set(data) - {"issuer"})
+    tables = data.get("issuer")
+    if extra or not isinstance(tables, list) or not tables:
+        problem = f"unknown key(s) {extra}" if extra else "no [[issuer]] tables"
+        raise ConfigurationError("issuers_file", f"{path}: {problem}")
+    issuers = []
+    for number, table in enumerate(tables, start=1):
+        try:
+            issuers.append(_issuer_from_table(table, path.parent))
+        except ConfigurationError as error:
+            where = f"{path}: [[issuer]] #{number}"
+            raise ConfigurationError(error.error, f"{where}: {error.message}") from None
+    try:
+        return IssuerRegistry(issuers)
+    except ConfigurationError as error:
+        raise ConfigurationError(error.error, f"{path}: {error.message}") from None
+
+
+def _issuer_from_table(table: dict[str, Any], folder: Path) -> IssuerConfig:
+    unknown = sorted(set(table) - set(_KEY_TYPES))
+    if unknown:
+        raise _bad(unknown[0], "is not a known key")
+    for key in _REQUIRED:
+        if key not in table:
+            raise _bad(key, "is required")
+    for key, value in table.items():
+        kind = _KEY_TYPES[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise _bad(key, f"must be a {kind.__name__} (got {type(value).__name__})")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise _bad(key, "must be a list of strings")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    if "tls_ca_file" in values:
+        values["tls_ca_file"] = folder / values["tls_ca_file"]
+    if "scopes" not in values and table.get("scope_version") == ScopeVersion.V1:
+        values["scopes"] = " ".join(to_v1(DEFAULT_SCOPES))
+    return IssuerConfig(**values)

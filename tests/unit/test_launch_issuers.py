@@ -1,0 +1,193 @@
+"""The issuers file: good files load, each bad key is named, the allow-list matches exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from launch import (
+    DEFAULT_SCOPES,
+    AuthMethod,
+    ConfigurationError,
+    IssuerConfig,
+    LaunchError,
+    ScopeVersion,
+    SigningAlg,
+    Vendor,
+    client_secret,
+    load_issuers,
+)
+
+GOOD = """
+[[issuer]]
+name = "Sandbox"
+iss = "https://127.0.0.1:9443/fhir/"
+client_id = "clozapine-smartapp"
+frame_ancestors = ["https://127.0.0.1:9443/"]
+tls_ca_file = "tls/ca.pem"
+
+[[issuer]]
+iss = "https://fhir.epic.example/api/FHIR/R4"
+client_id = "epic-client"
+auth_method = "private_key_jwt"
+signing_alg = "ES384"
+vendor = "epic"
+scope_version = "v1"
+page_size = 50
+writeback = ["Task", "DocumentReference"]
+
+[[issuer]]
+iss = "https://fhir.oracle.example/r4/tenant"
+client_id = "oracle-client"
+auth_method = "client_secret_post"
+client_secret_env = "SMARTAPP_ORACLE_SECRET"
+vendor = "oracle"
+scopes = "launch openid fhirUser patient/*.rs"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "issuers.toml"
+    path.write_text(dedent(text))
+    return path
+
+
+def test_load_issuers_reads_a_good_file(tmp_path) -> None:
+    registry = load_issuers(write(tmp_path, GOOD))
+    assert len(registry) == 3
+    sandbox = registry.get("https://127.0.0.1:9443/fhir")
+    assert sandbox.name == "Sandbox"
+    assert sandbox.iss == "https://127.0.0.1:9443/fhir"
+    assert sandbox.auth_method is AuthMethod.NONE
+    assert sandbox.scopes == DEFAULT_SCOPES
+    assert sandbox.scope_version is ScopeVersion.V2
+    assert sandbox.frame_ancestors == ("https://127.0.0.1:9443",)
+    assert sandbox.writeback == ("Flag", "Task", "DocumentReference")
+    assert sandbox.tls_ca_file == tmp_path / "tls" / "ca.pem"
+    assert sandbox.signing_alg is None
+
+    epic = registry.get("https://FHIR.epic.example/api/FHIR/R4/")
+    assert epic.signing_alg is SigningAlg.ES384
+    assert epic.vendor is Vendor.EPIC
+    assert epic.page_size == 50
+    assert "patient/Flag.write" in epic.scopes.split()  # v1 translation of the default scopes
+    assert "patient/Observation.read" in epic.scopes.split()
+    assert epic.name == epic.iss
+
+    oracle = registry.get("https://fhir.oracle.example/r4/tenant")
+    assert oracle.scopes == "launch openid fhirUser patient/*.rs"
+    assert client_secret(oracle, {"SMARTAPP_ORACLE_SECRET": "xyz"}) == "xyz"
+    assert client_secret(sandbox, {}) is None
+
+
+def test_private_key_jwt_defaults_to_rs384() -> None:
+    config = IssuerConfig(
+        iss="https://ehr.example.org/fhir", client_id="c", auth_method=AuthMethod.PRIVATE_KEY_JWT
+    )
+    assert config.signing_alg is SigningAlg.RS384
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\ncolour = "red"', "'colour'"),
+        ('client_id = "c"', "'iss'"),
+        ('iss = "https://e.example/fhir"', "'client_id'"),
+        ('iss = "http://e.example/fhir"\nclient_id = "c"', "'iss'"),
+        ('iss = "https://e.example/fhir?x=1"\nclient_id = "c"', "'iss'"),
+        ('iss = "https://e.example/fhir"\nclient_id = ""', "'client_id'"),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nauth_method = "secret"',
+            "'auth_method'",
+        ),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nauth_method = "client_secret_basic"',
+            "'client_secret_env'",
+        ),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nclient_secret_env = "X"',
+            "'client_secret_env'",
+        ),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\nsigning_alg = "RS384"', "'signing_alg'"),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nauth_method = "private_key_jwt"\n'
+            'signing_alg = "HS256"',
+            "'signing_alg'",
+        ),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nscope_version = "v3"',
+            "'scope_version'",
+        ),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\nvendor = "cerner"', "'vendor'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\npage_size = 0', "'page_size'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\npage_size = "10"', "'page_size'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\npage_size = true', "'page_size'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\nscopes = " "', "'scopes'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\nwriteback = ["flag"]', "'writeback'"),
+        ('iss = "https://e.example/fhir"\nclient_id = "c"\nwriteback = [1]', "'writeback'"),
+        (
+            'iss = "https://e.example/fhir"\nclient_id = "c"\nframe_ancestors = ["https://a/x"]',
+            "'frame_ancestors'",
+        ),
+    ],
+)
+def test_load_issuers_bad_key_is_named(tmp_path, table, named) -> None:
+    path = write(tmp_path, f"[[issuer]]\n{table}\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_issuers(path)
+    assert named in caught.value.message
+    assert str(path) in caught.value.message
+    assert "[[issuer]] #1" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "no [[issuer]] tables"),
+        ("[issuer]\niss = 'x'", "no [[issuer]] tables"),
+        ("title = 'x'\n[[issuer]]\niss = 'https://e.example'\nclient_id = 'c'", "unknown key"),
+        ("[[issuer]\n", "not valid TOML"),
+    ],
+)
+def test_load_issuers_bad_file_is_refused(tmp_path, text, fragment) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_issuers(write(tmp_path, text))
+    assert fragment in caught.value.message
+
+
+def test_load_issuers_missing_file_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigurationError, match=r"nowhere\.toml"):
+        load_issuers(tmp_path / "nowhere.toml")
+
+
+def test_load_issuers_refuses_the_same_issuer_twice(tmp_path) -> None:
+    table = '[[issuer]]\niss = "https://e.example/fhir{}"\nclient_id = "c"\n'
+    with pytest.raises(ConfigurationError, match="listed twice"):
+        load_issuers(write(tmp_path, table.format("") + table.format("/")))
+
+
+@pytest.mark.parametrize(
+    ("iss", "error"),
+    [
+        ("https://other.example/fhir", "unknown_issuer"),
+        ("https://127.0.0.1:9443/fhir/R4", "unknown_issuer"),
+        ("https://127.0.0.1:9443", "unknown_issuer"),
+        ("not a url", "invalid_issuer"),
+        ("https://evil@127.0.0.1:9443/fhir", "invalid_issuer"),
+    ],
+)
+def test_registry_get_refuses_what_is_not_listed(tmp_path, iss, error) -> None:
+    registry = load_issuers(write(tmp_path, GOOD))
+    with pytest.raises(LaunchError) as caught:
+        registry.get(iss)
+    assert caught.value.error == error
+    assert caught.value.status == 400
+
+
+def test_registry_check_secrets_names_the_missing_variable(tmp_path) -> None:
+    registry = load_issuers(write(tmp_path, GOOD))
+    with pytest.raises(ConfigurationError, match="SMARTAPP_ORACLE_SECRET"):
+        registry.check_secrets({})
+    registry.check_secrets({"SMARTAPP_ORACLE_SECRET": "x"})

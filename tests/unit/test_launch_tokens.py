@@ -1,0 +1,191 @@
+"""Token sets: context from the token response, refresh, expiry, and no token text in reprs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+
+from launch import (
+    AuthError,
+    AuthMethod,
+    LaunchError,
+    TokenSet,
+    needs_refresh,
+    refresh,
+)
+from launch.tokens import DEFAULT_LIFETIME, token_set_from_response
+from tests.unit.test_launch_fake_ehr import (
+    ACCESS_TOKEN,
+    CLIENT_ID,
+    ISS,
+    NOW,
+    REFRESH_TOKEN,
+    SECRET,
+    fake_ehr,
+    form,
+    id_token,
+    issuer,
+    shared_key_ring,
+    smart_config,
+    token_json,
+)
+
+LATER = NOW + timedelta(minutes=9)
+FHIR_CONTEXT = [{"reference": "DocumentReference/d1", "role": "launch"}]
+
+
+@pytest.fixture
+def ehr():
+    with fake_ehr() as ehr:
+        yield ehr
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+def launched(**overrides) -> TokenSet:
+    response = token_json(
+        intent="review", tenant="t1", fhirContext=FHIR_CONTEXT, vendor_thing=1, **overrides
+    )
+    claims = {"sub": "p1", "fhirUser": f"{ISS}/Practitioner/p1"}
+    return token_set_from_response(
+        response, now=NOW, requested_scopes="launch", id_token_claims=claims
+    )
+
+
+def test_token_set_reads_the_launch_context() -> None:
+    token_set = launched()
+    assert token_set.token_type == "Bearer"
+    assert token_set.expires_at == NOW + timedelta(seconds=570)
+    assert token_set.scopes[0] == "launch" and "patient/Flag.cru" in token_set.scopes
+    assert (token_set.patient, token_set.encounter) == ("pat-123", "enc-9")
+    assert token_set.need_patient_banner is False
+    assert token_set.smart_style_url == "https://ehr.example.org/smart-style.json"
+    assert (token_set.intent, token_set.tenant) == ("review", "t1")
+    assert token_set.fhir_context == tuple(FHIR_CONTEXT)
+    assert token_set.fhir_user == f"{ISS}/Practitioner/p1"
+    assert token_set.extras == {"vendor_thing": 1}
+
+
+def test_token_set_defaults_when_the_ehr_is_terse() -> None:
+    response = {"access_token": ACCESS_TOKEN, "token_type": "bearer"}
+    token_set = token_set_from_response(response, now=NOW, requested_scopes="launch openid")
+    assert token_set.need_patient_banner is True  # show the banner unless told otherwise
+    assert token_set.scopes == ("launch", "openid")  # RFC 6749 5.1: omitted = as requested
+    assert token_set.expires_at == NOW + DEFAULT_LIFETIME
+    assert token_set.refresh_token is None and token_set.patient is None
+    assert token_set.fhir_user is None and token_set.id_token_claims == {}
+
+
+def test_token_set_round_trips_through_its_dict() -> None:
+    token_set = launched()
+    assert TokenSet.from_dict(token_set.as_dict()) == token_set
+
+
+def test_no_token_text_in_reprs_or_errors() -> None:
+    token_set = launched()
+    text = repr(token_set) + str(token_set)
+    assert ACCESS_TOKEN not in text and REFRESH_TOKEN not in text
+    assert "pat-123" in text  # the context is still there to debug with
+    errors = [
+        AuthError("invalid_grant", "The EHR refused the sign-in."),
+        LaunchError("state_mismatch", "The sign-in response does not match this launch."),
+    ]
+    for error in errors:
+        assert error.error in str(error) and error.message in str(error)
+        assert ACCESS_TOKEN not in str(error) + repr(error)
+
+
+@pytest.mark.parametrize(
+    ("now", "margin", "expected"),
+    [
+        (NOW, timedelta(seconds=60), False),
+        (NOW + timedelta(seconds=509), timedelta(seconds=60), False),
+        (NOW + timedelta(seconds=510), timedelta(seconds=60), True),
+        (NOW + timedelta(seconds=600), timedelta(seconds=60), True),
+        (NOW + timedelta(seconds=400), timedelta(minutes=3), True),
+    ],
+)
+def test_needs_refresh_near_expiry(now, margin, expected) -> None:
+    assert needs_refresh(launched(), now, margin) is expected
+
+
+def test_refresh_renews_and_keeps_the_launch_context(ehr, http) -> None:
+    token = ehr.serve_token(
+        {"access_token": "new-at", "token_type": "Bearer", "expires_in": 300, "refresh_token": "r2"}
+    )
+    renewed = refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
+    assert form(token.calls[0]) == {
+        "grant_type": "refresh_token",
+        "refresh_token": REFRESH_TOKEN,
+        "client_id": CLIENT_ID,
+    }
+    assert renewed.access_token == "new-at"
+    assert renewed.refresh_token == "r2"
+    assert renewed.expires_at == LATER + timedelta(seconds=300)
+    assert renewed.patient == "pat-123" and renewed.encounter == "enc-9"
+    assert renewed.need_patient_banner is False
+    assert renewed.fhir_user == f"{ISS}/Practitioner/p1"
+    assert renewed.scopes == launched().scopes
+    assert renewed.fhir_context == tuple(FHIR_CONTEXT)
+
+
+def test_refresh_keeps_the_old_refresh_token_when_none_is_returned(ehr, http) -> None:
+    ehr.serve_token({"access_token": "new-at", "token_type": "Bearer", "expires_in": 300})
+    renewed = refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
+    assert renewed.refresh_token == REFRESH_TOKEN
+
+
+def test_refresh_with_a_confidential_client_authenticates(ehr, http) -> None:
+    token = ehr.serve_token({"access_token": "a", "token_type": "Bearer"})
+    config = issuer(auth_method=AuthMethod.CLIENT_SECRET_BASIC, client_secret_env="S")
+    refresh(config, smart_config(), launched(), http=http, now=LATER, client_secret=SECRET)
+    assert token.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+def test_refresh_with_private_key_jwt_sends_an_assertion(ehr, http) -> None:
+    token = ehr.serve_token({"access_token": "a", "token_type": "Bearer"})
+    config = issuer(auth_method=AuthMethod.PRIVATE_KEY_JWT, signing_alg="ES384")
+    refresh(config, smart_config(), launched(), http=http, now=LATER, key_ring=shared_key_ring())
+    assert "client_assertion" in form(token.calls[0])
+
+
+def test_refresh_validates_a_new_id_token(ehr, http) -> None:
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER, fhirUser="Practitioner/2")))
+    ehr.serve_jwks()
+    renewed = refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
+    assert renewed.fhir_user == "Practitioner/2"
+
+
+def test_refresh_refused_is_an_auth_error(ehr, http) -> None:
+    ehr.serve_token({"error": "invalid_grant", "error_description": "revoked"}, status=400)
+    with pytest.raises(AuthError) as caught:
+        refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
+    assert (caught.value.error, caught.value.status) == ("invalid_grant", 401)
+    assert REFRESH_TOKEN not in str(caught.value) + repr(caught.value)
+
+
+def test_refresh_without_a_refresh_token_is_an_auth_error(http) -> None:
+    with pytest.raises(AuthError) as caught:
+        refresh(issuer(), smart_config(), launched(refresh_token=None), http=http, now=LATER)
+    assert caught.value.error == "no_refresh_token"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"fhirContext": {"reference": "x"}},
+        {"need_patient_banner": "yes", "encounter": "a/b"},
+        {"smart_style_url": 5},
+        {"expires_in": -1},
+    ],
+)
+def test_malformed_context_is_refused(overrides) -> None:
+    with pytest.raises(AuthError) as caught:
+        token_set_from_response(token_json(**overrides), now=NOW, requested_scopes="launch")
+    assert caught.value.error == "invalid_token_response"
