@@ -1,0 +1,254 @@
+"""One patient's clozapine monitoring data read concurrently from the EHR, as a collection Bundle.
+
+Architecture "Data flow" step 4: Patient; MedicationRequest (with its Medication, included where
+the CapabilityStatement offers `MedicationRequest:medication`, else read one by one);
+Observation by the ANC, WBC and differential LOINC codes of evaluation-contract.md ("Reading the
+Bundle") with `category=laboratory`; Condition for documented BEN; and, best effort, the
+requester of each clozapine order. Patient, MedicationRequest and Observation are required: their
+FhirError is raised. The others leave a note instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from fhir_mappings.codes import LOINC_LAB_KINDS, LOINC_SYSTEM
+from fhir_mappings.fhir_json import FhirJson
+from fhir_mappings.medications import orders_clozapine
+from fhir_mappings.references import BundleIndex
+from fhir_mappings.settings import LocalCode
+from smartapp.fhir.client import FhirClient
+from smartapp.fhir.errors import FhirError, FhirUnavailable
+from smartapp.fhir.references import local_reference
+
+__all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
+
+T = TypeVar("T")
+MEDICATION_INCLUDE = "MedicationRequest:medication"
+PRESCRIBER_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization"})
+# Follow-up reads (Medications, prescribers) per kind: a chart with more is not a normal chart.
+MAX_FOLLOW_UP_READS = 50
+
+
+@dataclass(slots=True)
+class PatientReads:
+    """What was read for one patient; `bundle()` is the input of patient_facts_from_bundle."""
+
+    base_url: str
+    patient: FhirJson
+    medication_requests: list[FhirJson]
+    medications: list[FhirJson]
+    observations: list[FhirJson]
+    conditions: list[FhirJson]
+    prescribers: list[FhirJson] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # True when the Conditions could not be read: the page must say BEN status is unknown.
+    ben_status_unknown: bool = False
+    timings_ms: dict[str, int] = field(default_factory=dict)
+
+    def bundle(self) -> FhirJson:
+        """A FHIR `collection` Bundle of every resource read, each with its absolute fullUrl."""
+        resources = [
+            self.patient,
+            *self.medication_requests,
+            *self.medications,
+            *self.observations,
+            *self.conditions,
+            *self.prescribers,
+        ]
+        entries: dict[str, FhirJson] = {}
+        for resource in resources:
+            full_url = self._full_url(resource)
+            entries.setdefault(full_url, {"fullUrl": full_url, "resource": resource})
+        return {"resourceType": "Bundle", "type": "collection", "entry": list(entries.values())}
+
+    def _full_url(self, resource: FhirJson) -> str:
+        resource_id = resource.get("id")
+        if isinstance(resource_id, str) and resource_id:
+            return f"{self.base_url}/{resource['resourceType']}/{resource_id}"
+        return f"urn:uuid:{uuid.uuid4()}"
+
+
+def lab_code_query(local_anc_codes: Iterable[LocalCode] = ()) -> str:
+    """The Observation `code` search value: every LOINC code the contract reads (ANC, WBC,
+    neutrophil and band %, segmented and band counts), then the organisation's local ANC codes."""
+    tokens = [f"{LOINC_SYSTEM}|{code}" for code in LOINC_LAB_KINDS]
+    for local in local_anc_codes:
+        code = _escape(local.code)
+        tokens.append(f"{_escape(local.system)}|{code}" if local.system else code)
+    return ",".join(dict.fromkeys(tokens))
+
+
+def read_patient_bundle(
+    client: FhirClient,
+    patient_id: str,
+    *,
+    executor: Executor,
+    local_anc_codes: Iterable[LocalCode] = (),
+    clock: Callable[[], float] = time.perf_counter,
+) -> PatientReads:
+    """Read everything the evaluation needs, the independent reads in parallel on `executor`."""
+    return _Reader(client, patient_id, executor, clock).read(lab_code_query(local_anc_codes))
+
+
+@dataclass(slots=True)
+class _Reader:
+    client: FhirClient
+    patient_id: str
+    executor: Executor
+    clock: Callable[[], float]
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, code_query: str) -> PatientReads:
+        started = self.clock()
+        by_patient = {"patient": self.patient_id}
+        labs = {**by_patient, "code": code_query, "category": "laboratory"}
+        patient = self._submit("Patient", self.client.read, "Patient", self.patient_id)
+        orders = self._submit("MedicationRequest", self._orders)
+        observations = self._submit("Observation", self.client.search, "Observation", labs)
+        conditions = self._submit("Condition", self.client.search, "Condition", by_patient)
+        try:
+            orders_json, medications = orders.result()
+            medications += self._medications(orders_json, medications)
+            prescribers = self._prescribers(orders_json, medications)
+            reads = PatientReads(
+                self.client.base_url,
+                patient.result(),
+                orders_json,
+                medications,
+                observations.result(),
+                conditions=[],
+                prescribers=prescribers,
+            )
+        except FhirError:
+            for future in (patient, observations, conditions):
+                future.cancel()  # a required read failed: what has not started is not wanted
+            raise
+        found = self._optional_conditions(conditions)
+        reads.conditions, reads.ben_status_unknown = found or [], found is None
+        self.timings_ms["total"] = round((self.clock() - started) * 1000)
+        reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
+        return reads
+
+    def _orders(self) -> tuple[list[FhirJson], list[FhirJson]]:
+        """The patient's MedicationRequests, and the Medications the search included."""
+        params = {"patient": self.patient_id}
+        if self.client.search_includes("MedicationRequest") & {MEDICATION_INCLUDE, "*"}:
+            params["_include"] = MEDICATION_INCLUDE
+        found = self.client.search("MedicationRequest", params)
+        orders_json = [r for r in found if r.get("resourceType") == "MedicationRequest"]
+        return orders_json, [r for r in found if r.get("resourceType") == "Medication"]
+
+    def _medications(self, orders_json: list[FhirJson], included: list[FhirJson]) -> list[FhirJson]:
+        """The referenced Medications the search did not include, read one by one."""
+        have = {f"Medication/{m.get('id')}" for m in included}
+        references = (r.get("medicationReference") for r in orders_json)
+        wanted = self._references(references, {"Medication"}, have)
+        return self._read_optional(
+            wanted,
+            "Medication",
+            "a referenced Medication could not be read ({reason}): its order is recognised by "
+            "the order's own text only",
+        )
+
+    def _prescribers(
+        self, orders_json: list[FhirJson], medications: list[FhirJson]
+    ) -> list[FhirJson]:
+        """The requesters of clozapine orders, and the Practitioner and Organization of a role."""
+        index = BundleIndex([{"resource": r} for r in [*orders_json, *medications]])
+        clozapine = [r for r in orders_json if orders_clozapine(r, index)]
+        note = "the ordering prescriber ({type}) could not be read ({reason})"
+        wanted = self._references((r.get("requester") for r in clozapine), PRESCRIBER_TYPES)
+        found = self._read_optional(wanted, "Prescriber", note)
+        roles = [r for r in found if r.get("resourceType") == "PractitionerRole"]
+        have = {f"{r.get('resourceType')}/{r.get('id')}" for r in found}
+        role_refs = [
+            ref for role in roles for ref in (role.get("practitioner"), role.get("organization"))
+        ]
+        more = self._references(role_refs, PRESCRIBER_TYPES, have)
+        return found + self._read_optional(more, "Prescriber", note)
+
+    def _references(
+        self,
+        values: Iterable[object],
+        types: AbstractSet[str],
+        have: AbstractSet[str] = frozenset(),
+    ) -> list[tuple[str, str]]:
+        """The distinct local (type, id) targets of these references not yet read."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for value in values:
+            reference = value.get("reference") if isinstance(value, dict) else None
+            target = local_reference(reference, self.client.base_url)
+            if target is not None and target[0] in types:
+                name = f"{target[0]}/{target[1]}"
+                if name not in have:
+                    wanted.setdefault(name, target)
+        if len(wanted) > MAX_FOLLOW_UP_READS:
+            self._note(
+                f"only the first {MAX_FOLLOW_UP_READS} of {len(wanted)} references were read"
+            )
+        return list(wanted.values())[:MAX_FOLLOW_UP_READS]
+
+    def _read_optional(
+        self, targets: list[tuple[str, str]], timing: str, note: str
+    ) -> list[FhirJson]:
+        futures = [(target, self._submit(timing, self.client.read, *target)) for target in targets]
+        found: list[FhirJson] = []
+        for (resource_type, _), future in futures:
+            try:
+                found.append(future.result())
+            except FhirError as error:
+                self._note(note.format(type=resource_type, reason=_reason(error)))
+        return found
+
+    def _optional_conditions(self, conditions: Future[list[FhirJson]]) -> list[FhirJson] | None:
+        """The Conditions, or None (and a note) when they could not be read."""
+        try:
+            return conditions.result()
+        except FhirError as error:
+            self._note(
+                f"conditions could not be read ({_reason(error)}): documented BEN cannot be checked"
+            )
+            return None
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            sentence = f"{text[0].upper()}{text[1:]}."
+            if sentence not in self.notes:
+                self.notes.append(sentence)
+
+    def _submit(self, name: str, function: Callable[..., T], *args: object) -> Future[T]:
+        def timed() -> T:
+            started = self.clock()
+            try:
+                return function(*args)
+            finally:
+                elapsed = round((self.clock() - started) * 1000)
+                with self._lock:
+                    self.timings_ms[name] = max(self.timings_ms.get(name, 0), elapsed)
+
+        return self.executor.submit(timed)
+
+
+def _reason(error: FhirError) -> str:
+    if error.status is not None:
+        return str(error.status)
+    if isinstance(error, FhirUnavailable):
+        return "no answer"
+    return "refused"
+
+
+def _escape(value: str) -> str:
+    """FHIR search escaping (R4 search.html#escaping) of `\\`, `,`, `$` and `|` in a value."""
+    for char in ("\\", ",", "$", "|"):
+        value = value.replace(char, f"\\{char}")
+    return value
