@@ -35,7 +35,31 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--timezone", help="IANA time zone that dates collection times")
     evaluate.add_argument("--config", help="organisation settings file (TOML)")
     evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    _add_database_commands(commands)
     return parser
+
+
+def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`smartapp db ...` and `smartapp registry ...` (their modules load only when they run)."""
+    url_help = "database URL (default: $SMARTAPP_DATABASE_URL, else sqlite:///var/smartapp.db)"
+    db = commands.add_parser("db", help="migrate the app's database (Alembic)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    upgrade = db_commands.add_parser("upgrade", help="migrate up (default: to the newest)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate down (base: drop everything)")
+    downgrade.add_argument("revision")
+    current = db_commands.add_parser("current", help="print the revision the database is at")
+    registry = commands.add_parser("registry", help="import or export the program registry")
+    registry_commands = registry.add_subparsers(
+        dest="registry_command", required=True, parser_class=_Parser
+    )
+    load = registry_commands.add_parser("import", help="merge a registry JSON file")
+    load.add_argument("file", help="registry JSON file (the shape --registry reads)")
+    load.add_argument("--actor", help="who is importing, for the audit trail")
+    dump = registry_commands.add_parser("export", help="write the registry as JSON")
+    dump.add_argument("-o", "--output", help="file to write (default: standard output)")
+    for command in (upgrade, downgrade, current, load, dump):
+        command.add_argument("--database-url", help=url_help)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
+            return 0
+        # Imported only here: they load SQLAlchemy and Alembic, which evaluate never needs.
+        if args.command == "db":
+            from smartapp.db_command import run as run_db
+
+            sys.stdout.write(run_db(args))
+            return 0
+        if args.command == "registry":
+            from smartapp.registry_command import run as run_registry
+
+            sys.stdout.write(run_registry(args))
             return 0
         raise UsageError(f"unknown command {args.command!r}")
     except UsageError as exc:

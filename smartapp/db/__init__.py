@@ -1,0 +1,38 @@
+"""The app's database: models, the `Database` (engine and sessions) and the repositories."""
+
+# Nothing on the `smartapp evaluate` path may import this package: it pulls in SQLAlchemy.
+
+# Importing the models registers every table on Base.metadata (Alembic compares against it).
+from smartapp.db import models, registry_models
+from smartapp.db.audit import AuditEvent, AuditLog, add_audit_event
+from smartapp.db.base import Base, utc_now
+from smartapp.db.crypto import SecretCipher, SecretKeyError
+from smartapp.db.database import Database
+from smartapp.db.launches import PendingLaunch, PendingLaunches
+from smartapp.db.ledger import Claim, LedgerEntry, WritebackKey, WritebackLedger
+from smartapp.db.sessions import LaunchSession, LaunchSessions, SessionGrant, handle_hash
+from smartapp.db.signing_keys import SigningKeyStore
+
+__all__ = [
+    "AuditEvent",
+    "AuditLog",
+    "Base",
+    "Claim",
+    "Database",
+    "LaunchSession",
+    "LaunchSessions",
+    "LedgerEntry",
+    "PendingLaunch",
+    "PendingLaunches",
+    "SecretCipher",
+    "SecretKeyError",
+    "SessionGrant",
+    "SigningKeyStore",
+    "WritebackKey",
+    "WritebackLedger",
+    "add_audit_event",
+    "handle_hash",
+    "models",
+    "registry_models",
+    "utc_now",
+]

@@ -1,0 +1,127 @@
+"""Tables of the launch flow, signing keys, the write-back ledger and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartapp.db.base import Base
+
+LEDGER_STATUSES = ("pending", "written", "failed", "inactive", "completed")
+
+
+class PendingLaunchRow(Base):
+    """An authorize redirect in flight: PKCE verifier and nonce kept server-side, keyed by state.
+
+    Single use: the callback consumes it with `UPDATE ... WHERE consumed_at IS NULL`.
+    """
+
+    __tablename__ = "pending_launches"
+    __table_args__ = (Index("ix_pending_launches_expires_at", "expires_at"),)
+
+    state: Mapped[str] = mapped_column(primary_key=True)
+    iss: Mapped[str]
+    code_verifier: Mapped[str]
+    nonce: Mapped[str | None]
+    redirect_uri: Mapped[str]
+    launch: Mapped[str | None]
+    scope: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
+
+
+class LaunchSessionRow(Base):
+    """A launch's server-side session; the browser holds only the handle whose hash is the key.
+
+    Tokens are Fernet ciphertext. `refresh_version` grows by one per stored refresh, so two
+    workers refreshing at once cannot both win (compare-and-set on the version).
+    """
+
+    __tablename__ = "launch_sessions"
+    __table_args__ = (Index("ix_launch_sessions_expires_at", "expires_at"),)
+
+    handle_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    iss: Mapped[str]
+    client_id: Mapped[str]
+    access_token_encrypted: Mapped[str] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None]
+    scopes: Mapped[str] = mapped_column(Text)
+    patient: Mapped[str | None]
+    encounter: Mapped[str | None]
+    fhir_user: Mapped[str | None]
+    need_patient_banner: Mapped[bool]
+    smart_style_url: Mapped[str | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    refresh_version: Mapped[int]
+    last_evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SigningKeyRow(Base):
+    """One of the app's private_key_jwt signing keys; the private JWK is Fernet ciphertext."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(primary_key=True)
+    alg: Mapped[str]
+    private_jwk_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class WritebackEntryRow(Base):
+    """What the app wrote (or is writing) to which EHR, so a retry or a double click never duplicates.
+
+    The identifier is the one put on the Flag/Task; the unique constraint makes concurrent
+    identical writes collide, so exactly one writer goes on to the EHR.
+    """
+
+    __tablename__ = "writeback_ledger"
+    __table_args__ = (
+        UniqueConstraint("iss", "identifier_system", "identifier_value"),
+        Index("ix_writeback_ledger_iss_patient", "iss", "patient"),
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{s}'" for s in LEDGER_STATUSES)), name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iss: Mapped[str]
+    patient: Mapped[str]
+    finding_code: Mapped[str]
+    period_key: Mapped[str]
+    identifier_system: Mapped[str]
+    identifier_value: Mapped[str]
+    resource_type: Mapped[str]
+    resource_id: Mapped[str | None]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Who did what to which record, with before and after; references only, never tokens or PHI."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_target", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str]
+    iss: Mapped[str | None]
+    action: Mapped[str]
+    target: Mapped[str]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None]

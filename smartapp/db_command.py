@@ -1,0 +1,100 @@
+"""`smartapp db upgrade|downgrade|current`: migrate the app's database with Alembic."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from smartapp.db import Database
+from smartapp.evaluate_command import UsageError
+from smartapp.migrations import alembic_config
+
+DATABASE_URL_VARIABLE = "SMARTAPP_DATABASE_URL"
+INSTANCE_DIR_VARIABLE = "SMARTAPP_INSTANCE_DIR"
+DEFAULT_INSTANCE_DIR = Path("var")
+DEFAULT_DATABASE_FILE = "smartapp.db"
+
+
+def default_database_url(
+    environ: Mapping[str, str], instance_dir: Path = DEFAULT_INSTANCE_DIR
+) -> str:
+    """`SMARTAPP_DATABASE_URL` if set, else the SQLite file `smartapp.db` in the instance folder
+    (`SMARTAPP_INSTANCE_DIR` if set, else `instance_dir`), as the app's settings choose it.
+    """
+    configured = environ.get(DATABASE_URL_VARIABLE, "").strip()
+    if configured:
+        return configured
+    folder = environ.get(INSTANCE_DIR_VARIABLE, "").strip() or instance_dir
+    return f"sqlite:///{Path(folder) / DEFAULT_DATABASE_FILE}"
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database up to `revision` (creating it if need be)."""
+    with _database(url) as database:
+        command.upgrade(alembic_config(database), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database down to `revision` (`base` drops every table)."""
+    with _database(url) as database:
+        command.downgrade(alembic_config(database), revision)
+
+
+def current(url: str) -> str | None:
+    """The revision the database is at; None for a database never migrated."""
+    with _database(url) as database, database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head() -> str:
+    """The newest revision this version of the app ships."""
+    head_revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head_revision is None:
+        raise RuntimeError("the app ships no migrations")
+    return head_revision
+
+
+def run(args: argparse.Namespace) -> str:
+    """What `smartapp db ...` prints; UsageError for a bad URL or an unreachable database."""
+    url: str = args.database_url or default_database_url(os.environ)
+    try:
+        if args.db_command == "upgrade":
+            upgrade(url, args.revision)
+        elif args.db_command == "downgrade":
+            downgrade(url, args.revision)
+        revision = current(url)
+    except (ArgumentError, OperationalError) as exc:
+        raise UsageError(f"database {_shown(url)}: {_reason(exc)}") from None
+    latest = head()
+    state = "at head" if revision == latest else f"head is {latest}"
+    return f"{revision or 'none (not migrated)'} ({state})\n"
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Database]:
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
+
+
+def _reason(exc: Exception) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
