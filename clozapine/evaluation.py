@@ -26,6 +26,7 @@ class Finding:
     message: str
     rule: str
     citation: str
+    citation_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

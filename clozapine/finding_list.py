@@ -26,6 +26,7 @@ class FindingList:
             message=row.message.format(**fields),
             rule=row.rule_id,
             citation=str(row.citation),
+            citation_url=row.citation.url,
         )
 
     def has(self, code: str) -> bool:

@@ -17,6 +17,7 @@ class Citation:
     table: str | None = None
     revised: str | None = None
     convention: str | None = None
+    url: str | None = None
 
     def __str__(self) -> str:
         title = f"{self.document} ({self.revised})" if self.revised else self.document

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clozapine import POLICIES
+from clozapine import POLICIES, evaluate
 from clozapine.low_results import band_of
-from clozapine.policy import Citation, Policy, PopulationRules
-from clozapine import evaluate
 from clozapine.organisation import organisation_finding_rows
+from clozapine.policy import Citation, Policy, PopulationRules
 from tests.unit import (
     test_engine_anc,
     test_engine_organisation,

@@ -1,0 +1,24 @@
+"""gunicorn settings: HTTPS on the app's origin, two workers, access logs without query strings.
+
+The query string can hold a launch handle or an authorization code, so the access log records
+the path only. Certificate paths come from SMARTAPP_TLS_CERT / SMARTAPP_TLS_KEY when set.
+"""
+
+import os
+
+bind = os.environ.get("SMARTAPP_BIND", "localhost:8443")
+workers = int(os.environ.get("SMARTAPP_WORKERS", "2"))
+threads = int(os.environ.get("SMARTAPP_THREADS", "4"))
+certfile = os.environ.get("SMARTAPP_TLS_CERT") or None
+keyfile = os.environ.get("SMARTAPP_TLS_KEY") or None
+timeout = 60
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+# Load the app once in the master so its signing keys are created once, then give each worker
+# its own database connections.
+preload_app = True
+
+
+def post_fork(server, worker):
+    server.app.wsgi().extensions["smartapp"].database.dispose()

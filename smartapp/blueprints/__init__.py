@@ -1,0 +1,1 @@
+"""The app's blueprints, one per URL area: launch, chart, health, assets."""

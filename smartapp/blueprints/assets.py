@@ -1,0 +1,38 @@
+"""Files the app serves besides its own static folder: browser libraries and its public JWKS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, jsonify, send_file
+from werkzeug.wrappers import Response
+
+bp = Blueprint("vendor", __name__)
+
+STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
+# Only these files of the installed npm packages are served (no CDN: EHR networks block them).
+VENDOR_FILES = {
+    "chart.umd.min.js": STATIC_ROOT / "node_modules/chart.js/dist/chart.umd.min.js",
+    "chartjs-plugin-annotation.min.js": (
+        STATIC_ROOT / "node_modules/chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js"
+    ),
+}
+
+
+@bp.get("/static/vendor/<name>")
+def asset(name: str) -> Response:
+    """One allow-listed library file, cached for a day."""
+    path = VENDOR_FILES.get(name)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="text/javascript", max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The app's public signing keys, for EHRs that verify its private_key_jwt assertions."""
+    response = jsonify(current_app.extensions["smartapp"].keys.public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

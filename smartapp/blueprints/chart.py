@@ -1,0 +1,48 @@
+"""The prescriber's page: the launch's patient, evaluated now, with the evidence behind it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from clozapine import evaluation_to_json
+from smartapp.ehr_access import EhrAccess
+from smartapp.launch_evaluation import evaluate_launch
+from smartapp.page_model import page_model
+from smartapp.services import Services
+from smartapp.web.csrf import csrf_token
+from smartapp.web.security import frame_for
+from smartapp.web.session import current_session
+
+bp = Blueprint("chart", __name__)
+
+
+def services() -> Services:
+    """The app's shared services."""
+    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
+
+
+@bp.get("/chart")
+def page() -> str:
+    """Evaluate the launch's patient and show the status, schedule, findings and trend."""
+    app = services()
+    current = current_session(app.sessions)
+    access = EhrAccess(app, current.handle, current.session)
+    frame_for(access.issuer.frame_ancestors)
+    result = evaluate_launch(app, access)
+    app.sessions.record_evaluation(current.handle, evaluation_to_json(result.evaluation))
+    model = page_model(
+        result.evaluation,
+        result.facts,
+        result.policy,
+        result.patient,
+        read_notes=result.read_notes,
+        show_banner=access.grant.need_patient_banner,
+        fhir_user=access.grant.fhir_user,
+    )
+    return render_template(
+        "chart.html",
+        page=model,
+        handle=current.handle,
+        csrf=csrf_token(app.settings.secret_key, current.handle),
+        smart_style=None,
+    )

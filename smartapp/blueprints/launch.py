@@ -1,0 +1,157 @@
+"""SMART App Launch: /launch (EHR), /standalone, /callback; the session starts here.
+
+Spec: SMART App Launch 2.2, "App Launch: Launch and Authorization"
+(https://hl7.org/fhir/smart-app-launch/app-launch.html). The issuer must be allow-listed, every
+authorize carries state + PKCE S256 + aud, and the state is used once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from launch import LaunchError, authorization_error, begin_launch, complete_launch
+from launch import PendingLaunch as AuthorizeRequest
+from smartapp.db import PendingLaunch, SessionGrant
+from smartapp.db.audit import AuditEvent
+from smartapp.services import Services
+from smartapp.web.security import frame_for
+from smartapp.web.session import SESSION_COOKIE, set_session_cookie
+
+bp = Blueprint("launch", __name__)
+
+
+def services() -> Services:
+    """The app's shared services."""
+    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
+
+
+@bp.get("/launch")
+def ehr_launch() -> Response:
+    """The EHR opens this with iss and launch; redirect to the EHR's authorize endpoint."""
+    iss = request.args.get("iss", "")
+    launch_value = request.args.get("launch")
+    if not launch_value:
+        raise LaunchError(
+            "invalid_request", "The EHR did not send a launch value. Open the app from the chart."
+        )
+    return _authorize(iss, launch_value)
+
+
+@bp.get("/standalone")
+def standalone_launch() -> Response:
+    """Open the app outside the chart: the EHR asks the user to pick a patient."""
+    iss = request.args.get("iss", "")
+    if not iss:
+        configured = list(services().issuers)
+        if len(configured) != 1:
+            raise LaunchError("invalid_request", "Say which EHR to sign in to (the iss parameter).")
+        iss = configured[0].iss
+    return _authorize(iss, None)
+
+
+def _authorize(iss: str, launch_value: str | None) -> Response:
+    app = services()
+    issuer = app.issuers.get(iss)
+    frame_for(issuer.frame_ancestors)
+    configuration = app.discovery.get(issuer.iss, app.http_for(issuer))
+    url, authorize = begin_launch(
+        issuer,
+        configuration,
+        redirect_uri=app.settings.redirect_uri,
+        aud=issuer.iss,
+        now=datetime.now(UTC),
+        launch=launch_value,
+    )
+    app.pending.save(
+        PendingLaunch(
+            state=authorize.state,
+            iss=authorize.iss,
+            code_verifier=authorize.code_verifier,
+            redirect_uri=authorize.redirect_uri,
+            nonce=authorize.nonce,
+            launch=launch_value,
+            scope=authorize.scope,
+        )
+    )
+    # The target comes from the allow-listed issuer's own discovery document: not an open redirect.
+    return redirect(url, code=302)
+
+
+@bp.get("/callback")
+def callback() -> Response:
+    """The EHR's authorization server returns here: check state, exchange the code, start a session."""
+    app = services()
+    refused = authorization_error(request.args)
+    if refused is not None:
+        raise refused
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    if not state or not code:
+        raise LaunchError(
+            "invalid_request",
+            "The sign-in answer is incomplete. Open the app again from the chart.",
+        )
+    pending = app.pending.consume(state)
+    if pending is None:
+        raise LaunchError(
+            "invalid_state",
+            "This sign-in link was already used, has expired or did not come from this app."
+            " Open the app again from the chart.",
+        )
+    issuer = app.issuers.get(pending.iss)
+    frame_for(issuer.frame_ancestors)
+    now = datetime.now(UTC)
+    tokens = complete_launch(
+        issuer,
+        app.discovery.get(issuer.iss, app.http_for(issuer)),
+        AuthorizeRequest(
+            state=pending.state,
+            code_verifier=pending.code_verifier,
+            nonce=pending.nonce or "",
+            iss=pending.iss,
+            redirect_uri=pending.redirect_uri,
+            scope=pending.scope or issuer.scopes,
+            created_at=pending.created_at or now,
+        ),
+        code=code,
+        returned_state=state,
+        http=app.http_for(issuer),
+        now=now,
+        key_ring=app.keys,
+        client_secret=app.client_secrets.get(issuer.iss),
+    )
+    if not tokens.patient:
+        raise LaunchError(
+            "no_patient",
+            "The EHR did not say which patient to open. Open the app from a patient's chart.",
+        )
+    grant = SessionGrant(
+        iss=issuer.iss,
+        client_id=issuer.client_id,
+        access_token=tokens.access_token,
+        scopes=" ".join(tokens.scopes),
+        refresh_token=tokens.refresh_token,
+        token_expires_at=tokens.expires_at,
+        patient=tokens.patient,
+        encounter=tokens.encounter,
+        fhir_user=tokens.fhir_user,
+        need_patient_banner=tokens.need_patient_banner,
+        smart_style_url=tokens.smart_style_url,
+    )
+    handle = app.sessions.create(grant)
+    app.audit.record(
+        AuditEvent(
+            actor=tokens.fhir_user or "unknown user",
+            iss=issuer.iss,
+            action="launch",
+            target=f"Patient/{tokens.patient}",
+        )
+    )
+    response = redirect(url_for("chart.page", h=handle), code=303)
+    set_session_cookie(response, handle)
+    return response
+
+
+__all__ = ["SESSION_COOKIE", "bp"]

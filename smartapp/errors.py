@@ -1,0 +1,48 @@
+"""The app's own errors, each with the HTTP status its page is shown with.
+
+    SmartAppError
+    ├── CsrfError          400  a POST without this session's form token
+    ├── SessionMissing     401  no launch session (cookie and handle both absent or unknown)
+    ├── SessionExpired     401  the launch session expired or was revoked: open the app again
+    └── Forbidden          403  the user may not do this (e.g. the registry administrator page)
+
+The launch client's errors (launch.errors: LaunchError 400, AuthError 401/403) and the FHIR
+client's (smartapp.fhir.errors.FhirError) are shown by the same error handlers.
+"""
+
+from __future__ import annotations
+
+
+class SmartAppError(Exception):
+    """Base of the app's errors; `status` is the HTTP status, the message is safe to show."""
+
+    status = 500
+    error = "server_error"
+
+
+class CsrfError(SmartAppError):
+    """A POST without this session's CSRF token."""
+
+    status = 400
+    error = "csrf_failed"
+
+
+class SessionMissing(SmartAppError):
+    """No launch session could be found for this request."""
+
+    status = 401
+    error = "no_session"
+
+
+class SessionExpired(SmartAppError):
+    """The launch session expired or its tokens were revoked."""
+
+    status = 401
+    error = "session_expired"
+
+
+class Forbidden(SmartAppError):
+    """The signed-in user may not do this."""
+
+    status = 403
+    error = "forbidden"

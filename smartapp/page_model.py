@@ -1,0 +1,161 @@
+"""What the prescriber's page shows, built from one evaluation and the facts behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
+from clozapine.vocabulary import MonitoringStatus, Population
+
+STATUS_WORDS = {
+    "ok": ("Monitoring up to date", "status-ok", "✓"),
+    "attention": ("Needs attention", "status-attention", "!"),
+    "action-required": ("Action required", "status-action", "‼"),
+    "not-applicable": ("Not on clozapine", "status-na", "-"),
+}
+RECOMMENDATION_WORDS = {
+    "continue": "Continue clozapine",
+    "interrupt": "Interrupt clozapine",
+    "resume-allowed": "Clozapine may be resumed (prescriber's judgement)",
+    "do-not-start": "Do not start clozapine",
+    "not-applicable": "Not applicable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The patient banner: who this is, so the prescriber can confirm the chart."""
+
+    name: str
+    birth_date: str | None
+    gender: str | None
+    mrn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageModel:
+    """Everything the chart page template renders (the template escapes all of it)."""
+
+    evaluation: Evaluation
+    banner: Banner | None
+    status_words: str
+    status_class: str
+    status_icon: str
+    recommendation_words: str
+    schedule_words: str
+    notes: tuple[str, ...]
+    chart: dict[str, Any]
+    fhir_user: str | None
+
+
+def banner_from_patient(patient: dict[str, Any] | None) -> Banner | None:
+    """Name, birth date, gender and MRN from a Patient resource, leniently."""
+    if not isinstance(patient, dict):
+        return None
+    names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
+    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    text = name.get("text")
+    if not isinstance(text, str) or not text.strip():
+        given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
+        family = name.get("family") if isinstance(name.get("family"), str) else ""
+        text = f"{given} {family}".strip() or "Name not recorded"
+    mrn = None
+    for identifier in patient.get("identifier") or []:
+        if isinstance(identifier, dict) and isinstance(identifier.get("value"), str):
+            kind = identifier.get("type") or {}
+            codes = {c.get("code") for c in kind.get("coding") or [] if isinstance(c, dict)}
+            if "MR" in codes or kind.get("text") == "MRN" or mrn is None:
+                mrn = identifier["value"]
+    birth = patient.get("birthDate")
+    gender = patient.get("gender")
+    return Banner(
+        text,
+        birth if isinstance(birth, str) else None,
+        gender if isinstance(gender, str) else None,
+        mrn,
+    )
+
+
+def schedule_words(evaluation: Evaluation) -> str:
+    """The ANC schedule in a sentence."""
+    monitoring = evaluation.monitoring
+    if monitoring.status is MonitoringStatus.NOT_APPLICABLE or monitoring.frequency is None:
+        return "No ANC schedule: the patient is not on clozapine."
+    frequency = monitoring.frequency.value.replace("-", " ")
+    if monitoring.status is MonitoringStatus.NO_ANC_ON_FILE:
+        return f"ANC {frequency}. No usable ANC is on file: draw one now."
+    due = monitoring.next_due.isoformat() if monitoring.next_due else "unknown"
+    if monitoring.status is MonitoringStatus.OVERDUE:
+        return (
+            f"ANC {frequency}. Next ANC was due {due}: overdue by {monitoring.days_overdue} day(s)."
+        )
+    if monitoring.status is MonitoringStatus.DUE:
+        return f"ANC {frequency}. Next ANC is due today ({due})."
+    return f"ANC {frequency}. Next ANC due {due}."
+
+
+def data_notes(
+    facts: PatientFacts, evaluation: Evaluation, read_notes: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Data-quality notes: records left out, pending and unusable results, derived ANCs."""
+    notes = list(read_notes)
+    notes += [f"{note.resource}: {note.reason}" for note in facts.notes]
+    for problem in facts.unusable:
+        kind = "Pending" if problem.problem is ResultProblem.PENDING else "Not usable"
+        notes.append(f"{kind}: result collected {problem.collected_on} ({problem.detail}).")
+    derived = sum(1 for r in facts.ancs if r.derived)
+    if derived:
+        notes.append(f"{derived} ANC value(s) derived from the white count and differential.")
+    return tuple(notes)
+
+
+def chart_data(facts: PatientFacts, evaluation: Evaluation, policy: Policy) -> dict[str, Any]:
+    """ANC points over the current treatment episode, the category bands and the due date."""
+    start: date | None = evaluation.treatment.episode_start if evaluation.treatment else None
+    points = [
+        {"date": r.collected_on.isoformat(), "value": r.value_per_ul, "derived": r.derived}
+        for r in facts.ancs
+        if r.collected_on <= evaluation.as_of and (start is None or r.collected_on >= start)
+    ]
+    rules = policy.rules_for(evaluation.population)
+    bands = [
+        {"category": b.category.value, "from": b.lower_per_ul, "to": b.upper_per_ul}
+        for b in rules.bands
+    ]
+    due = evaluation.monitoring.next_due
+    return {
+        "points": points,
+        "bands": bands,
+        "due": due.isoformat() if due else None,
+        "as_of": evaluation.as_of.isoformat(),
+        "population": evaluation.population.value,
+        "ben": evaluation.population is Population.BEN,
+    }
+
+
+def page_model(
+    evaluation: Evaluation,
+    facts: PatientFacts,
+    policy: Policy,
+    patient: dict[str, Any] | None,
+    *,
+    read_notes: tuple[str, ...] = (),
+    show_banner: bool = True,
+    fhir_user: str | None = None,
+) -> PageModel:
+    """The page for one evaluation."""
+    words, css, icon = STATUS_WORDS[evaluation.overall.value]
+    return PageModel(
+        evaluation=evaluation,
+        banner=banner_from_patient(patient) if show_banner else None,
+        status_words=words,
+        status_class=css,
+        status_icon=icon,
+        recommendation_words=RECOMMENDATION_WORDS[evaluation.recommendation.value],
+        schedule_words=schedule_words(evaluation),
+        notes=data_notes(facts, evaluation, read_notes),
+        chart=chart_data(facts, evaluation, policy),
+        fhir_user=fhir_user,
+    )

@@ -1,0 +1,110 @@
+"""The app's settings, read once from SMARTAPP_* environment variables (or a test mapping).
+
+Nothing else reads os.environ. A missing or bad setting stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "SMARTAPP_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """Everything the app is configured with.
+
+    `environment` is the snapshot the issuers' client secrets are read from (by variable name).
+    """
+
+    base_url: str
+    secret_key: str
+    token_key: str
+    issuers_file: Path
+    database_url: str
+    instance_dir: Path
+    org_config_file: Path | None
+    registry_admins: frozenset[str]
+    auto_writeback: bool
+    log_level: str
+    fhir_timeout_s: float
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def redirect_uri(self) -> str:
+        """Where the EHR's authorization server sends the browser back."""
+        return f"{self.base_url}/callback"
+
+
+def load_settings(overrides: Mapping[str, str] | None = None) -> AppSettings:
+    """Settings from the environment, with `overrides` (names without the prefix) winning."""
+    source = {k[len(PREFIX) :]: v for k, v in os.environ.items() if k.startswith(PREFIX)}
+    source.update({k.upper(): v for k, v in (overrides or {}).items()})
+    instance_dir = Path(source.get("INSTANCE_DIR", "var")).resolve()
+    base_url = _required(source, "BASE_URL").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+        raise SettingsError(
+            f"{PREFIX}BASE_URL must be the app's https origin (e.g. https://localhost:8443)"
+        )
+    issuers_file = Path(_required(source, "ISSUERS_FILE"))
+    if not issuers_file.is_file():
+        raise SettingsError(f"{PREFIX}ISSUERS_FILE {issuers_file} does not exist")
+    org_config = source.get("ORG_CONFIG")
+    if org_config and not Path(org_config).is_file():
+        raise SettingsError(f"{PREFIX}ORG_CONFIG {org_config} does not exist")
+    return AppSettings(
+        base_url=base_url,
+        secret_key=_secret(source, "SECRET_KEY"),
+        token_key=_required(source, "TOKEN_KEY"),
+        issuers_file=issuers_file,
+        database_url=source.get("DATABASE_URL", f"sqlite:///{instance_dir / 'smartapp.db'}"),
+        instance_dir=instance_dir,
+        org_config_file=Path(org_config) if org_config else None,
+        registry_admins=frozenset(
+            a.strip() for a in source.get("REGISTRY_ADMINS", "").split(",") if a.strip()
+        ),
+        auto_writeback=_flag(source, "AUTO_WRITEBACK"),
+        log_level=source.get("LOG_LEVEL", "INFO").upper(),
+        fhir_timeout_s=_number(source, "FHIR_TIMEOUT_S", 10.0),
+        environment={**os.environ, **(overrides or {})},
+    )
+
+
+def _required(source: Mapping[str, str], name: str) -> str:
+    value = source.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{PREFIX}{name} is not set")
+    return value
+
+
+def _secret(source: Mapping[str, str], name: str) -> str:
+    value = _required(source, name)
+    if len(value) < 32:
+        raise SettingsError(f"{PREFIX}{name} must be at least 32 characters of random text")
+    return value
+
+
+def _flag(source: Mapping[str, str], name: str) -> bool:
+    value = source.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{PREFIX}{name} must be true or false")
+    return value in ("true", "1", "yes")
+
+
+def _number(source: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(source.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number of seconds") from None
+    if value <= 0:
+        raise SettingsError(f"{PREFIX}{name} must be positive")
+    return value

@@ -1,0 +1,1 @@
+"""Web plumbing shared by the blueprints: security headers, CSRF, request ids, logging."""

@@ -1,0 +1,23 @@
+"""CSRF tokens bound to the launch session: an HMAC of its id, checked on every POST."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import request
+
+from smartapp.errors import CsrfError
+
+
+def csrf_token(secret_key: str, session_id: str) -> str:
+    """The form token for a session (stable for the session's life, useless for any other)."""
+    message = f"csrf:{session_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def check_csrf(secret_key: str, session_id: str) -> None:
+    """Refuse a POST whose form token does not match the session's."""
+    sent = request.form.get("csrf_token", "") or request.headers.get("X-CSRF-Token", "")
+    if not hmac.compare_digest(sent, csrf_token(secret_key, session_id)):
+        raise CsrfError("The form was not sent by this app (CSRF check failed). Reload the page.")

@@ -1,0 +1,93 @@
+"""Error pages a prescriber can act on: never a stack trace, always what to do next.
+
+An ended session shows "open the app again from the chart" and keeps the last evaluation
+visible, so nothing the prescriber saw is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app, g, render_template
+from werkzeug.exceptions import HTTPException
+
+from launch import SmartClientError
+from smartapp.errors import SessionExpired, SmartAppError
+from smartapp.fhir import FhirAuthError, FhirError
+from smartapp.web.session import request_handle
+
+LOGGER = logging.getLogger("smartapp.errors")
+
+
+def _last_evaluation() -> dict[str, Any] | None:
+    handle = request_handle()
+    if handle is None:
+        return None
+    return current_app.extensions["smartapp"].sessions.last_evaluation(handle)  # type: ignore[no-any-return]
+
+
+def _page(status: int, title: str, message: str, *, keep_last: bool = False) -> tuple[str, int]:
+    last = _last_evaluation() if keep_last else None
+    html = render_template(
+        "errors/error.html",
+        title=title,
+        message=message,
+        last=last,
+        request_id=g.get("request_id", ""),
+    )
+    return html, status
+
+
+def init_error_pages(app: Flask) -> None:
+    """Register one handler per error family."""
+
+    @app.errorhandler(SmartAppError)
+    def _app_error(error: SmartAppError) -> tuple[str, int]:
+        LOGGER.info("app error", extra={"fields": {"error": error.error, "status": error.status}})
+        expired = isinstance(error, SessionExpired)
+        title = "Open the app again from the chart" if error.status == 401 else "Request refused"
+        return _page(error.status, title, str(error), keep_last=expired)
+
+    @app.errorhandler(SmartClientError)
+    def _launch_error(error: SmartClientError) -> tuple[str, int]:
+        LOGGER.info(
+            "launch error", extra={"fields": {"error": error.error, "status": error.status}}
+        )
+        return _page(error.status, "The app could not be opened", error.message)
+
+    @app.errorhandler(FhirError)
+    def _fhir_error(error: FhirError) -> tuple[str, int]:
+        LOGGER.warning(
+            "EHR error",
+            extra={
+                "fields": {
+                    "status": error.status,
+                    "kind": type(error).__name__,
+                    "retryable": error.retryable,
+                }
+            },
+        )
+        if isinstance(error, FhirAuthError) and error.expired:
+            return _page(
+                401, "Open the app again from the chart", error.user_message, keep_last=True
+            )
+        status = 403 if isinstance(error, FhirAuthError) else 502
+        return _page(
+            status, "The EHR did not answer as expected", error.user_message, keep_last=True
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[str, int]:
+        return _page(error.code or 500, error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        LOGGER.error(
+            "unexpected error", exc_info=error, extra={"fields": {"kind": type(error).__name__}}
+        )
+        return _page(
+            500,
+            "Something went wrong",
+            "The app hit an unexpected problem; it has been logged. Open the app again from the chart.",
+        )

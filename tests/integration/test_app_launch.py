@@ -1,0 +1,113 @@
+"""The app as a prescriber meets it: EHR launch to page against the real sandbox EHR."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+
+from tests.integration.app_harness import (
+    APP_ORIGIN,
+    authorize_at_ehr,
+    cli_evaluation,
+    ehr_launch,
+    make_app,
+)
+
+pytestmark = pytest.mark.integration
+
+PATIENTS = [
+    "sbx-weekly-current",
+    "sbx-weekly-overdue",
+    "sbx-moderate",
+    "sbx-ben-severe",
+    "sbx-derived-anc",
+    "sbx-start-tomorrow",
+    "sbx-no-anc",
+    "sbx-preliminary-masked",
+]
+
+
+@pytest.fixture(scope="module")
+def app(sandbox_ehr, tmp_path_factory):
+    from tests.integration.smart import SmartClient
+
+    smart = SmartClient(sandbox_ehr)
+    application = make_app(tmp_path_factory.mktemp("app"), smart, "clozapine-smartapp")
+    yield application
+    application.extensions["smartapp"].close()
+
+
+@pytest.mark.parametrize("patient", PATIENTS)
+def test_ehr_launch_page_matches_smartapp_evaluate(app, smart, patient, tmp_path) -> None:
+    registry = app.extensions["smartapp"].registry.export()
+    launched = ehr_launch(app.test_client(), smart, patient)
+    assert launched.response.status_code == 200, launched.html[:600]
+    expected = cli_evaluation(smart, patient, registry, tmp_path)
+    assert launched.attribute("overall", "data-overall") == expected["overall"]
+    assert launched.attribute("next-due", "data-next-due") == (
+        expected["monitoring"]["next_due"] or ""
+    )
+    assert launched.attribute("next-due", "data-status") == expected["monitoring"]["status"]
+    assert launched.finding_codes() == [f["code"] for f in expected["findings"]]
+    assert expected["policy"] in launched.html
+
+
+def test_page_security_headers_and_cookie(app, smart) -> None:
+    client = app.test_client()
+    launch = smart.launch("sbx-weekly-current")
+    started = client.get("/launch", query_string={"iss": smart.iss, "launch": launch})
+    callback = urlsplit(authorize_at_ehr(smart, started.headers["Location"]))
+    returned = client.get(callback.path, query_string=callback.query)
+    cookie = returned.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=None" in cookie
+    page = client.get(returned.headers["Location"])
+    csp = page.headers["Content-Security-Policy"]
+    assert f"frame-ancestors {smart.origin}" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "X-Frame-Options" not in page.headers
+    assert "<script>" not in page.get_data(as_text=True).split("</footer>")[0]
+
+
+def test_banner_escapes_a_script_in_the_patient_name(app, smart) -> None:
+    launched = ehr_launch(app.test_client(), smart, "sbx-xss-name", need_patient_banner=True)
+    assert "<script>alert(1)</script>" not in launched.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in launched.html
+
+
+@pytest.mark.parametrize("banner", [True, False])
+def test_banner_shown_unless_the_ehr_shows_its_own(app, smart, banner) -> None:
+    launched = ehr_launch(
+        app.test_client(), smart, "sbx-weekly-current", need_patient_banner=banner
+    )
+    assert ('data-testid="patient-name"' in launched.html) is banner
+    assert 'data-testid="overall"' in launched.html
+
+
+def test_standalone_launch_with_the_patient_picker(app, smart) -> None:
+    client = app.test_client()
+    started = client.get("/standalone", query_string={"iss": smart.iss})
+    assert started.status_code == 302
+    picker = smart.session.get(started.headers["Location"], allow_redirects=False, timeout=10)
+    assert picker.status_code == 200 and "sbx-weekly-current" in picker.text
+    action = re.search(r'<form[^>]*action="([^"]+)"', picker.text)
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', picker.text)
+    assert action is not None
+    answer = smart.session.post(
+        urljoin(started.headers["Location"], html.unescape(action.group(1))),
+        data={**{k: html.unescape(v) for k, v in hidden}, "patient": "sbx-weekly-current"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    location = answer.headers["Location"]
+    while not location.startswith(APP_ORIGIN):  # the EHR may pass through its authorize again
+        answer = smart.session.get(location, allow_redirects=False, timeout=10)
+        location = answer.headers["Location"]
+    callback = urlsplit(location)
+    returned = client.get(callback.path, query_string=callback.query)
+    handle = parse_qs(urlsplit(returned.headers["Location"]).query)["h"][0]
+    page = client.get("/chart", query_string={"h": handle})
+    assert page.status_code == 200
+    assert 'data-testid="overall"' in page.get_data(as_text=True)
