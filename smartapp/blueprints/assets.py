@@ -9,12 +9,13 @@ from werkzeug.wrappers import Response
 
 bp = Blueprint("vendor", __name__)
 
-STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
-# Only these files of the installed npm packages are served (no CDN: EHR networks block them).
+# npm packages installed by scripts/install, outside the static folder so that only these
+# allow-listed files are served (no CDN: EHR networks often block them).
+LIBRARIES = Path(__file__).resolve().parents[2] / "browser-libs" / "node_modules"
 VENDOR_FILES = {
-    "chart.umd.min.js": STATIC_ROOT / "node_modules/chart.js/dist/chart.umd.min.js",
+    "chart.umd.min.js": LIBRARIES / "chart.js/dist/chart.umd.min.js",
     "chartjs-plugin-annotation.min.js": (
-        STATIC_ROOT / "node_modules/chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js"
+        LIBRARIES / "chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js"
     ),
 }
 

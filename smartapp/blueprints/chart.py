@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 from clozapine import evaluation_to_json
 from smartapp.ehr_access import EhrAccess
+from smartapp.ehr_style import fetch_style
 from smartapp.launch_evaluation import evaluate_launch
 from smartapp.page_model import page_model
 from smartapp.services import Services
@@ -44,5 +45,18 @@ def page() -> str:
         page=model,
         handle=current.handle,
         csrf=csrf_token(app.settings.secret_key, current.handle),
-        smart_style=None,
+        smart_style=bool(access.grant.smart_style_url),
     )
+
+
+@bp.get("/ehr-style.css")
+def ehr_style() -> Response:
+    """The EHR's colours and fonts (smart_style_url) as CSS variables, if it sent a style."""
+    app = services()
+    current = current_session(app.sessions)
+    access = EhrAccess(app, current.handle, current.session)
+    url = access.grant.smart_style_url
+    css = fetch_style(url, access.grant.iss, app.http_for(access.issuer)) if url else ""
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "private, max-age=600"
+    return response

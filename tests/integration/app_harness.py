@@ -49,7 +49,9 @@ def issuers_file(folder: Path, smart: SmartClient, client_id: str, **extra: Any)
     return path
 
 
-def make_app(folder: Path, smart: SmartClient, client_id: str, **extra: Any) -> Flask:
+def make_app(
+    folder: Path, smart: SmartClient, client_id: str, *, timeout: float = 5, **extra: Any
+) -> Flask:
     """The app configured for the sandbox, on a fresh migrated SQLite database in `folder`."""
     database = f"sqlite:///{folder / f'app-{client_id}.db'}"
     upgrade(database)
@@ -62,7 +64,7 @@ def make_app(folder: Path, smart: SmartClient, client_id: str, **extra: Any) -> 
             "ORG_CONFIG": str(ORG_CONFIG),
             "DATABASE_URL": database,
             "INSTANCE_DIR": str(folder),
-            "FHIR_TIMEOUT_S": str(extra.get("timeout", 5)),
+            "FHIR_TIMEOUT_S": str(timeout),
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -1,0 +1,151 @@
+"""The web app's own guards, with no EHR behind it: issuers, state, sessions, headers, health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from smartapp.app import create_app
+from smartapp.db_command import upgrade
+from smartapp.settings import SettingsError, load_settings
+
+ISS = "https://ehr.example.org/fhir"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> dict[str, str]:
+    issuers = tmp_path / "issuers.toml"
+    issuers.write_text(
+        "[[issuer]]\n"
+        'name = "Example EHR"\n'
+        f'iss = "{ISS}"\n'
+        'client_id = "clozapine-smartapp"\n'
+        'auth_method = "none"\n'
+        'frame_ancestors = ["https://ehr.example.org"]\n'
+    )
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(database)
+    return {
+        "BASE_URL": "https://app.example.org",
+        "SECRET_KEY": "s" * 40,
+        "TOKEN_KEY": Fernet.generate_key().decode(),
+        "ISSUERS_FILE": str(issuers),
+        "DATABASE_URL": database,
+        "INSTANCE_DIR": str(tmp_path),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def client(settings):
+    app = create_app(settings)
+    yield app.test_client()
+    app.extensions["smartapp"].close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"iss": "https://evil.example.com/fhir", "launch": "abc"},
+        {"iss": "javascript:alert(1)", "launch": "abc"},
+        {"iss": "", "launch": "abc"},
+        {"iss": ISS},
+    ],
+)
+def test_launch_unknown_or_malformed_issuer_refused_without_redirect(client, query) -> None:
+    response = client.get("/launch", query_string=query)
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "The app could not be opened" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"code": "abc", "state": "never-issued"},
+        {"state": "never-issued"},
+        {"code": "abc"},
+        {"error": "access_denied", "error_description": "<script>x</script>", "state": "s"},
+    ],
+)
+def test_callback_with_unknown_state_or_error_refused(client, query) -> None:
+    response = client.get("/callback", query_string=query)
+    assert response.status_code in (400, 401, 403)
+    assert "Location" not in response.headers
+    assert "<script>x</script>" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("handle", [None, "short", "x" * 43, "../../etc/passwd"])
+def test_chart_without_a_live_session_asks_to_open_again(client, handle) -> None:
+    response = client.get("/chart", query_string={"h": handle} if handle else {})
+    assert response.status_code == 401
+    assert "Open the app again from the chart" in response.get_data(as_text=True)
+
+
+def test_every_page_carries_the_security_headers(client) -> None:
+    response = client.get("/chart")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://ehr.example.org" in csp
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["X-Request-Id"]
+
+
+def test_health_and_readiness(client) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["database"] == "reachable"
+
+
+def test_readiness_reports_an_unreachable_database(settings) -> None:
+    app = create_app(settings)
+    app.extensions["smartapp"].database.dispose()
+    Path(settings["DATABASE_URL"].removeprefix("sqlite:///")).unlink()
+    Path(settings["DATABASE_URL"].removeprefix("sqlite:///")).mkdir()  # a folder: not a database
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 503
+
+
+def test_jwks_publishes_public_keys_only(client) -> None:
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    assert {key["alg"] for key in keys} >= {"RS384", "ES384"}
+    assert all("d" not in key for key in keys)
+
+
+def test_vendor_assets_are_allow_listed(client) -> None:
+    with client.get("/static/vendor/chart.umd.min.js") as served:
+        assert served.status_code == 200 and served.mimetype == "text/javascript"
+    for path in (
+        "/static/vendor/anything.js",
+        "/static/vendor/..%2Fpackage.json",
+        "/static/package.json",
+        "/static/node_modules/chart.js/package.json",
+    ):
+        with client.get(path) as refused:
+            assert refused.status_code == 404, path
+
+
+def test_oversized_request_refused(client) -> None:
+    response = client.post("/callback", data={"x": "y" * 100_000})
+    assert response.status_code in (405, 413)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("BASE_URL", "http://app.example.org", "BASE_URL"),
+        ("BASE_URL", "https://app.example.org/sub", "BASE_URL"),
+        ("SECRET_KEY", "short", "SECRET_KEY"),
+        ("TOKEN_KEY", "", "TOKEN_KEY"),
+        ("ISSUERS_FILE", "/nonexistent.toml", "ISSUERS_FILE"),
+        ("AUTO_WRITEBACK", "maybe", "AUTO_WRITEBACK"),
+        ("FHIR_TIMEOUT_S", "-1", "FHIR_TIMEOUT_S"),
+    ],
+)
+def test_bad_setting_stops_start_up_naming_it(settings, name, value, problem) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        load_settings({**settings, name: value})
