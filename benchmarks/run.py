@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.population import run_population, write_population
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from clozapine import evaluate, policy_in_force
 from fhir_mappings import patient_facts_from_bundle
@@ -47,6 +48,34 @@ def mapping_rate() -> float:
                 evaluate(facts, AS_OF, policy)
         rounds += 1
     return rounds * len(texts) / (time.perf_counter() - started)
+
+
+def engine_scaling() -> list[tuple[int, float]]:
+    """Microseconds per evaluation at 10, 100 and 1,000 ANCs: should grow linearly."""
+    policy = policy_in_force(AS_OF)
+    figures = []
+    for count in (10, 100, 1000):
+        patients = [patient_facts(seed, count) for seed in range(20)]
+        rounds = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < 1.0:
+            for facts in patients:
+                evaluate(facts, AS_OF, policy)
+            rounds += 1
+        figures.append((count, (time.perf_counter() - started) / (rounds * len(patients)) * 1e6))
+    return figures
+
+
+def population() -> list[tuple[int, float, int]]:
+    """(patients, seconds, peak KiB) for 1,000 and 10,000 patients streamed from NDJSON."""
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for patients in (1_000, 10_000):
+            path = Path(folder) / f"population-{patients}.ndjson"
+            write_population(path, patients)
+            seconds, peak_kib = run_population(path)
+            results.append((patients, seconds, peak_kib))
+    return results
 
 
 def _median_wall(command: list[str], repeats: int = 15) -> float:
@@ -86,6 +115,22 @@ def main() -> int:
     print(
         f"command:  smartapp evaluate {app * 1000:.0f} ms, python3 -c pass {python * 1000:.0f} ms"
         f"  ratio {ratio:.2f} (target at most {STARTUP_TARGET_RATIO})"
+    )
+    scaling = engine_scaling()
+    base_count, base_us = scaling[0]
+    print(
+        "scaling:  "
+        + ", ".join(
+            f"{count} ANCs {us:.0f} us ({us / base_us:.1f}x for {count // base_count}x history)"
+            for count, us in scaling
+        )
+    )
+    (small, small_s, small_kib), (large, large_s, large_kib) = population()
+    print(
+        f"population: {small} patients {small_s:.1f} s, peak {small_kib / 1024:.0f} MiB;"
+        f" {large} patients {large_s:.1f} s ({large / large_s:,.0f}/s),"
+        f" peak {large_kib / 1024:.0f} MiB; peak ratio {large_kib / small_kib:.2f}"
+        " (target at most 1.2)"
     )
     return 0
 

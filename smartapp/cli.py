@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from smartapp.evaluate_command import UsageError, run_evaluate
+from smartapp.evaluate_command import UsageError, run_evaluate, run_evaluate_stream
+from smartapp.progress import Progress
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--timezone", help="IANA time zone that dates collection times")
     evaluate.add_argument("--config", help="organisation settings file (TOML)")
     evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    evaluate.add_argument(
+        "--ndjson",
+        action="store_true",
+        help="the input holds one Bundle per line (streamed; a population of any size)",
+    )
     _add_database_commands(commands)
     return parser
 
@@ -66,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `smartapp` console script."""
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "evaluate" and args.ndjson:
+            progress = Progress.for_file(args.bundle, sys.stderr)
+            return 2 if run_evaluate_stream(args, sys.stdout.write, progress) else 0
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
             return 0

@@ -6,6 +6,8 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,9 @@ from clozapine import (
     policy_in_force,
     with_organisation_program,
 )
-from fhir_mappings import BundleError, patient_facts_from_bundle
+from fhir_mappings import BundleError, MappingSettings, patient_facts_from_bundle
 from smartapp.org_config import ConfigError, OrgConfig, load_org_config
+from smartapp.progress import Progress
 from smartapp.text_report import text_report
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -34,8 +37,31 @@ class UsageError(Exception):
     """Unusable input: the command exits 2 with this one-line message."""
 
 
-def run_evaluate(args: argparse.Namespace) -> str:
-    """Everything `smartapp evaluate` prints on stdout; raises UsageError for unusable input."""
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every Bundle of one run is evaluated with."""
+
+    settings: MappingSettings
+    as_of: date
+    policy: Policy
+    registry: Registry | None
+    text: bool
+
+    def render(self, bundle: Any) -> str:
+        """The output for one Bundle; UsageError when it is not a usable Bundle."""
+        try:
+            patients = patient_facts_from_bundle(bundle, self.settings)
+        except BundleError as exc:
+            raise UsageError(str(exc)) from None
+        evaluations = [evaluate(f, self.as_of, self.policy, self.registry) for f in patients]
+        if self.text:
+            return "\n\n".join(text_report(e) for e in evaluations) + "\n"
+        return "".join(
+            json.dumps(evaluation_to_json(e), ensure_ascii=False) + "\n" for e in evaluations
+        )
+
+
+def _prepare(args: argparse.Namespace) -> _Run:
     config = _config(args.config)
     try:
         settings = config.mapping_settings(args.timezone)
@@ -45,18 +71,44 @@ def run_evaluate(args: argparse.Namespace) -> str:
     policy = _policy(args.policy, as_of)
     if config.program is not None:
         policy = with_organisation_program(policy, config.program)
-    registry = _registry(args.registry)
-    bundle = _json_input(args.bundle, "bundle")
+    return _Run(settings, as_of, policy, _registry(args.registry), args.format == "text")
+
+
+def run_evaluate(args: argparse.Namespace) -> str:
+    """Everything `smartapp evaluate` prints on stdout; raises UsageError for unusable input."""
+    run = _prepare(args)
+    return run.render(_json_input(args.bundle, "bundle"))
+
+
+def run_evaluate_stream(
+    args: argparse.Namespace, write: Callable[[str], object], progress: Progress
+) -> int:
+    """`--ndjson`: one Bundle per input line, evaluated and written as it is read.
+
+    Memory stays flat whatever the number of patients. A line that is not a usable Bundle is
+    reported on stderr with its line number and skipped; the count of such lines is returned.
+    """
+    run = _prepare(args)
+    skipped = 0
     try:
-        patients = patient_facts_from_bundle(bundle, settings)
-    except BundleError as exc:
-        raise UsageError(str(exc)) from None
-    evaluations = [evaluate(facts, as_of, policy, registry) for facts in patients]
-    if args.format == "text":
-        return "\n\n".join(text_report(e) for e in evaluations) + "\n"
-    return "".join(
-        json.dumps(evaluation_to_json(e), ensure_ascii=False) + "\n" for e in evaluations
-    )
+        stream = sys.stdin if args.bundle == "-" else open(args.bundle, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read bundle file {args.bundle}: {exc.strerror or exc}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            progress.advance(len(line))
+            if not line.strip():
+                continue
+            try:
+                write(run.render(json.loads(line)))
+            except (json.JSONDecodeError, RecursionError):
+                skipped += 1
+                sys.stderr.write(f"smartapp: line {number} is not valid JSON; skipped\n")
+            except UsageError as exc:
+                skipped += 1
+                sys.stderr.write(f"smartapp: line {number}: {exc}; skipped\n")
+    progress.finish()
+    return skipped
 
 
 def _config(path: str | None) -> OrgConfig:

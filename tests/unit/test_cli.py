@@ -256,3 +256,66 @@ def test_cli_config_program_applies_on_top_of_the_label_policy(tmp_path: Path) -
     assert output["policy"] == "us-label-2025+example-health"
     codes = {f["code"] for f in output["findings"]}
     assert {"patient-not-enrolled", "anc-too-old-to-dispense", "rems-eliminated"} <= codes
+
+
+def _ndjson(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "population.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cli_ndjson_streams_one_bundle_per_line_in_order(tmp_path: Path) -> None:
+    path = _ndjson(tmp_path, [json.dumps(bundle(p)) for p in ("c", "a", "b")])
+    done = subprocess.run(
+        [sys.executable, "-m", "smartapp.cli", "evaluate", "--ndjson", str(path), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x)["patient"] for x in done.stdout.splitlines()] == [
+        "Patient/c",
+        "Patient/a",
+        "Patient/b",
+    ]
+    assert done.stderr == ""  # no progress line when stderr is not a terminal
+
+
+def test_cli_ndjson_reports_bad_lines_and_exits_2_after_the_rest(tmp_path: Path) -> None:
+    path = _ndjson(
+        tmp_path,
+        [json.dumps(bundle("a")), "{oops", json.dumps(NO_PATIENT), "", json.dumps(bundle("b"))],
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "smartapp.cli", "evaluate", "--ndjson", str(path), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert [json.loads(x)["patient"] for x in done.stdout.splitlines()] == [
+        "Patient/a",
+        "Patient/b",
+    ]
+    assert "line 2 is not valid JSON" in done.stderr and "line 3: " in done.stderr
+
+
+def test_progress_line_only_on_a_terminal() -> None:
+    import io
+
+    from smartapp.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(100, screen, enabled=True)
+    progress.advance(50)
+    progress.finish()
+    assert "50.0%" in screen.getvalue() or "100.0%" in screen.getvalue()
+    quiet = io.StringIO()
+    Progress.for_file("-", quiet).advance(10)
+    assert quiet.getvalue() == ""
