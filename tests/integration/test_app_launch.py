@@ -111,3 +111,67 @@ def test_standalone_launch_with_the_patient_picker(app, smart) -> None:
     page = client.get("/chart", query_string={"h": handle})
     assert page.status_code == 200
     assert 'data-testid="overall"' in page.get_data(as_text=True)
+
+
+def test_no_request_parameter_can_redirect_elsewhere(app, smart) -> None:
+    client = app.test_client()
+    launch = smart.launch("sbx-weekly-current")
+    started = client.get(
+        "/launch",
+        query_string={
+            "iss": smart.iss,
+            "launch": launch,
+            "redirect_uri": "https://evil.example/steal",
+            "next": "https://evil.example",
+        },
+    )
+    location = urlsplit(started.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == smart.origin
+    sent = parse_qs(location.query)
+    assert sent["redirect_uri"] == [f"{APP_ORIGIN}/callback"]
+    assert sent["aud"] == [smart.iss] and sent["code_challenge_method"] == ["S256"]
+    callback = urlsplit(authorize_at_ehr(smart, started.headers["Location"]))
+    returned = client.get(callback.path, query_string=callback.query + "&next=https://evil.example")
+    assert returned.headers["Location"].startswith("/chart?h=")
+
+
+def test_a_used_authorization_answer_cannot_be_replayed(app, smart) -> None:
+    client = app.test_client()
+    started = client.get(
+        "/launch", query_string={"iss": smart.iss, "launch": smart.launch("sbx-mild")}
+    )
+    callback = urlsplit(authorize_at_ehr(smart, started.headers["Location"]))
+    assert client.get(callback.path, query_string=callback.query).status_code == 303
+    replay = client.get(callback.path, query_string=callback.query)
+    assert replay.status_code == 400 and "already used" in replay.get_data(as_text=True)
+
+
+def test_logs_carry_request_ids_but_no_tokens_or_patient_data(app, smart) -> None:
+    import io
+    import logging
+
+    from smartapp.web.request_log import JsonFormatter
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("smartapp")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        launched = ehr_launch(app.test_client(), smart, "sbx-xss-name", need_patient_banner=True)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    session = app.extensions["smartapp"].sessions.get(launched.handle)
+    text = buffer.getvalue()
+    assert '"request_id"' in text and '"path": "/chart"' in text
+    for secret in (
+        session.grant.access_token,
+        session.grant.refresh_token,
+        launched.handle,
+        "sbx-xss-name",
+        "Sandbox-Escape",
+    ):
+        assert secret and secret not in text
