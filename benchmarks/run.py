@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from clozapine import evaluate, policy_in_force
@@ -124,6 +125,11 @@ def main() -> int:
             f"{count} ANCs {us:.0f} us ({us / base_us:.1f}x for {count // base_count}x history)"
             for count, us in scaling
         )
+    )
+    page_ms, bare_ms, page_ratio_value = page_ratio()
+    print(
+        f"page:     launched chart page {page_ms:.0f} ms, the same FHIR reads by a minimal"
+        f" concurrent client {bare_ms:.0f} ms  ratio {page_ratio_value:.2f} (target at most 1.25)"
     )
     (small, small_s, small_kib), (large, large_s, large_kib) = population()
     print(
