@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from smartapp.blueprints import assets, chart, health
+from smartapp.blueprints import assets, chart, health, program, registry_admin
 from smartapp.blueprints import launch as launch_bp
 from smartapp.services import build_services
 from smartapp.settings import load_settings
@@ -36,7 +36,14 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     default_ancestors = tuple(
         origin for issuer in services.issuers for origin in issuer.frame_ancestors
     )
-    for blueprint in (launch_bp.bp, chart.bp, health.bp, assets.bp):
+    for blueprint in (
+        launch_bp.bp,
+        chart.bp,
+        health.bp,
+        assets.bp,
+        program.bp,
+        registry_admin.bp,
+    ):
         app.register_blueprint(blueprint)
     init_request_log(app)
     init_error_pages(app)

@@ -1,0 +1,130 @@
+"""The chart's program panel, rendered from a real evaluation: findings, deadlines, standing."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from flask import render_template
+
+from clozapine import AncResult, ClozapineOrder, Evaluation, PatientFacts, evaluate
+from tests.app.program_app import (
+    NOW,
+    PATIENT,
+    PRESCRIBER,
+    TODAY,
+    csrf_for,
+    hidden_inputs,
+    make_app,
+    open_session,
+)
+
+PHARMACY = "Organization/ph-1"
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def app(tmp_path):
+    application = make_app(tmp_path)
+    yield application
+    application.extensions["smartapp"].close()
+
+
+def _evaluation(app, as_of: date) -> Evaluation:
+    """The patient on clozapine for 200 days with a fresh ANC, evaluated as the chart does."""
+    services = app.extensions["smartapp"]
+    order = ClozapineOrder(
+        as_of - timedelta(days=200), None, prescriber=PRESCRIBER, pharmacy=PHARMACY
+    )
+    drawn = as_of - timedelta(days=2)
+    anc = AncResult(2100, drawn, datetime(drawn.year, drawn.month, drawn.day, 9, tzinfo=UTC))
+    facts = PatientFacts(PATIENT, False, (order,), (anc,))
+    registry = services.registry.registry_for_facts(facts)
+    return evaluate(facts, as_of, services.policy_on(as_of), registry)
+
+
+def _panel(app, handle: str, as_of: date = TODAY) -> str:
+    page = SimpleNamespace(evaluation=_evaluation(app, as_of), fhir_user=PRESCRIBER)
+    with app.test_request_context("/chart", query_string={"h": handle}):
+        return render_template(
+            "partials/program.html", page=page, handle=handle, csrf=csrf_for(app, handle)
+        )
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r'data-program-code="([^"]+)"', html)
+
+
+def test_program_panel_unenrolled_patient_shows_findings_and_forms(app) -> None:
+    handle = open_session(app)
+    html = _panel(app, handle)
+    assert _codes(html) == [
+        "patient-not-enrolled",
+        "pharmacy-not-certified",
+        "prescriber-not-certified",
+    ]
+    assert "Sandbox Health clozapine program" in html
+    assert 'data-testid="deadline"' not in html  # the organisation's program names no date
+    assert "not enrolled" in html and f"none on record for {PRESCRIBER}" in html
+    assert hidden_inputs(html) == {"h": handle, "csrf_token": csrf_for(app, handle)}
+    assert 'action="/program/enrollment"' in html and 'action="/program/status-form"' in html
+    assert "<script" not in html
+
+
+def test_program_panel_current_records_show_renewal_deadlines(app) -> None:
+    store = app.extensions["smartapp"].registry
+    store.record_enrollment(PATIENT, date(2026, 3, 1), actor="t", prescriber_reference=PRESCRIBER)
+    store.upsert_prescriber(PRESCRIBER, date(2025, 12, 1), actor="t")
+    store.upsert_pharmacy(PHARMACY, date(2025, 12, 1), actor="t")
+    html = _panel(app, open_session(app))
+    assert _codes(html) == []
+    assert 'data-testid="program-clear"' in html
+    assert "enrolled 2026-03-01 (active)" in html and "renew by 2027-02-28" in html
+    assert "certified 2025-12-01" in html and "renew by 2027-11-30" in html
+
+
+def test_program_panel_expired_enrollment_and_certification_name_their_dates(app) -> None:
+    store = app.extensions["smartapp"].registry
+    store.record_enrollment(PATIENT, date(2025, 10, 1), actor="t")
+    store.upsert_prescriber(PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30))
+    store.upsert_pharmacy(PHARMACY, date(2026, 1, 1), actor="t")
+    html = _panel(app, open_session(app))
+    assert _codes(html) == ["certification-expired", "enrollment-expired"]
+    deadlines = re.findall(r'data-testid="deadline">([^<]+)<', html)
+    assert deadlines == [
+        "your certification expired on 2026-06-30: renew it",
+        "expired on 2026-09-30: re-enroll the patient",
+    ]
+
+
+def test_program_panel_under_the_2021_rems_names_the_transition_and_psf_dates(app) -> None:
+    store = app.extensions["smartapp"].registry
+    store.record_enrollment(PATIENT, date(2021, 9, 1), actor="t")
+    store.record_status_form(PATIENT, date(2021, 10, 1), actor="t")
+    html = _panel(app, open_session(app), as_of=date(2021, 12, 1))
+    codes = _codes(html)
+    assert "psf-overdue" in codes and "prescriber-not-certified" in codes
+    assert "was due by 2021-11-07" in html  # the later of form and enrollment + 37 days
+    assert "required by 2021-12-22" in html  # the modified REMS's transition deadline
+
+
+def test_program_panel_is_absent_without_a_program(tmp_path) -> None:
+    app = make_app(tmp_path, ORG_CONFIG="")
+    try:
+        assert _panel(app, open_session(app)).strip() == ""
+    finally:
+        app.extensions["smartapp"].close()
+
+
+def test_program_panel_links_the_admin_page_only_for_admins(app) -> None:
+    admin_handle = open_session(app, "Practitioner/admin-2")
+    assert f"/admin/registry?h={admin_handle}" in _panel(app, admin_handle)
+    assert "/admin/registry" not in _panel(app, open_session(app))
