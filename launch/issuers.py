@@ -45,7 +45,8 @@ __all__ = [
 DEFAULT_SCOPES = (
     "launch openid fhirUser offline_access patient/Patient.rs patient/Observation.rs "
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
-    "patient/Flag.cru patient/Task.cru"
+    "patient/Practitioner.rs patient/PractitionerRole.rs patient/Organization.rs "
+    "patient/Flag.cru patient/Task.cru patient/DocumentReference.c"
 )
 DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")
 DEFAULT_PAGE_SIZE = 100

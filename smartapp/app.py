@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from smartapp.blueprints import assets, chart, health, program, registry_admin
+from smartapp.blueprints import assets, chart, health, program, registry_admin, writeback
 from smartapp.blueprints import launch as launch_bp
 from smartapp.services import build_services
 from smartapp.settings import load_settings
@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         assets.bp,
         program.bp,
         registry_admin.bp,
+        writeback.bp,
     ):
         app.register_blueprint(blueprint)
     init_request_log(app)

@@ -1,4 +1,4 @@
-"""The organisation settings file (TOML): time zone and local ANC and BEN codes.
+"""The organisation settings file (TOML): time zone, local ANC and BEN codes, program, write-back.
 
 [organisation]
 name = "Example Health"
@@ -11,6 +11,10 @@ code = "ANC-AUTO"
 [[codes.ben]]            # local Condition codes that document BEN
 system = "http://snomed.info/sct"
 code = "..."
+
+[writeback]              # what the app writes back to the EHR (both keys optional)
+task_intent = "proposal" # or "order" when the app's Task is the order itself
+identifier_system = "urn:smartapp:clozapine-monitoring:writeback"
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class OrgConfig:
     local_anc_codes: frozenset[LocalCode] = field(default_factory=frozenset)
     ben_codes: frozenset[LocalCode] = field(default_factory=frozenset)
     program: OrganisationProgram | None = None
+    task_intent: str = "proposal"
+    writeback_identifier_system: str | None = None
 
     def mapping_settings(self, timezone: str | None = None) -> MappingSettings:
         """Settings for the FHIR mappings; `timezone` (from the command line) wins over the file."""
@@ -74,6 +80,7 @@ def org_config_from_document(document: dict[str, Any]) -> OrgConfig:
     """Check a parsed settings document; unknown tables are allowed for later sections."""
     organisation = _table(document, "organisation")
     codes = _table(document, "codes")
+    writeback = _writeback(_table(document, "writeback"))
     name = _optional_str(organisation, "organisation.name")
     timezone = _optional_str(organisation, "organisation.timezone")
     if timezone is not None:
@@ -84,7 +91,25 @@ def org_config_from_document(document: dict[str, Any]) -> OrgConfig:
         local_anc_codes=_codes(codes, "anc"),
         ben_codes=_codes(codes, "ben"),
         program=_program(document["program"]) if "program" in document else None,
+        task_intent=writeback["task_intent"] or "proposal",
+        writeback_identifier_system=writeback["identifier_system"],
     )
+
+
+_TASK_INTENTS = ("proposal", "order")
+
+
+def _writeback(table: dict[str, Any]) -> dict[str, str | None]:
+    unknown = sorted(set(table) - {"task_intent", "identifier_system"})
+    if unknown:
+        raise ConfigError(f"writeback.{unknown[0]} is not a write-back setting")
+    intent = _optional_str(table, "writeback.task_intent")
+    if intent is not None and intent not in _TASK_INTENTS:
+        raise ConfigError("writeback.task_intent must be 'proposal' or 'order'")
+    system = _optional_str(table, "writeback.identifier_system")
+    if system is not None and (":" not in system or any(c in system for c in " |,")):
+        raise ConfigError("writeback.identifier_system must be a URI without spaces, | or ,")
+    return {"task_intent": intent, "identifier_system": system}
 
 
 _PROGRAM_KEYS = {

@@ -1,0 +1,404 @@
+"""Findings to the FHIR resources the app writes back: Flag, Task, DocumentReference, Communication.
+
+Pure functions of an evaluation (no I/O, no clock: the write time comes in). Shapes follow
+clozapine-monitoring.md section 5.4 and the codes of section 4.6. Each resource carries an
+identifier derived from patient + finding + period, so a retry finds the first write
+(`If-None-Exist: identifier=system|value`) and a new period gives a new resource:
+
+| findings | period in the identifier | Flag.period.start | Task due (restriction.period.end) |
+|---|---|---|---|
+| monitoring-due, monitoring-overdue | next_due | next_due (overdue: the day after) | next_due |
+| no-anc-on-file | treatment episode start (stable while no ANC comes in) | episode start | as_of |
+| interrupt-recommended, anc-too-old-to-dispense | the latest ANC's collection date | as_of | as_of |
+| enrollment findings | the as-of month (YYYY-MM): re-raised monthly while unresolved | as_of | as_of |
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from clozapine import Evaluation, Finding, PatientFacts
+from clozapine.registry import normalise_reference
+from clozapine.treatment import current_episode, current_order, treatment_episodes
+from clozapine.vocabulary import Severity
+from fhir_mappings.fhir_json import FhirJson
+
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
+LOINC = "http://loinc.org"
+DOCUMENT_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+URI_IDENTIFIER = "urn:ietf:rfc:3986"
+DEFAULT_IDENTIFIER_SYSTEM = "urn:smartapp:clozapine-monitoring:writeback"
+FINDING_CODE_SYSTEM = "urn:smartapp:clozapine-monitoring:finding"
+TASK_INTENTS = ("proposal", "order")
+RETIRED_STATUS = {"Flag": "inactive", "Task": "completed"}
+OPEN_STATUS = {"Flag": "active", "Task": "requested"}
+
+LAB_FINDINGS = ("monitoring-overdue", "monitoring-due", "no-anc-on-file")
+ANC_DATED_FINDINGS = ("interrupt-recommended", "anc-too-old-to-dispense")
+ENROLLMENT_FINDINGS = (
+    "patient-not-enrolled",
+    "prescriber-not-certified",
+    "pharmacy-not-certified",
+    "enrollment-anc-stale",
+    "psf-overdue",
+    "enrollment-expired",
+    "certification-expired",
+)
+# The findings that need someone to act, which trigger write-back when the program names none.
+DEFAULT_WRITEBACK_FINDINGS = (*LAB_FINDINGS, *ANC_DATED_FINDINGS, *ENROLLMENT_FINDINGS)
+_ANC_TEST = "ANC (CBC with differential)"
+# finding code -> (short title for Flag.code.display, what the Task asks for; {due_on} filled in)
+FINDING_TEXTS: dict[str, tuple[str, str]] = {
+    "monitoring-overdue": ("ANC monitoring overdue", f"{_ANC_TEST} due by {{due_on}}"),
+    "monitoring-due": ("ANC monitoring due", f"{_ANC_TEST} due by {{due_on}}"),
+    "no-anc-on-file": ("No ANC on file", f"{_ANC_TEST} needed by {{due_on}}: none on file"),
+    "interrupt-recommended": (
+        "Clozapine interruption recommended",
+        "Review clozapine treatment: the latest ANC calls for interruption",
+    ),
+    "anc-too-old-to-dispense": (
+        "ANC too old to dispense",
+        f"{_ANC_TEST} needed before the next clozapine dispense",
+    ),
+    "patient-not-enrolled": (
+        "Not enrolled in the clozapine program",
+        "Enroll patient in the clozapine program",
+    ),
+    "enrollment-expired": (
+        "Clozapine program enrollment expired",
+        "Re-enroll patient in the clozapine program",
+    ),
+    "prescriber-not-certified": (
+        "Prescriber not certified in the clozapine program",
+        "Certify the prescriber in the clozapine program",
+    ),
+    "pharmacy-not-certified": (
+        "Pharmacy not certified in the clozapine program",
+        "Certify the dispensing pharmacy in the clozapine program",
+    ),
+    "certification-expired": (
+        "Clozapine program certification expired",
+        "Renew the certification in the clozapine program",
+    ),
+    "enrollment-anc-stale": (
+        "No ANC for the clozapine enrollment",
+        "Record an ANC from the 30 days before enrollment in the clozapine program",
+    ),
+    "psf-overdue": (
+        "Clozapine Patient Status Form overdue",
+        "Submit the clozapine Patient Status Form",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FindingPeriod:
+    """The period a finding is about: its identifier part, when it began, when it is due."""
+
+    key: str
+    start_on: date
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class WritebackTarget:
+    """One finding to write for one patient, with the identifier that makes it written once."""
+
+    finding: Finding
+    patient: str
+    period: FindingPeriod
+    identifier_system: str
+    identifier_value: str
+    business_status: str | None = None
+
+    @property
+    def identifier(self) -> FhirJson:
+        """The resource's identifier."""
+        return {"system": self.identifier_system, "value": self.identifier_value}
+
+    @property
+    def identifier_tuple(self) -> tuple[str, str]:
+        """(system, value), as the ledger keys it."""
+        return self.identifier_system, self.identifier_value
+
+    @property
+    def search(self) -> str:
+        """The If-None-Exist query that finds an earlier write of this target."""
+        return f"identifier={self.identifier_system}|{self.identifier_value}"
+
+    @property
+    def title(self) -> str:
+        """A short title for the finding."""
+        return FINDING_TEXTS.get(self.finding.code, (self.finding.code, ""))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Authorship:
+    """Who writes, when, under which codes, about which order, with which Task intent."""
+
+    author: FhirJson
+    written_at: datetime
+    code_system: str = FINDING_CODE_SYSTEM
+    medication_request: str | None = None
+    task_intent: str = "proposal"
+
+
+def finding_period(evaluation: Evaluation, code: str) -> FindingPeriod:
+    """The period of a finding (table in the module docstring)."""
+    as_of = evaluation.as_of
+    due = evaluation.monitoring.next_due
+    if code in ("monitoring-due", "monitoring-overdue") and due is not None:
+        start = due + timedelta(days=1) if code == "monitoring-overdue" else due
+        return FindingPeriod(due.isoformat(), start, due)
+    if code == "no-anc-on-file" and evaluation.treatment is not None:
+        episode_start = evaluation.treatment.episode_start
+        return FindingPeriod(episode_start.isoformat(), episode_start, as_of)
+    if code in ANC_DATED_FINDINGS and evaluation.anc is not None:
+        return FindingPeriod(evaluation.anc.collected.isoformat(), as_of, as_of)
+    if code in ENROLLMENT_FINDINGS:
+        return FindingPeriod(as_of.strftime("%Y-%m"), as_of, as_of)
+    return FindingPeriod(as_of.isoformat(), as_of, as_of)
+
+
+def identifier_value(patient: str, code: str, period_key: str) -> str:
+    """`<patient id>/<finding code>/<period>`: FHIR ids and codes hold no `|` or `,`."""
+    return f"{patient.rsplit('/', 1)[-1]}/{code}/{period_key}"
+
+
+def writeback_targets(
+    evaluation: Evaluation, codes: tuple[str, ...] | frozenset[str], identifier_system: str
+) -> tuple[WritebackTarget, ...]:
+    """The evaluation's findings whose code triggers write-back, in the evaluation's order."""
+    if not evaluation.on_clozapine:
+        return ()
+    targets = []
+    for finding in evaluation.findings:
+        if finding.code not in codes:
+            continue
+        period = finding_period(evaluation, finding.code)
+        targets.append(
+            WritebackTarget(
+                finding=finding,
+                patient=evaluation.patient,
+                period=period,
+                identifier_system=identifier_system,
+                identifier_value=identifier_value(evaluation.patient, finding.code, period.key),
+                business_status=_business_status(evaluation, finding.code),
+            )
+        )
+    return tuple(targets)
+
+
+def _business_status(evaluation: Evaluation, code: str) -> str | None:
+    days = evaluation.monitoring.days_overdue or 0
+    return {
+        "monitoring-overdue": f"overdue by {days} day{'s' * (days != 1)}",
+        "monitoring-due": "due today",
+        "no-anc-on-file": "no ANC on file",
+        "interrupt-recommended": "interruption recommended",
+    }.get(code)
+
+
+def app_device(base_url: str) -> FhirJson:
+    """The app as a logical Device reference (no Device resource needs to exist in the EHR)."""
+    return {
+        "type": "Device",
+        "identifier": {"system": URI_IDENTIFIER, "value": base_url},
+        "display": "Clozapine monitoring app",
+    }
+
+
+def practitioner_reference(fhir_user: str | None) -> FhirJson | None:
+    """The signed-in user as a relative reference, when the user is a Practitioner(Role)."""
+    if not fhir_user:
+        return None
+    reference = normalise_reference(fhir_user)
+    kind = reference.split("/", 1)[0]
+    return {"reference": reference} if kind in ("Practitioner", "PractitionerRole") else None
+
+
+def current_order_reference(facts: PatientFacts, as_of: date, gap_days: int) -> str | None:
+    """The current clozapine MedicationRequest (the engine's current order), if it has an id."""
+    episode = current_episode(treatment_episodes(facts.orders, gap_days), as_of, gap_days)
+    if episode is None:
+        return None
+    source = current_order(episode, as_of).source
+    return source if source and source.startswith("MedicationRequest/") else None
+
+
+def _finding_concept(target: WritebackTarget, authorship: Authorship) -> FhirJson:
+    coding = {"system": authorship.code_system, "code": target.finding.code}
+    return {"coding": [{**coding, "display": target.title}], "text": target.finding.message}
+
+
+def _priority(finding: Finding) -> str:
+    if finding.severity is Severity.CRITICAL:
+        return "stat"
+    return "urgent" if finding.code in ("monitoring-due", "anc-too-old-to-dispense") else "routine"
+
+
+def _note_text(target: WritebackTarget, authorship: Authorship) -> str:
+    finding = target.finding
+    lines = [f"Clozapine monitoring: {target.title}", finding.message]
+    if finding.code in LAB_FINDINGS:
+        lines.append(f"ANC due by {target.period.due_on.isoformat()}.")
+    lines.append(f"Rule {finding.rule}; {finding.citation}.")
+    written_on = authorship.written_at.date().isoformat()
+    lines.append(f"Written by the clozapine monitoring app on {written_on}.")
+    return "\n".join(lines)
+
+
+def flag_from_target(target: WritebackTarget, authorship: Authorship) -> FhirJson:
+    """An active Flag: category lab (monitoring, clinical) or admin (enrollment)."""
+    admin = target.finding.code in ENROLLMENT_FINDINGS
+    category = {
+        "system": FLAG_CATEGORY,
+        "code": "admin" if admin else "lab",
+        "display": "Administrative" if admin else "Lab",
+    }
+    return {
+        "resourceType": "Flag",
+        "identifier": [target.identifier],
+        "status": "active",
+        "category": [{"coding": [category]}],
+        "code": _finding_concept(target, authorship),
+        "subject": {"reference": target.patient},
+        "period": {"start": target.period.start_on.isoformat()},
+        "author": authorship.author,
+    }
+
+
+def task_from_target(target: WritebackTarget, authorship: Authorship) -> FhirJson:
+    """A requested Task (code fulfill) for the patient, due by the finding's due date."""
+    if authorship.task_intent not in TASK_INTENTS:
+        raise ValueError(f"task intent must be one of {TASK_INTENTS}")
+    finding = target.finding
+    template = FINDING_TEXTS.get(finding.code, ("", finding.message))[1]
+    task: FhirJson = {
+        "resourceType": "Task",
+        "identifier": [target.identifier],
+        "status": "requested",
+        "intent": authorship.task_intent,
+        "priority": _priority(finding),
+        "code": {"coding": [{"system": TASK_CODE, "code": "fulfill"}]},
+        "description": template.format(due_on=target.period.due_on.isoformat()),
+        "for": {"reference": target.patient},
+        "authoredOn": authorship.written_at.isoformat(timespec="seconds"),
+        "requester": authorship.author,
+        "reasonCode": _finding_concept(target, authorship),
+        "restriction": {"period": {"end": target.period.due_on.isoformat()}},
+        "note": [{"text": f"{finding.message} Rule {finding.rule}; {finding.citation}."}],
+    }
+    if target.business_status:
+        task["businessStatus"] = {"text": target.business_status}
+    if authorship.medication_request:
+        task["reasonReference"] = {"reference": authorship.medication_request}
+    return task
+
+
+def note_from_target(target: WritebackTarget, authorship: Authorship) -> FhirJson:
+    """A DocumentReference administrative note (LOINC 51851-4) holding the finding as text."""
+    text = _note_text(target, authorship).encode("utf-8")
+    note: FhirJson = {
+        "resourceType": "DocumentReference",
+        "identifier": [target.identifier],
+        "status": "current",
+        "docStatus": "final",
+        "type": {
+            "coding": [{"system": LOINC, "code": "51851-4", "display": "Administrative note"}],
+            "text": "Administrative note",
+        },
+        "category": [
+            {"coding": [{"system": DOCUMENT_CATEGORY, "code": "clinical-note"}]},
+        ],
+        "subject": {"reference": target.patient},
+        "date": authorship.written_at.isoformat(timespec="seconds"),
+        "author": [authorship.author],
+        "description": target.title,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain",
+                    "data": base64.b64encode(text).decode("ascii"),
+                    "title": target.title,
+                }
+            }
+        ],
+    }
+    if authorship.medication_request:
+        note["context"] = {"related": [{"reference": authorship.medication_request}]}
+    return note
+
+
+def communication_from_target(target: WritebackTarget, authorship: Authorship) -> FhirJson:
+    """A completed Communication about the patient carrying the finding as its message."""
+    communication: FhirJson = {
+        "resourceType": "Communication",
+        "identifier": [target.identifier],
+        "status": "completed",
+        "category": [{"text": "Clozapine monitoring"}],
+        "priority": _priority(target.finding),
+        "subject": {"reference": target.patient},
+        "sent": authorship.written_at.isoformat(timespec="seconds"),
+        "sender": authorship.author,
+        "reasonCode": [_finding_concept(target, authorship)],
+        "payload": [{"contentString": _note_text(target, authorship)}],
+    }
+    if authorship.medication_request:
+        communication["about"] = [{"reference": authorship.medication_request}]
+    return communication
+
+
+BUILDERS = {
+    "Flag": flag_from_target,
+    "Task": task_from_target,
+    "DocumentReference": note_from_target,
+    "Communication": communication_from_target,
+}
+
+
+def resource_from_target(
+    resource_type: str, target: WritebackTarget, authorship: Authorship
+) -> FhirJson:
+    """The resource of this type for a target; ValueError for a type the app does not write."""
+    builder = BUILDERS.get(resource_type)
+    if builder is None:
+        raise ValueError(f"the app does not write {resource_type}")
+    return builder(target, authorship)
+
+
+def retired_resource(resource_json: FhirJson, *, on: date, at: datetime, reason: str) -> FhirJson:
+    """A Flag set inactive (period ended) or a Task completed, as read back; `meta` left out."""
+    resource = {key: value for key, value in resource_json.items() if key != "meta"}
+    kind = resource.get("resourceType")
+    if kind == "Flag":
+        period = dict(resource.get("period") or {})
+        start = str(period.get("start", ""))[:10]
+        period["end"] = max(start, on.isoformat()) if start else on.isoformat()
+        resource.update(status=RETIRED_STATUS["Flag"], period=period)
+    elif kind == "Task":
+        resource.update(
+            status=RETIRED_STATUS["Task"],
+            businessStatus={"text": reason},
+            lastModified=at.isoformat(timespec="seconds"),
+        )
+    else:
+        raise ValueError(f"only a Flag or a Task is retired, not {kind}")
+    return resource
+
+
+def reopened_resource(resource_json: FhirJson, *, reason: str) -> FhirJson:
+    """A retired Flag active again (period open) or a Task requested again; `meta` left out."""
+    resource = {key: value for key, value in resource_json.items() if key != "meta"}
+    kind = resource.get("resourceType")
+    if kind == "Flag":
+        period = {k: v for k, v in (resource.get("period") or {}).items() if k != "end"}
+        resource.update(status=OPEN_STATUS["Flag"], period=period)
+    elif kind == "Task":
+        resource.update(status=OPEN_STATUS["Task"], businessStatus={"text": reason})
+    else:
+        raise ValueError(f"only a Flag or a Task is reopened, not {kind}")
+    return resource
