@@ -1,0 +1,1 @@
+"""Load and fault runs: gunicorn on PostgreSQL against the sandbox EHR, driven by wrk."""
