@@ -52,7 +52,14 @@ def load_stack(wrk, postgres_cluster, tmp_path_factory) -> Iterator[Stack]:
     database_url = postgres_cluster.create_database(f"load_{uuid.uuid4().hex[:8]}")
     with Sandbox(config) as sandbox:
         env = app_environment(folder, sandbox, LOAD_CLIENT_ID, app_port)
-        env.update({"SMARTAPP_DATABASE_URL": database_url, "SMARTAPP_WORKERS": "2"})
+        env.update(
+            {
+                "SMARTAPP_DATABASE_URL": database_url,
+                "SMARTAPP_WORKERS": "2",
+                # Every page load also writes its findings back: the run proves no duplicates.
+                "SMARTAPP_AUTO_WRITEBACK": "true",
+            }
+        )
         register_app_client(sandbox, LOAD_CLIENT_ID, env["SMARTAPP_BASE_URL"])
         registry = prepare_database(folder, sandbox, env)
         app = AppServer(env, folder / "gunicorn.log").start(sandbox.ca_path)

@@ -12,13 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
+from fhir_mappings.outbound import DEFAULT_IDENTIFIER_SYSTEM as WRITEBACK_SYSTEM
 from tests.e2e.stack import http_session
 from tests.load.conftest import LOAD_CLIENT_ID, PATIENTS, SCRIPT, launch_session
 
 pytestmark = pytest.mark.load
 CONCURRENCY = len(PATIENTS)
 DURATION_S = 12
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -70,6 +73,31 @@ def test_load_page_loads_have_no_errors_and_no_session_mix_up(
     assert result["requests"] >= 50
     assert result["ok"] == result["requests"]
     assert result["mixed"] == 0 and result["failed"] == 0 and result["socket_errors"] == 0
+    assert_no_duplicate_writes(load_stack)
+
+
+def assert_no_duplicate_writes(stack) -> None:
+    """Every resource the app wrote carries its write-back identifier exactly once."""
+    written: dict[str, int] = {}
+    with requests.Session() as engine:
+        engine.trust_env = False
+        for resource_type in ("Flag", "Task", "DocumentReference"):
+            url = f"{stack.sandbox.engine_base}/{resource_type}"
+            params: dict[str, str] | None = {"_count": "200"}
+            while url:
+                bundle = engine.get(url, params=params, timeout=30).json()
+                for entry in bundle.get("entry", []):
+                    for identifier in entry["resource"].get("identifier", []):
+                        if identifier.get("system") == WRITEBACK_SYSTEM:
+                            key = f"{resource_type}|{identifier['value']}"
+                            written[key] = written.get(key, 0) + 1
+                url = next(
+                    (link["url"] for link in bundle.get("link", []) if link["relation"] == "next"),
+                    "",
+                )
+                params = None
+    assert written, "auto write-back wrote nothing during the run"
+    assert {key: n for key, n in written.items() if n > 1} == {}
 
 
 def test_load_with_ehr_faults_retries_and_never_mixes_or_crashes(
@@ -96,3 +124,4 @@ def test_load_with_ehr_faults_retries_and_never_mixes_or_crashes(
     assert result["requests"] >= 20
     assert result["mixed"] == 0 and result["failed"] == 0 and result["socket_errors"] == 0
     assert result["ok"] > result["unavailable"]  # most loads succeed by retrying
+    assert_no_duplicate_writes(load_stack)
