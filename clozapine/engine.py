@@ -31,7 +31,6 @@ from clozapine.vocabulary import (
 
 _ACTION_CATEGORIES = (Category.MODERATE, Category.SEVERE, Category.BEN_SEVERE)
 _ATTENTION_CATEGORIES = (Category.MILD, Category.BEN_NEUTROPENIA)
-_BASELINE_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +251,7 @@ def _baseline_fails(
     findings: FindingList,
 ) -> bool:
     """Apply the baseline rules to a start on or after as_of; True when starting is not advised."""
-    window_from = start_on - timedelta(days=_BASELINE_WINDOW_DAYS)
+    window_from = start_on - timedelta(days=rules.baseline_window_days)
     window_to = min(start_on, as_of)
     baseline = [r for r in results if window_from <= r.collected_on <= window_to]
     if not baseline:

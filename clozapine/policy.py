@@ -119,6 +119,7 @@ class PopulationRules:
     episodes: tuple[EpisodeRule, ...]
     baseline_min_per_ul: int
     baseline_min_results: int
+    baseline_window_days: int
     baseline_rule_id: str
     baseline_citation: Citation
 

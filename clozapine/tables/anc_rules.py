@@ -23,6 +23,7 @@ GENERAL_NORMAL_PER_UL = 1500
 BEN_NORMAL_PER_UL = 1000
 SEVERE_BELOW_PER_UL = 500  # severe and BEN severe neutropenia, both populations
 TAIL_DAYS = 28  # "weekly for 4 weeks" after recovery (moderate; BEN neutropenia)
+BASELINE_WINDOW_DAYS = 30  # baseline ANCs count from 30 days before the start (contract)
 
 D, T3, W = Frequency.DAILY, Frequency.THREE_TIMES_WEEKLY, Frequency.WEEKLY
 CONTINUE, INTERRUPT = Recommendation.CONTINUE, Recommendation.INTERRUPT
@@ -113,6 +114,7 @@ def general_rules(label: LabelSections) -> PopulationRules:
         ),
         baseline_min_per_ul=GENERAL_NORMAL_PER_UL,
         baseline_min_results=1,
+        baseline_window_days=BASELINE_WINDOW_DAYS,
         baseline_rule_id="BASELINE-GP",
         baseline_citation=_noted(label.baseline, "baseline window 30 days before the start"),
     )
@@ -173,6 +175,7 @@ def ben_rules(label: LabelSections) -> PopulationRules:
         ),
         baseline_min_per_ul=BEN_NORMAL_PER_UL,
         baseline_min_results=2,
+        baseline_window_days=BASELINE_WINDOW_DAYS,
         baseline_rule_id="BASELINE-BEN",
         baseline_citation=_noted(
             label.baseline, "at least two baseline ANCs within 30 days; the latest >= 1000/uL"
