@@ -212,7 +212,7 @@ def test_program_admin_edit_link_prefills_the_form(app, client) -> None:
         "/admin/registry", query_string={"h": handle, "edit": "Practitioner/dr-new"}
     ).get_data(as_text=True)
     assert (
-        'name="practitioner" required placeholder="Practitioner/id"\n             value="Practitioner/dr-new"'
+        'name="practitioner" required title="Practitioner/id"\n             value="Practitioner/dr-new"'
         in page
     )
     assert 'value="2027-01-09"' in page
