@@ -64,7 +64,11 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     load.add_argument("--actor", help="who is importing, for the audit trail")
     dump = registry_commands.add_parser("export", help="write the registry as JSON")
     dump.add_argument("-o", "--output", help="file to write (default: standard output)")
-    for command in (upgrade, downgrade, current, load, dump):
+    keys = commands.add_parser("keys", help="show or rotate the app's private_key_jwt keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    show = keys_commands.add_parser("show", help="list the keys (created on first use)")
+    rotate = keys_commands.add_parser("rotate", help="new current keys; old ones kept published")
+    for command in (upgrade, downgrade, current, load, dump, show, rotate):
         command.add_argument("--database-url", help=url_help)
 
 
@@ -88,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from smartapp.registry_command import run as run_registry
 
             sys.stdout.write(run_registry(args))
+            return 0
+        if args.command == "keys":
+            from smartapp.keys_command import run as run_keys
+
+            sys.stdout.write(run_keys(args))
             return 0
         raise UsageError(f"unknown command {args.command!r}")
     except UsageError as exc:

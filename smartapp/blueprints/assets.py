@@ -34,6 +34,8 @@ def asset(name: str) -> Response:
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
     """The app's public signing keys, for EHRs that verify its private_key_jwt assertions."""
-    response = jsonify(current_app.extensions["smartapp"].keys.public_jwks())
+    keys = current_app.extensions["smartapp"].keys
+    keys.reload()  # another instance or `smartapp keys rotate` may have rotated them
+    response = jsonify(keys.public_jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

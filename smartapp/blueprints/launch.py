@@ -103,6 +103,8 @@ def callback() -> Response:
     issuer = app.issuers.get(pending.iss)
     frame_for(issuer.frame_ancestors)
     now = datetime.now(UTC)
+    if issuer.auth_method == "private_key_jwt":
+        app.keys.reload()  # sign with the current key even after a rotation elsewhere
     tokens = complete_launch(
         issuer,
         app.discovery.get(issuer.iss, app.http_for(issuer)),

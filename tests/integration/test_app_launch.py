@@ -175,3 +175,15 @@ def test_logs_carry_request_ids_but_no_tokens_or_patient_data(app, smart) -> Non
         "Sandbox-Escape",
     ):
         assert secret and secret not in text
+
+
+def test_the_ehrs_style_is_applied_when_it_sends_one(app, smart) -> None:
+    client = app.test_client()
+    style_url = f"{smart.origin}/smart-style.json"
+    launched = ehr_launch(client, smart, "sbx-weekly-current", smart_style_url=style_url)
+    assert f"/ehr-style.css?h={launched.handle}" in launched.html
+    css = client.get("/ehr-style.css", query_string={"h": launched.handle})
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert ":root {" in css.get_data(as_text=True)
+    plain = ehr_launch(client, smart, "sbx-weekly-current")
+    assert "/ehr-style.css" not in plain.html

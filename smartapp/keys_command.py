@@ -1,0 +1,40 @@
+"""`smartapp keys show|rotate`: the app's private_key_jwt signing keys, kept in its database.
+
+Rotation makes new RS384 and ES384 keys current and keeps the old ones published (so EHRs
+that cached the JWKS still verify) until they are past their overlap; run it from a scheduler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+
+from launch import ConfigurationError, KeyRing
+from smartapp.db import Database, SecretCipher, SecretKeyError, SigningKeyStore
+from smartapp.db_command import default_database_url
+from smartapp.evaluate_command import UsageError
+
+TOKEN_KEY_VARIABLE = "SMARTAPP_TOKEN_KEY"  # noqa: S105  # the variable's name, not a secret
+
+
+def run(args: argparse.Namespace) -> str:
+    """Show or rotate the keys; one line per key (kid, algorithm, created, retired)."""
+    token_key = os.environ.get(TOKEN_KEY_VARIABLE, "")
+    if not token_key:
+        raise UsageError(f"{TOKEN_KEY_VARIABLE} is not set: it encrypts the keys at rest")
+    database = Database(args.database_url or default_database_url(os.environ))
+    now = datetime.now(UTC)
+    try:
+        ring = KeyRing.load_or_create(SigningKeyStore(database, SecretCipher(token_key)), now=now)
+        if args.keys_command == "rotate":
+            ring.rotate(now)
+    except (ConfigurationError, SecretKeyError) as error:
+        raise UsageError(str(error)) from None
+    finally:
+        database.dispose()
+    return "".join(
+        f"{key.kid} {key.alg} created {key.created_at:%Y-%m-%d %H:%M}Z"
+        f"{f' retired {key.retired_at:%Y-%m-%d %H:%M}Z' if key.retired_at else ' current'}\n"
+        for key in ring.keys
+    )
