@@ -45,7 +45,7 @@ __all__ = [
 DEFAULT_SCOPES = (
     "launch openid fhirUser offline_access patient/Patient.rs patient/Observation.rs "
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
-    "patient/Practitioner.rs patient/PractitionerRole.rs patient/Organization.rs "
+    "patient/PractitionerRole.rs "
     "patient/Flag.cru patient/Task.cru patient/DocumentReference.c"
 )
 DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")

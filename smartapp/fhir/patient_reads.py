@@ -32,7 +32,7 @@ __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 
 T = TypeVar("T")
 MEDICATION_INCLUDE = "MedicationRequest:medication"
-PRESCRIBER_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization"})
+PRESCRIBER_TYPES = frozenset({"PractitionerRole"})
 # Follow-up reads (Medications, prescribers) per kind: a chart with more is not a normal chart.
 MAX_FOLLOW_UP_READS = 50
 
@@ -163,19 +163,16 @@ class _Reader:
     def _prescribers(
         self, orders_json: list[FhirJson], medications: list[FhirJson]
     ) -> list[FhirJson]:
-        """The requesters of clozapine orders, and the Practitioner and Organization of a role."""
+        """The PractitionerRoles that requested clozapine orders (the role names its practitioner).
+
+        A Practitioner requester needs no read: the registry is keyed by its reference. Reading
+        only what the evaluation needs keeps this off the page's critical path.
+        """
         index = BundleIndex([{"resource": r} for r in [*orders_json, *medications]])
         clozapine = [r for r in orders_json if orders_clozapine(r, index)]
         note = "the ordering prescriber ({type}) could not be read ({reason})"
         wanted = self._references((r.get("requester") for r in clozapine), PRESCRIBER_TYPES)
-        found = self._read_optional(wanted, "Prescriber", note)
-        roles = [r for r in found if r.get("resourceType") == "PractitionerRole"]
-        have = {f"{r.get('resourceType')}/{r.get('id')}" for r in found}
-        role_refs = [
-            ref for role in roles for ref in (role.get("practitioner"), role.get("organization"))
-        ]
-        more = self._references(role_refs, PRESCRIBER_TYPES, have)
-        return found + self._read_optional(more, "Prescriber", note)
+        return self._read_optional(wanted, "Prescriber", note)
 
     def _references(
         self,

@@ -216,8 +216,9 @@ def test_fhir_client_patient_reads_include_used_when_the_server_offers_it(ehr):
 def test_fhir_client_patient_reads_prescribers_of_clozapine_orders_only(ehr):
     reads = read()
     names = [f"{r['resourceType']}/{r['id']}" for r in reads.prescribers]
-    assert names == ["PractitionerRole/role-1", "Practitioner/dr-1", "Organization/org-1"]
+    assert names == ["PractitionerRole/role-1"]  # the role names its practitioner
     assert "Practitioner/dr-other" not in paths(ehr)
+    assert "Practitioner/dr-1" not in paths(ehr) and "Organization/org-1" not in paths(ehr)
 
 
 def test_fhir_client_patient_reads_prescriber_not_found_leaves_a_note(ehr):

@@ -102,7 +102,10 @@ def test_fhir_client_sandbox_patient_bundle_maps_to_facts(chart):
     assert facts.patient == f"Patient/{launched.patient}"
     assert len(facts.ancs) >= 5 and len(facts.orders) == 1
     assert reads.notes == [] and not reads.ben_status_unknown
-    assert reads.prescribers, "the clozapine order's requester is read"
+    # Only a PractitionerRole requester is read (to learn its practitioner); the order's
+    # prescriber is a Practitioner reference either way.
+    assert all(r["resourceType"] == "PractitionerRole" for r in reads.prescribers)
+    assert (facts.orders[0].prescriber or "").startswith("Practitioner/")
     full_urls = [entry["fullUrl"] for entry in reads.bundle()["entry"]]
     assert all(url.startswith(f"{launched.smart.iss}/") for url in full_urls)
 
@@ -231,3 +234,13 @@ def test_fhir_client_sandbox_oracle_has_no_flag(chart):
     launched = chart(vendor="oracle")
     assert not launched.client().supports("Flag")  # from the CapabilityStatement
     assert not launched.client(vendor="oracle").supports("Task")  # from the profile
+
+
+def test_fhir_client_sandbox_practitioner_role_requester_resolves_to_its_practitioner(chart):
+    launched = chart("sbx-weekly-due")
+    reads = launched.read(launched.client())
+    assert [f"{r['resourceType']}/{r['id']}" for r in reads.prescribers] == [
+        "PractitionerRole/sbx-role-bo"
+    ]
+    facts = patient_facts_from_bundle(reads.bundle())[0]
+    assert facts.orders[0].prescriber == "Practitioner/sbx-dr-bo"
