@@ -67,6 +67,8 @@ class EhrAccess:
             page_size=self.issuer.page_size,
             timeout=self._services.settings.fhir_timeout_s,
             on_unauthorized=self.refresh_tokens,
+            capability_cache=self._services.capabilities,
+            cache_key=self.grant.client_id,
         )
 
     def _refresh_at_ehr(self) -> bool:

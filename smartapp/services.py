@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import requests
@@ -26,6 +26,7 @@ from smartapp.db import (
     SigningKeyStore,
     WritebackLedger,
 )
+from smartapp.fhir import CapabilityCache
 from smartapp.org_config import OrgConfig, load_org_config
 from smartapp.registry_store import RegistryStore
 from smartapp.settings import AppSettings
@@ -48,6 +49,7 @@ class Services:
     org: OrgConfig
     executor: ThreadPoolExecutor
     client_secrets: dict[str, str | None]
+    capabilities: CapabilityCache = field(default_factory=CapabilityCache)
 
     def http_for(self, issuer: IssuerConfig) -> requests.Session:
         """An HTTP session for one EHR: its CA bundle if configured, never the environment's."""

@@ -4,6 +4,7 @@
 reads what the evaluation needs for one patient, concurrently; errors are in `errors.py`.
 """
 
+from smartapp.fhir.capability_cache import CapabilityCache
 from smartapp.fhir.client import FhirClient, SearchParams
 from smartapp.fhir.errors import (
     FhirAuthError,
@@ -19,6 +20,7 @@ from smartapp.fhir.vendors import PROFILES, VendorProfile, vendor_profile
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
     "PROFILES",
+    "CapabilityCache",
     "FhirAuthError",
     "FhirBadRequest",
     "FhirClient",

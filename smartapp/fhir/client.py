@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from fhir_mappings.fhir_json import FhirJson
+from smartapp.fhir.capability_cache import CapabilityCache
 from smartapp.fhir.errors import FhirError, FhirNotFound
 from smartapp.fhir.messages import Call, error_from_body, error_from_guard
 from smartapp.fhir.paging import next_link, same_origin
@@ -49,6 +50,8 @@ class FhirClient:
         max_resources: int = 10_000,
         verify: bool | str | None = None,
         on_unauthorized: Callable[[], bool] | None = None,
+        capability_cache: CapabilityCache | None = None,
+        cache_key: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
@@ -74,6 +77,8 @@ class FhirClient:
         )
         self._capabilities: FhirJson | None = None
         self._capabilities_lock = threading.Lock()
+        self._capability_cache = capability_cache
+        self._cache_key = (self.base_url, cache_key)
 
     # -- reads --
     def read(self, resource_type: str, resource_id: str) -> FhirJson:
@@ -123,11 +128,16 @@ class FhirClient:
             request = Request("GET", url, resource_type, retry_safe=True)
 
     def capabilities(self) -> FhirJson:
-        """The server's CapabilityStatement (GET [base]/metadata), read once per client."""
+        """The server's CapabilityStatement (GET [base]/metadata): read once per client, and
+        shared across clients through the capability cache when one is given."""
         with self._capabilities_lock:
+            if self._capabilities is None and self._capability_cache is not None:
+                self._capabilities = self._capability_cache.get(self._cache_key)
             if self._capabilities is None:
                 request = Request("GET", f"{self.base_url}/metadata", "CapabilityStatement", True)
                 self._capabilities = self._json(request)
+                if self._capability_cache is not None:
+                    self._capability_cache.put(self._cache_key, self._capabilities)
             return self._capabilities
 
     def supports(self, resource_type: str) -> bool:

@@ -109,3 +109,27 @@ def test_fhir_client_outcome_texts_and_codes():
     assert outcome_texts(outcome) == ["No scope", "Try later"]
     assert outcome_codes(outcome) == ["forbidden", "processing"]
     assert outcome_texts(None) == [] and outcome_codes({"issue": "x"}) == []
+
+
+def test_capability_cache_shares_the_statement_across_clients_until_it_expires() -> None:
+    import responses as responses_lib
+
+    from smartapp.fhir import CapabilityCache, FhirClient
+
+    now = [0.0]
+    cache = CapabilityCache(ttl_s=600, clock=lambda: now[0])
+    base = "https://ehr.example.org/fhir"
+    statement = {"resourceType": "CapabilityStatement", "rest": [{"resource": [{"type": "Flag"}]}]}
+    with responses_lib.RequestsMock() as ehr:
+        ehr.get(f"{base}/metadata", json=statement)
+        for _ in range(3):
+            client = FhirClient(base, lambda: "t", capability_cache=cache, cache_key="app")
+            assert client.supports("Flag")
+        assert len(ehr.calls) == 1
+        now[0] = 601
+        assert FhirClient(base, lambda: "t", capability_cache=cache, cache_key="app").supports(
+            "Flag"
+        )
+        assert len(ehr.calls) == 2
+        FhirClient(base, lambda: "t", capability_cache=cache, cache_key="other").capabilities()
+        assert len(ehr.calls) == 3  # another client id may see another statement
