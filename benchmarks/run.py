@@ -24,17 +24,22 @@ ENGINE_TARGET_PER_S = 20_000
 STARTUP_TARGET_RATIO = 4.0
 
 
-def engine_rate() -> float:
-    """Pure-engine evaluations per second on one core."""
+def engine_rate() -> tuple[float, float]:
+    """Pure-engine evaluations per second on one core: (best batch, mean over all batches).
+
+    Shared machines steal CPU in bursts, so the best of many short batches (as timeit takes the
+    minimum) measures what one core does; the mean shows what the noise cost.
+    """
     patients = [patient_facts(seed) for seed in range(PATIENTS)]
     policy = policy_in_force(AS_OF)
-    rounds = 0
+    batches = []
     started = time.perf_counter()
-    while time.perf_counter() - started < 2.0:
+    while time.perf_counter() - started < 3.0:
+        batch_started = time.perf_counter()
         for facts in patients:
             evaluate(facts, AS_OF, policy)
-        rounds += 1
-    return rounds * PATIENTS / (time.perf_counter() - started)
+        batches.append(time.perf_counter() - batch_started)
+    return PATIENTS / min(batches), PATIENTS * len(batches) / sum(batches)
 
 
 def mapping_rate() -> float:
@@ -102,10 +107,10 @@ def startup_ratio() -> tuple[float, float, float]:
 
 def main() -> int:
     """Measure and print; exit 0 whatever the figures (targets are reported, not asserted)."""
-    engine = engine_rate()
+    engine, engine_mean = engine_rate()
     print(
-        f"engine:   {engine:10.0f} evaluations/s (110 ANCs each)"
-        f"  target {ENGINE_TARGET_PER_S}: ratio {engine / ENGINE_TARGET_PER_S:.2f}"
+        f"engine:   {engine:10.0f} evaluations/s (110 ANCs each; best batch, mean"
+        f" {engine_mean:.0f})  target {ENGINE_TARGET_PER_S}: ratio {engine / ENGINE_TARGET_PER_S:.2f}"
     )
     mapped = mapping_rate()
     print(

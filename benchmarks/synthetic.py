@@ -13,15 +13,21 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
 def anc_values(rng: random.Random, count: int) -> list[int]:
-    """Mostly normal values, with an occasional mild, moderate or severe dip and recovery."""
+    """Mostly normal values, with occasional mild, moderate or severe dips and recoveries.
+
+    Per draw: severe 0.2 %, moderate 1 %, mild 3 %. Over two years of weekly draws about a fifth
+    of the patients have had a severe value and most have had a mild one: far more low results
+    than clozapine populations show (severe neutropenia under 1 %), so the low-result paths are
+    exercised, not skipped.
+    """
     values = []
     for _ in range(count):
         dip = rng.random()
-        if dip < 0.01:
+        if dip < 0.002:
             values.append(rng.randint(300, 499))
-        elif dip < 0.03:
+        elif dip < 0.012:
             values.append(rng.randint(500, 999))
-        elif dip < 0.07:
+        elif dip < 0.042:
             values.append(rng.randint(1000, 1499))
         else:
             values.append(rng.randint(1500, 6000))

@@ -51,8 +51,10 @@ def evaluate(
     population = Population.BEN if facts.ben_documented else Population.GENERAL
     rules = policy.rules_for(population)
     through = facts.ancs_through
+    values = None
     if through is not None and through <= as_of:
         results = list(facts.ancs)
+        values = facts.anc_values
     else:
         results = [r for r in facts.ancs if r.collected_on <= as_of]
     latest = results[-1] if results else None
@@ -79,7 +81,7 @@ def evaluate(
             Overall.NOT_APPLICABLE,
             tuple(applied),
         )
-    reading = read_low_results(results, rules)
+    reading = read_low_results(results, rules, values)
     start_on, restarted = _episode_start(episode, reading)
     if len(episodes) > 1 or not episode.covers(as_of):
         applied.append(policy.treatment_gap_rule_id)

@@ -75,7 +75,8 @@ class PatientFacts:
 
     `ancs` and `unusable` are ordered by collection instant (earliest first); use
     `PatientFacts.create` to build one from unordered parts. `ancs_through`, when set, is the
-    latest ANC collection date (it lets the engine skip filtering by the as-of date).
+    latest ANC collection date (it lets the engine skip filtering by the as-of date), and
+    `anc_values`, when set, the ANCs' values in the same order (read once, not per evaluation).
     """
 
     patient: str
@@ -85,6 +86,7 @@ class PatientFacts:
     unusable: tuple[UnusableResult, ...] = ()
     notes: tuple[DataNote, ...] = field(default=())
     ancs_through: date | None = None
+    anc_values: tuple[int, ...] | None = None
 
     @classmethod
     def create(
@@ -98,12 +100,14 @@ class PatientFacts:
         notes: tuple[DataNote, ...] | list[DataNote] = (),
     ) -> PatientFacts:
         """Build facts, ordering results by collection instant."""
+        ordered = tuple(sorted(ancs, key=lambda r: r.collected_at))
         return cls(
             patient=patient,
             ben_documented=ben_documented,
             orders=tuple(orders),
-            ancs=tuple(sorted(ancs, key=lambda r: r.collected_at)),
+            ancs=ordered,
             unusable=tuple(sorted(unusable, key=lambda r: r.collected_at)),
             notes=tuple(notes),
-            ancs_through=max((r.collected_on for r in ancs), default=None),
+            ancs_through=max((r.collected_on for r in ordered), default=None),
+            anc_values=tuple(r.value_per_ul for r in ordered),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,15 +64,18 @@ def episode_rule_for(worst_per_ul: int, rules: PopulationRules) -> EpisodeRule:
     raise LookupError(f"no episode row for {category.value} in {rules.population.value}")
 
 
-def read_low_results(results: list[AncResult], rules: PopulationRules) -> LowResultReading:
+def read_low_results(
+    results: list[AncResult], rules: PopulationRules, values: Sequence[int] | None = None
+) -> LowResultReading:
     """Find each run of low results, its worst value and recovery, and the one that governs now.
 
     A run starts at a result below the threshold whose previous result was at or above it; the
     recovery result is the first later one at or above it. Runs are read over all usable results,
-    whatever the treatment episodes.
+    whatever the treatment episodes. `values` may pass the results' values already listed.
     """
     threshold = rules.normal_threshold_per_ul
-    values = [result.value_per_ul for result in results]
+    if values is None:
+        values = [result.value_per_ul for result in results]
     lowest = min(values, default=threshold)
     if lowest >= threshold:
         return _NO_LOW_RESULTS
@@ -94,7 +98,7 @@ def read_low_results(results: list[AncResult], rules: PopulationRules) -> LowRes
 _NO_LOW_RESULTS = LowResultReading(None, False, ())
 
 
-def _severe_run_ends(values: list[int], threshold: int, severe_below: int) -> list[int]:
+def _severe_run_ends(values: Sequence[int], threshold: int, severe_below: int) -> list[int]:
     """Last index of each run below `threshold` that holds a value below `severe_below`."""
     ends: list[int] = []
     for index, value in enumerate(values):
