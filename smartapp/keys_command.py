@@ -36,5 +36,5 @@ def run(args: argparse.Namespace) -> str:
     return "".join(
         f"{key.kid} {key.alg} created {key.created_at:%Y-%m-%d %H:%M}Z"
         f"{f' retired {key.retired_at:%Y-%m-%d %H:%M}Z' if key.retired_at else ' current'}\n"
-        for key in ring.keys
+        for key in sorted(ring.keys, key=lambda k: (k.created_at, k.alg))
     )
