@@ -16,7 +16,8 @@
     "ben-severe": "rgba(163,25,25,0.22)"
   };
   var values = data.points.map(function (p) { return p.value; });
-  var top = Math.max(3000, Math.max.apply(null, values) * 1.1);
+  // A round top a little above the highest value, so the axis reads in whole cells/µL.
+  var top = Math.ceil(Math.max(3000, Math.max.apply(null, values) * 1.1) / 500) * 500;
   var annotations = {};
   data.bands.forEach(function (band, i) {
     annotations["band" + i] = {
