@@ -106,3 +106,13 @@ def registry_events(app: Flask) -> list[dict[str, Any]]:
 def hidden_inputs(html: str) -> dict[str, str]:
     """The hidden fields of a page's forms (the last value wins for a repeated name)."""
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def post_form(
+    client: Any, app: Flask, handle: str, path: str, data: dict[str, str], *, token: bool = True
+) -> Any:
+    """POST a program form for the session `handle`, with its CSRF token unless told not to."""
+    form = {"h": handle, **data}
+    if token:
+        form["csrf_token"] = csrf_for(app, handle)
+    return client.post(path, data=form)

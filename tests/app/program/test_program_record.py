@@ -3,47 +3,20 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 
 from tests.app.program_app import (
-    NOW,
     PATIENT,
     PRESCRIBER,
     audit_count,
     csrf_for,
     hidden_inputs,
-    make_app,
     open_session,
+    post_form,
     registry_events,
 )
 
 ENROLLMENT = {"enrolled_on": "2026-11-20", "status": "active", "prescriber": PRESCRIBER}
 STATUS_FORM = {"submitted_on": "2026-11-24", "anc_reported": "1800"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def app(tmp_path):
-    application = make_app(tmp_path)
-    yield application
-    application.extensions["smartapp"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def _post(client, app, handle, path, data, *, token=True):
-    form = {"h": handle, **data}
-    if token:
-        form["csrf_token"] = csrf_for(app, handle)
-    return client.post(path, data=form)
 
 
 def _registry(app):
@@ -65,7 +38,7 @@ def test_program_page_shows_no_enrollment_and_the_forms(app, client) -> None:
 
 def test_program_enrollment_is_recorded_audited_and_redirects_to_the_chart(app, client) -> None:
     handle = open_session(app)
-    answer = _post(client, app, handle, "/program/enrollment", ENROLLMENT)
+    answer = post_form(client, app, handle, "/program/enrollment", ENROLLMENT)
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/chart?h={handle}"
     record = {"patient": PATIENT, "enrolled": "2026-11-20", "prescriber": PRESCRIBER}
@@ -82,9 +55,9 @@ def test_program_enrollment_is_recorded_audited_and_redirects_to_the_chart(app, 
 
 def test_program_enrollment_correction_is_audited_before_and_after(app, client) -> None:
     handle = open_session(app)
-    _post(client, app, handle, "/program/enrollment", ENROLLMENT)
+    post_form(client, app, handle, "/program/enrollment", ENROLLMENT)
     corrected = {**ENROLLMENT, "status": "interrupted", "expires_on": "2027-05-20"}
-    _post(client, app, handle, "/program/enrollment", corrected)
+    post_form(client, app, handle, "/program/enrollment", corrected)
     events = registry_events(app)
     assert [e["action"] for e in events][-1] == "registry.patient_enrollments.update"
     assert "status" not in events[-1]["before"]  # active is the default, left out
@@ -94,7 +67,7 @@ def test_program_enrollment_correction_is_audited_before_and_after(app, client) 
 
 def test_program_status_form_is_recorded_for_the_sessions_patient_only(app, client) -> None:
     handle = open_session(app)
-    answer = _post(
+    answer = post_form(
         client, app, handle, "/program/status-form", {**STATUS_FORM, "patient": "Patient/other"}
     )
     assert answer.status_code == 303 and answer.headers["Location"] == f"/chart?h={handle}"
@@ -131,7 +104,7 @@ def test_program_post_without_a_session_is_401(client) -> None:
 
 def test_program_post_when_the_ehr_named_no_user_is_403(app, client) -> None:
     handle = open_session(app, fhir_user=None)
-    answer = _post(client, app, handle, "/program/enrollment", ENROLLMENT)
+    answer = post_form(client, app, handle, "/program/enrollment", ENROLLMENT)
     assert answer.status_code == 403
     assert _registry(app)["patients"] == [] and audit_count(app) == 0
 
@@ -160,7 +133,7 @@ def test_program_bad_input_shows_the_form_again_with_400(
 ) -> None:
     handle = open_session(app)
     good = ENROLLMENT if path.endswith("enrollment") else STATUS_FORM
-    answer = _post(client, app, handle, path, {**good, **change})
+    answer = post_form(client, app, handle, path, {**good, **change})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert message in html and 'data-testid="form-error"' in html
@@ -173,7 +146,9 @@ def test_program_bad_input_shows_the_form_again_with_400(
 def test_program_refused_value_is_echoed_escaped(app, client) -> None:
     handle = open_session(app)
     script = '"><script>alert(1)</script>'
-    answer = _post(client, app, handle, "/program/enrollment", {**ENROLLMENT, "prescriber": script})
+    answer = post_form(
+        client, app, handle, "/program/enrollment", {**ENROLLMENT, "prescriber": script}
+    )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html

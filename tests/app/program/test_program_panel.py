@@ -6,13 +6,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
-import time_machine
 from flask import render_template
 
 from clozapine import AncResult, ClozapineOrder, Evaluation, PatientFacts, evaluate
 from tests.app.program_app import (
-    NOW,
     PATIENT,
     PRESCRIBER,
     TODAY,
@@ -23,19 +20,6 @@ from tests.app.program_app import (
 )
 
 PHARMACY = "Organization/ph-1"
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def app(tmp_path):
-    application = make_app(tmp_path)
-    yield application
-    application.extensions["smartapp"].close()
 
 
 def _evaluation(app, as_of: date) -> Evaluation:

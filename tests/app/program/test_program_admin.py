@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 
 from tests.app.program_app import (
     ADMIN,
@@ -12,8 +11,8 @@ from tests.app.program_app import (
     audit_count,
     csrf_for,
     hidden_inputs,
-    make_app,
     open_session,
+    post_form,
     registry_events,
 )
 
@@ -24,31 +23,6 @@ GOOD_PRESCRIBER = {
     "expires_on": "2027-01-09",
 }
 GOOD_PHARMACY = {"organization": "Organization/ph-9", "certified_on": "2026-03-01"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def app(tmp_path):
-    application = make_app(tmp_path)
-    yield application
-    application.extensions["smartapp"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def _post(client, app, handle, path, data, *, token=True):
-    form = {"h": handle, **data}
-    if token:
-        form["csrf_token"] = csrf_for(app, handle)
-    return client.post(path, data=form)
 
 
 def test_program_admin_page_lists_records_for_an_admin(app, client) -> None:
@@ -72,7 +46,7 @@ def test_program_admin_recognises_a_full_fhir_user_url(app, client) -> None:
 
 
 @pytest.mark.parametrize("user", [PRESCRIBER, None, "Practitioner/admin-10", "Patient/admin-1"])
-def test_program_admin_non_admin_gets_403_on_get_and_post(app, client, user) -> None:
+def test_program_admin_non_admin_gets_403_on_get_andpost_form(app, client, user) -> None:
     handle = open_session(app, user)
     page = client.get("/admin/registry", query_string={"h": handle})
     assert page.status_code == 403
@@ -81,7 +55,7 @@ def test_program_admin_non_admin_gets_403_on_get_and_post(app, client, user) -> 
         ("/admin/registry/prescribers", GOOD_PRESCRIBER),
         ("/admin/registry/pharmacies", GOOD_PHARMACY),
     ):
-        assert _post(client, app, handle, path, data).status_code == 403
+        assert post_form(client, app, handle, path, data).status_code == 403
     assert app.extensions["smartapp"].registry.export()["prescribers"] == []
     assert audit_count(app) == 0
 
@@ -116,13 +90,13 @@ def test_program_admin_post_with_another_sessions_token_is_400(app, client) -> N
 
 def test_program_admin_adds_then_updates_a_prescriber_with_audit(app, client) -> None:
     handle = open_session(app, ADMIN)
-    added = _post(client, app, handle, "/admin/registry/prescribers", GOOD_PRESCRIBER)
+    added = post_form(client, app, handle, "/admin/registry/prescribers", GOOD_PRESCRIBER)
     assert added.status_code == 303
     assert (
         f"h={handle}" in added.headers["Location"] and "done=created" in added.headers["Location"]
     )
     changed = {**GOOD_PRESCRIBER, "expires_on": "2027-06-30"}
-    updated = _post(client, app, handle, "/admin/registry/prescribers", changed)
+    updated = post_form(client, app, handle, "/admin/registry/prescribers", changed)
     assert "done=updated" in updated.headers["Location"]
     page = client.get(updated.headers["Location"]).get_data(as_text=True)
     assert "Practitioner/dr-new: updated." in page
@@ -148,8 +122,8 @@ def test_program_admin_adds_then_updates_a_prescriber_with_audit(app, client) ->
 
 def test_program_admin_saving_the_same_values_is_unchanged_and_not_audited(app, client) -> None:
     handle = open_session(app, ADMIN)
-    _post(client, app, handle, "/admin/registry/pharmacies", GOOD_PHARMACY)
-    again = _post(client, app, handle, "/admin/registry/pharmacies", GOOD_PHARMACY)
+    post_form(client, app, handle, "/admin/registry/pharmacies", GOOD_PHARMACY)
+    again = post_form(client, app, handle, "/admin/registry/pharmacies", GOOD_PHARMACY)
     assert "done=unchanged" in again.headers["Location"]
     assert [e["action"] for e in registry_events(app)] == ["registry.pharmacies.create"]
 
@@ -180,7 +154,7 @@ def test_program_admin_bad_input_shows_the_form_again_with_400(
 ) -> None:
     handle = open_session(app, ADMIN)
     good = GOOD_PRESCRIBER if path.endswith("prescribers") else GOOD_PHARMACY
-    answer = _post(client, app, handle, path, {**good, **change})
+    answer = post_form(client, app, handle, path, {**good, **change})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert message in html and 'data-testid="form-error"' in html
@@ -192,7 +166,7 @@ def test_program_admin_bad_input_shows_the_form_again_with_400(
 def test_program_admin_escapes_what_it_echoes_and_stores(app, client) -> None:
     handle = open_session(app, ADMIN)
     script = "<script>alert(1)</script>"
-    refused = _post(
+    refused = post_form(
         client,
         app,
         handle,
@@ -200,14 +174,16 @@ def test_program_admin_escapes_what_it_echoes_and_stores(app, client) -> None:
         {**GOOD_PRESCRIBER, "practitioner": script},
     )
     assert refused.status_code == 400 and script not in refused.get_data(as_text=True)
-    _post(client, app, handle, "/admin/registry/prescribers", {**GOOD_PRESCRIBER, "name": script})
+    post_form(
+        client, app, handle, "/admin/registry/prescribers", {**GOOD_PRESCRIBER, "name": script}
+    )
     page = client.get("/admin/registry", query_string={"h": handle}).get_data(as_text=True)
     assert script not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_program_admin_edit_link_prefills_the_form(app, client) -> None:
     handle = open_session(app, ADMIN)
-    _post(client, app, handle, "/admin/registry/prescribers", GOOD_PRESCRIBER)
+    post_form(client, app, handle, "/admin/registry/prescribers", GOOD_PRESCRIBER)
     page = client.get(
         "/admin/registry", query_string={"h": handle, "edit": "Practitioner/dr-new"}
     ).get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Tests of the program screens (enrollment, status forms, registry administration)."""
