@@ -256,11 +256,16 @@ def test_complete_launch_private_key_jwt_without_key_ring_is_a_configuration_err
         complete(pending_launch(config), http, issuer=config)
 
 
+def _altered(state: str) -> str:
+    """Return `state` with its last character changed, so it can never match by chance."""
+    return state[:-1] + ("y" if state.endswith("x") else "x")
+
+
 def test_complete_launch_state_mismatch_is_refused_before_any_request(ehr, http) -> None:
     token = ehr.serve_token()
     pending = pending_launch()
     with pytest.raises(LaunchError) as caught:
-        complete(pending, http, returned_state=pending.state[:-1] + "x")
+        complete(pending, http, returned_state=_altered(pending.state))
     assert caught.value.error == "state_mismatch"
     assert token.call_count == 0
 
