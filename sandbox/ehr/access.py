@@ -187,3 +187,35 @@ def in_compartment(resource: FhirJson, patient: str) -> bool:
 def bundle_in_compartment(bundle: FhirJson, patient: str) -> bool:
     resources = [e.get("resource") for e in bundle.get("entry", []) if e.get("resource")]
     return all(in_compartment(resource, patient) for resource in resources)
+
+
+def readable_includes(
+    bundle: FhirJson, scopes: Iterable[ResourceScope], patient: str | None
+) -> FhirJson:
+    """A searchset without the `include` entries the scopes could not have read on their own.
+
+    `_include` must not widen a token's reach: an included resource stays only where a read of it
+    would have been allowed (by type, and for patient scopes, in the patient's compartment).
+    """
+    scopes = list(scopes)
+
+    def readable(resource: FhirJson) -> bool:
+        granting = [
+            s for s in scopes if s.grants(resource.get("resourceType", ""), Interaction.READ)
+        ]
+        if any(not scope.is_patient for scope in granting):
+            return True
+        if not granting or patient is None:
+            return False
+        kind = resource.get("resourceType")
+        if kind == "Patient" or kind in COMPARTMENT_TYPES:
+            return in_compartment(resource, patient)
+        return True
+
+    entries = [
+        entry
+        for entry in bundle.get("entry", [])
+        if (entry.get("search") or {}).get("mode") != "include"
+        or readable(entry.get("resource") or {})
+    ]
+    return {**bundle, "entry": entries}

@@ -27,10 +27,11 @@ from sandbox.ehr.access import (
     check_access,
     classify,
     in_compartment,
+    readable_includes,
 )
 from sandbox.ehr.engine import EngineError
 from sandbox.ehr.faults import HTTP_FAULTS, FaultKind, Surface
-from sandbox.ehr.scopes import Interaction, resource_scopes
+from sandbox.ehr.scopes import Interaction, ResourceScope, resource_scopes
 from sandbox.ehr.services import EhrServices, services
 from sandbox.ehr.store import Store, Token
 
@@ -213,8 +214,9 @@ def fhir(path: str) -> Response:
         return body
     call = FhirCall(resource_type, resource_id, interaction, params, body)
     patient = token.context.patient
+    scopes = resource_scopes(token.scope)
     try:
-        check = check_access(resource_scopes(token.scope), patient, call)
+        check = check_access(scopes, patient, call)
         if check is Check.EXISTING_IN_COMPARTMENT and patient is not None:
             existing = ehr.engine.read(resource_type, resource_id or "")
             if existing is not None and not in_compartment(existing, patient):
@@ -223,11 +225,17 @@ def fhir(path: str) -> Response:
         return outcome(403, "forbidden", str(error), {"WWW-Authenticate": _insufficient()})
     except EngineError:
         return outcome(502, "transient", "The FHIR engine is not reachable")
-    return _forward(ehr, call, vendor, check, path, patient)
+    return _forward(ehr, call, vendor, check, path, patient, scopes)
 
 
 def _forward(
-    ehr: EhrServices, call: FhirCall, vendor: str, check: Check, path: str, patient: str | None
+    ehr: EhrServices,
+    call: FhirCall,
+    vendor: str,
+    check: Check,
+    path: str,
+    patient: str | None,
+    scopes: list[ResourceScope],
 ) -> Response:
     headers = {k: request.headers[k] for k in FORWARDED_REQUEST_HEADERS if k in request.headers}
     method, body = request.method, request.get_data()
@@ -258,6 +266,10 @@ def _forward(
                 "That resource belongs to another patient",
                 {"WWW-Authenticate": _insufficient()},
             )
+    includes = {"_include", "_revinclude"} & {name.split(":")[0] for name in call.params}
+    if call.interaction is Interaction.SEARCH and includes and upstream.status_code == 200:
+        searchset = readable_includes(upstream.json(), scopes, patient)
+        return _relay(ehr, upstream, json.dumps(searchset).encode("utf-8"))
     return _relay(ehr, upstream)
 
 

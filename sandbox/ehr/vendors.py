@@ -3,7 +3,10 @@
 - `epic`: an Observation search must name a `category`, as Epic's R4 API requires.
 - `oracle`: `_count` is capped at 200, and there is no Flag and no Task resource (Oracle Health's
   R4 API has neither), so both answer 404 and are absent from the CapabilityStatement.
-- `generic`: the engine as it is.
+- `generic`: the engine as it is, with the `_include` values the engine answers for a chart's
+  MedicationRequest search listed in `searchInclude` (the engine's own statement lists none).
+  The `epic` and `oracle` profiles list none, so a client's one-by-one follow-up reads are
+  exercised too; which includes each vendor really offers varies by release.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from sandbox.ehr.config import VENDORS
 
 ORACLE_MAX_COUNT = 200
 ORACLE_UNSUPPORTED = frozenset({"Flag", "Task"})
+GENERIC_INCLUDES = {
+    "MedicationRequest": ["MedicationRequest:medication", "MedicationRequest:requester"],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,14 @@ def adjust_params(vendor: str, params: dict[str, list[str]]) -> dict[str, list[s
 
 def adjust_capabilities(vendor: str, capability: dict[str, Any]) -> dict[str, Any]:
     """The CapabilityStatement as this vendor publishes it."""
-    if vendor != "oracle":
-        return capability
     for rest in capability.get("rest", []):
-        rest["resource"] = [
-            r for r in rest.get("resource", []) if r.get("type") not in ORACLE_UNSUPPORTED
-        ]
+        resources = rest.get("resource", [])
+        if vendor == "oracle":
+            rest["resource"] = [r for r in resources if r.get("type") not in ORACLE_UNSUPPORTED]
+        if vendor == "generic":
+            for resource in resources:
+                if resource.get("type") in GENERIC_INCLUDES:
+                    resource["searchInclude"] = GENERIC_INCLUDES[resource["type"]]
     return capability
 
 

@@ -1,11 +1,11 @@
 """One patient's clozapine monitoring data read concurrently from the EHR, as a collection Bundle.
 
-Architecture "Data flow" step 4: Patient; MedicationRequest (with its Medication, included where
-the CapabilityStatement offers `MedicationRequest:medication`, else read one by one);
-Observation by the ANC, WBC and differential LOINC codes of evaluation-contract.md ("Reading the
-Bundle") with `category=laboratory`; Condition for documented BEN; and, best effort, the
-requester of each clozapine order. Patient, MedicationRequest and Observation are required: their
-FhirError is raised. The others leave a note instead.
+Architecture "Data flow" step 4: Patient; MedicationRequest with its Medication and its requester
+(included in the same search where the CapabilityStatement offers `MedicationRequest:medication`
+and `MedicationRequest:requester`, else read one by one afterwards); Observation by the ANC, WBC
+and differential LOINC codes of evaluation-contract.md ("Reading the Bundle") with
+`category=laboratory`; and Condition for documented BEN. Patient, MedicationRequest and
+Observation are required: their FhirError is raised. The others leave a note instead.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 
 T = TypeVar("T")
 MEDICATION_INCLUDE = "MedicationRequest:medication"
+REQUESTER_INCLUDE = "MedicationRequest:requester"
 PRESCRIBER_TYPES = frozenset({"PractitionerRole"})
 # Follow-up reads (Medications, prescribers) per kind: a chart with more is not a normal chart.
 MAX_FOLLOW_UP_READS = 50
@@ -117,9 +118,9 @@ class _Reader:
         observations = self._submit("Observation", self.client.search, "Observation", labs)
         conditions = self._submit("Condition", self.client.search, "Condition", by_patient)
         try:
-            orders_json, medications = orders.result()
+            orders_json, medications, roles = orders.result()
             medications += self._medications(orders_json, medications)
-            prescribers = self._prescribers(orders_json, medications)
+            prescribers = self._prescribers(orders_json, medications, roles)
             reads = PatientReads(
                 self.client.base_url,
                 patient.result(),
@@ -139,20 +140,25 @@ class _Reader:
         reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
         return reads
 
-    def _orders(self) -> tuple[list[FhirJson], list[FhirJson]]:
-        """The patient's MedicationRequests, and the Medications the search included."""
-        params = {"patient": self.patient_id}
-        if self.client.search_includes("MedicationRequest") & {MEDICATION_INCLUDE, "*"}:
-            params["_include"] = MEDICATION_INCLUDE
+    def _orders(self) -> tuple[list[FhirJson], list[FhirJson], list[FhirJson]]:
+        """The patient's MedicationRequests, and the Medications and PractitionerRoles the search
+        included (only what the EHR's CapabilityStatement says it can include is asked for)."""
+        offered = self.client.search_includes("MedicationRequest")
+        includes = [i for i in (MEDICATION_INCLUDE, REQUESTER_INCLUDE) if offered & {i, "*"}]
+        params: dict[str, str | list[str]] = {"patient": self.patient_id}
+        if includes:
+            params["_include"] = includes
         found = self.client.search("MedicationRequest", params)
-        orders_json = [r for r in found if r.get("resourceType") == "MedicationRequest"]
-        return orders_json, [r for r in found if r.get("resourceType") == "Medication"]
+
+        def of_type(resource_type: str) -> list[FhirJson]:
+            return [r for r in found if r.get("resourceType") == resource_type]
+
+        return of_type("MedicationRequest"), of_type("Medication"), of_type("PractitionerRole")
 
     def _medications(self, orders_json: list[FhirJson], included: list[FhirJson]) -> list[FhirJson]:
         """The referenced Medications the search did not include, read one by one."""
-        have = {f"Medication/{m.get('id')}" for m in included}
         references = (r.get("medicationReference") for r in orders_json)
-        wanted = self._references(references, {"Medication"}, have)
+        wanted = self._references(references, {"Medication"}, _names(included))
         return self._read_optional(
             wanted,
             "Medication",
@@ -161,18 +167,21 @@ class _Reader:
         )
 
     def _prescribers(
-        self, orders_json: list[FhirJson], medications: list[FhirJson]
+        self, orders_json: list[FhirJson], medications: list[FhirJson], included: list[FhirJson]
     ) -> list[FhirJson]:
         """The PractitionerRoles that requested clozapine orders (the role names its practitioner).
 
-        A Practitioner requester needs no read: the registry is keyed by its reference. Reading
-        only what the evaluation needs keeps this off the page's critical path.
+        Roles the order search included are used as they are; the rest are read one by one. A
+        Practitioner requester needs no read: the registry is keyed by its reference.
         """
         index = BundleIndex([{"resource": r} for r in [*orders_json, *medications]])
         clozapine = [r for r in orders_json if orders_clozapine(r, index)]
+        targets = self._references((r.get("requester") for r in clozapine), PRESCRIBER_TYPES)
+        by_name = {f"PractitionerRole/{role.get('id')}": role for role in included}
+        have = [by_name[f"{kind}/{id_}"] for kind, id_ in targets if f"{kind}/{id_}" in by_name]
+        missing = [(kind, id_) for kind, id_ in targets if f"{kind}/{id_}" not in by_name]
         note = "the ordering prescriber ({type}) could not be read ({reason})"
-        wanted = self._references((r.get("requester") for r in clozapine), PRESCRIBER_TYPES)
-        return self._read_optional(wanted, "Prescriber", note)
+        return have + self._read_optional(missing, "Prescriber", note)
 
     def _references(
         self,
@@ -234,6 +243,11 @@ class _Reader:
                     self.timings_ms[name] = max(self.timings_ms.get(name, 0), elapsed)
 
         return self.executor.submit(timed)
+
+
+def _names(resources: Iterable[FhirJson]) -> set[str]:
+    """`Type/id` of each resource."""
+    return {f"{r.get('resourceType')}/{r.get('id')}" for r in resources}
 
 
 def _reason(error: FhirError) -> str:

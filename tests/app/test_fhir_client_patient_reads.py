@@ -221,6 +221,38 @@ def test_fhir_client_patient_reads_prescribers_of_clozapine_orders_only(ehr):
     assert "Practitioner/dr-1" not in paths(ehr) and "Organization/org-1" not in paths(ehr)
 
 
+BOTH_INCLUDES = ["MedicationRequest:medication", "MedicationRequest:requester"]
+
+
+def test_fhir_client_patient_reads_requester_included_needs_no_second_read(ehr):
+    other_role = {**ROLE, "id": "role-9"}  # requested an order that is not clozapine
+    ehr.replace(responses.GET, f"{BASE}/metadata", json=capability(BOTH_INCLUDES))
+    ehr.replace(
+        responses.GET,
+        f"{BASE}/MedicationRequest",
+        json=searchset(CLOZAPINE_ORDER, OTHER_ORDER, MEDICATION, ROLE, other_role),
+    )
+    reads = read()
+    assert query_of(ehr, "/MedicationRequest")["_include"] == BOTH_INCLUDES
+    assert [p for p in paths(ehr) if p.startswith(("PractitionerRole", "Medication/"))] == []
+    assert reads.prescribers == [ROLE] and reads.medications == [MEDICATION]
+    assert reads.notes == []
+
+
+def test_fhir_client_patient_reads_requester_left_out_of_the_include_is_read(ehr):
+    """An EHR may leave out an included resource (scopes, policy): it is then read on its own."""
+    ehr.replace(responses.GET, f"{BASE}/metadata", json=capability(["*"]))
+    ehr.replace(
+        responses.GET,
+        f"{BASE}/MedicationRequest",
+        json=searchset(CLOZAPINE_ORDER, OTHER_ORDER, MEDICATION),
+    )
+    reads = read()
+    assert query_of(ehr, "/MedicationRequest")["_include"] == BOTH_INCLUDES
+    assert paths(ehr).count("PractitionerRole/role-1") == 1
+    assert reads.prescribers == [ROLE]
+
+
 def test_fhir_client_patient_reads_prescriber_not_found_leaves_a_note(ehr):
     ehr.replace(responses.GET, f"{BASE}/PractitionerRole/role-1", status=404)
     reads = read()

@@ -101,3 +101,24 @@ def test_sandbox_auth_v1_scopes_are_enforced_too(smart):
     assert smart.fhir("GET", f"Patient/{token['patient']}", token["access_token"]).ok
     patient = token["patient"]
     _assert_forbidden(smart.fhir("POST", "Flag", token["access_token"], json=_flag(patient)))
+
+
+@pytest.mark.parametrize(
+    ("scope", "included"),
+    [
+        ("launch patient/*.rs", ["PractitionerRole"]),
+        ("launch patient/MedicationRequest.rs", []),  # no scope to read the prescriber's role
+    ],
+)
+def test_sandbox_auth_include_gives_only_what_the_token_may_read(smart, scope, included):
+    patient = "sbx-long-weekly-history"  # ordered through a PractitionerRole
+    token = smart.ehr_launch(scope=scope, patient=patient)
+    offered = smart.fhir("GET", "metadata", None).json()["rest"][0]["resource"]
+    assert "MedicationRequest:requester" in next(
+        r["searchInclude"] for r in offered if r["type"] == "MedicationRequest"
+    )
+    params = {"patient": patient, "_include": "MedicationRequest:requester"}
+    found = smart.fhir("GET", "MedicationRequest", token["access_token"], params=params).json()
+    modes = [(e["resource"]["resourceType"], e["search"]["mode"]) for e in found["entry"]]
+    assert ("MedicationRequest", "match") in modes
+    assert sorted({kind for kind, mode in modes if mode == "include"}) == included

@@ -15,6 +15,7 @@ from sandbox.ehr.access import (
     classify,
     in_compartment,
     patient_id_of,
+    readable_includes,
     searches_patient,
 )
 from sandbox.ehr.scopes import Interaction, resource_scopes
@@ -160,3 +161,32 @@ def test_access_compartment_membership():
     assert not in_compartment({"resourceType": "Observation"}, "p1")
     assert searches_patient({"subject:Patient": ["p1"]}, "p1")
     assert not searches_patient({"code": ["x"]}, "p1")
+
+
+def _searchset(*entries: tuple[dict[str, Any], str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": mode}} for r, mode in entries],
+    }
+
+
+ORDER = {"resourceType": "MedicationRequest", "id": "o1", "subject": {"reference": "Patient/p1"}}
+ROLE = {"resourceType": "PractitionerRole", "id": "r1"}
+OTHER_PATIENT = {"resourceType": "Patient", "id": "p2"}
+
+
+@pytest.mark.parametrize(
+    ("scope", "patient", "kept"),
+    [
+        ("patient/MedicationRequest.rs patient/PractitionerRole.rs", "p1", ["o1", "r1"]),
+        ("patient/MedicationRequest.rs", "p1", ["o1"]),  # no PractitionerRole scope
+        ("patient/MedicationRequest.rs patient/PractitionerRole.s", "p1", ["o1"]),  # search only
+        ("patient/*.rs", "p1", ["o1", "r1"]),  # another patient is never included
+        ("user/*.rs", None, ["o1", "r1", "p2"]),
+    ],
+)
+def test_access_includes_never_widen_what_the_token_reads(scope, patient, kept):
+    found = _searchset((ORDER, "match"), (ROLE, "include"), (OTHER_PATIENT, "include"))
+    filtered = readable_includes(found, resource_scopes(scope), patient)
+    assert [e["resource"]["id"] for e in filtered["entry"]] == kept

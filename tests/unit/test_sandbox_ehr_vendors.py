@@ -41,6 +41,20 @@ def test_vendors_oracle_capabilities_drop_flag_and_task():
     assert [r["type"] for r in adjusted["rest"][0]["resource"]] == ["Patient"]
 
 
+@pytest.mark.parametrize(
+    ("vendor", "includes"),
+    [
+        ("generic", ["MedicationRequest:medication", "MedicationRequest:requester"]),
+        ("epic", None),
+        ("oracle", None),
+    ],
+)
+def test_vendors_capabilities_list_the_includes_the_profile_offers(vendor, includes):
+    capability = {"rest": [{"resource": [{"type": "MedicationRequest"}, {"type": "Patient"}]}]}
+    resources = adjust_capabilities(vendor, capability)["rest"][0]["resource"]
+    assert [r.get("searchInclude") for r in resources] == [includes, None]
+
+
 def test_vendors_overrides_resolve_launch_then_client_then_default():
     overrides = VendorOverrides("generic")
     assert overrides.resolve(client_id="a", launch=None) == "generic"
