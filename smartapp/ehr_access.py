@@ -1,6 +1,8 @@
 """FHIR access for one launch session: fresh tokens, refreshed ahead of expiry, one at a time.
 
-Tokens are refreshed a minute before they expire. Within a process a striped lock lets only one
+Tokens are refreshed a minute before they expire (a token this access has just obtained is used
+until it expires, so an EHR issuing tokens shorter than the margin is not asked once per read).
+Within a process a striped lock lets only one
 request refresh a session; across processes the session's version column does (optimistic
 locking): the loser reads the winner's tokens instead of refreshing again.
 """
@@ -28,7 +30,13 @@ class EhrAccess:
         self._services = services
         self._handle = handle
         self._session = session
+        self._fresh = False  # the tokens were obtained by this access: no refresh ahead of expiry
         self.issuer = services.issuers.get(session.grant.iss)
+
+    @property
+    def handle(self) -> str:
+        """The launch session's handle."""
+        return self._handle
 
     @property
     def grant(self) -> SessionGrant:
@@ -36,9 +44,11 @@ class EhrAccess:
         return self._session.grant
 
     def access_token(self) -> str:
-        """A token valid for at least another minute, refreshing it first when needed."""
+        """A token valid for at least another minute (a just-obtained one: not yet expired),
+        refreshing it first when needed."""
         expires_at = self.grant.token_expires_at
-        if expires_at is not None and expires_at - datetime.now(UTC) <= REFRESH_MARGIN:
+        margin = timedelta(0) if self._fresh else REFRESH_MARGIN
+        if expires_at is not None and expires_at - datetime.now(UTC) <= margin:
             self.refresh_tokens()
         return self.grant.access_token
 
@@ -53,9 +63,11 @@ class EhrAccess:
                 )
             if latest.refresh_version != before:
                 self._session = latest  # another request refreshed while this one waited
-                return True
-            self._session = latest
-            return self._refresh_at_ehr()
+            else:
+                self._session = latest
+                self._refresh_at_ehr()
+            self._fresh = True
+            return True
 
     def client(self) -> FhirClient:
         """A FHIR client for this session's EHR with the issuer's vendor profile and limits."""

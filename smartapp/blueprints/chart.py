@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 
 from clozapine import evaluation_to_json
-from smartapp.ehr_access import EhrAccess
 from smartapp.ehr_style import fetch_style
 from smartapp.launch_evaluation import evaluate_launch
 from smartapp.page_model import page_model
+from smartapp.request_access import request_access
 from smartapp.services import Services
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for
-from smartapp.web.session import current_session
 
 bp = Blueprint("chart", __name__)
 
@@ -26,11 +25,10 @@ def services() -> Services:
 def page() -> str:
     """Evaluate the launch's patient and show the status, schedule, findings and trend."""
     app = services()
-    current = current_session(app.sessions)
-    access = EhrAccess(app, current.handle, current.session)
+    access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
     result = evaluate_launch(app, access)
-    app.sessions.record_evaluation(current.handle, evaluation_to_json(result.evaluation))
+    app.sessions.record_evaluation(access.handle, evaluation_to_json(result.evaluation))
     model = page_model(
         result.evaluation,
         result.facts,
@@ -43,8 +41,8 @@ def page() -> str:
     return render_template(
         "chart.html",
         page=model,
-        handle=current.handle,
-        csrf=csrf_token(app.settings.secret_key, current.handle),
+        handle=access.handle,
+        csrf=csrf_token(app.settings.secret_key, access.handle),
         smart_style=bool(access.grant.smart_style_url),
     )
 
@@ -53,8 +51,7 @@ def page() -> str:
 def ehr_style() -> Response:
     """The EHR's colours and fonts (smart_style_url) as CSS variables, if it sent a style."""
     app = services()
-    current = current_session(app.sessions)
-    access = EhrAccess(app, current.handle, current.session)
+    access = request_access(app)
     url = access.grant.smart_style_url
     css = fetch_style(url, access.grant.iss, app.http_for(access.issuer)) if url else ""
     response = Response(css, mimetype="text/css")

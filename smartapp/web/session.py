@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import request
+from flask import g, request
 from werkzeug.wrappers import Response
 
 from smartapp.db import LaunchSession, LaunchSessions
@@ -19,6 +19,7 @@ from smartapp.errors import SessionExpired, SessionMissing
 SESSION_COOKIE = "smartapp_session"
 _HANDLE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 SESSION_COOKIE_MAX_AGE_S = 8 * 3600
+_CURRENT_KEY = "smartapp_current_session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +56,23 @@ def request_handle() -> str | None:
 
 
 def current_session(sessions: LaunchSessions) -> CurrentSession:
-    """The live launch session of this request; SessionMissing or SessionExpired otherwise."""
+    """The live launch session of this request; SessionMissing or SessionExpired otherwise.
+
+    Looked up once per request: the page and its panels share it.
+    """
     handle = request_handle()
     if handle is None:
         raise SessionMissing(
             "No app session was found. Open the app again from the patient's chart."
         )
+    found = g.get(_CURRENT_KEY)
+    if isinstance(found, CurrentSession) and found.handle == handle:
+        return found
     session = sessions.get(handle)
     if session is None:
         raise SessionExpired(
             "Your app session has ended. Open the app again from the patient's chart."
         )
-    return CurrentSession(handle, session)
+    current = CurrentSession(handle, session)
+    setattr(g, _CURRENT_KEY, current)
+    return current

@@ -15,13 +15,12 @@ from flask import current_app, g
 
 from fhir_mappings.outbound import WritebackTarget
 from smartapp.db import LedgerEntry
-from smartapp.ehr_access import EhrAccess
 from smartapp.errors import SmartAppError
 from smartapp.fhir import FhirError
 from smartapp.launch_evaluation import evaluate_launch
 from smartapp.page_model import PageModel
+from smartapp.request_access import request_access
 from smartapp.services import Services
-from smartapp.web.session import current_session
 from smartapp.writeback.capability import CapabilityCache, WriteDecision
 from smartapp.writeback.launch_writeback import LaunchWriteback
 from smartapp.writeback.lifecycle import LifecycleChange
@@ -80,9 +79,7 @@ def request_id() -> str | None:
 def launch_writeback() -> LaunchWriteback:
     """Write-back for this request's launch session."""
     app = services()
-    current = current_session(app.sessions)
-    access = EhrAccess(app, current.handle, current.session)
-    return LaunchWriteback(app, access, capability_cache(), request_id())
+    return LaunchWriteback(app, request_access(app), capability_cache(), request_id())
 
 
 def chart_panel(page: PageModel) -> WritebackPanel | None:
