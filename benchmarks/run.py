@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
+from benchmarks.sandbox_search import observation_search_times
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from clozapine import evaluate, policy_in_force
 from fhir_mappings import patient_facts_from_bundle
@@ -22,6 +23,7 @@ from fhir_mappings import patient_facts_from_bundle
 PATIENTS = 200
 ENGINE_TARGET_PER_S = 20_000
 STARTUP_TARGET_RATIO = 4.0
+SEARCH_TARGET_MS = 250
 
 
 def engine_rate() -> tuple[float, float]:
@@ -135,6 +137,13 @@ def main() -> int:
     print(
         f"page:     launched chart page {page_ms:.0f} ms, the same FHIR reads by a minimal"
         f" concurrent client {bare_ms:.0f} ms  ratio {page_ratio_value:.2f} (target at most 1.25)"
+    )
+    search = observation_search_times()
+    print(
+        f"sandbox:  one patient's Observation search, all {search.patients} loaded: median"
+        f" {search.median_ms:.1f} ms, slowest {search.slowest_ms:.1f} ms"
+        f" ({search.slowest_patient})  target under {SEARCH_TARGET_MS} ms:"
+        f" ratio {search.slowest_ms / SEARCH_TARGET_MS:.2f}"
     )
     (small, small_s, small_kib), (large, large_s, large_kib) = population()
     print(
