@@ -2,9 +2,9 @@
 
 Tokens are refreshed a minute before they expire (a token this access has just obtained is used
 until it expires, so an EHR issuing tokens shorter than the margin is not asked once per read).
-Within a process a striped lock lets only one
-request refresh a session; across processes the session's version column does (optimistic
-locking): the loser reads the winner's tokens instead of refreshing again.
+Within a process a striped lock lets only one request refresh a session; across processes the
+session's version column does (optimistic locking): the loser reads the winner's tokens instead
+of refreshing again.
 """
 
 from __future__ import annotations

@@ -177,9 +177,10 @@ class _Reader:
         index = BundleIndex([{"resource": r} for r in [*orders_json, *medications]])
         clozapine = [r for r in orders_json if orders_clozapine(r, index)]
         targets = self._references((r.get("requester") for r in clozapine), PRESCRIBER_TYPES)
-        by_name = {f"PractitionerRole/{role.get('id')}": role for role in included}
-        have = [by_name[f"{kind}/{id_}"] for kind, id_ in targets if f"{kind}/{id_}" in by_name]
-        missing = [(kind, id_) for kind, id_ in targets if f"{kind}/{id_}" not in by_name]
+        wanted = {f"{kind}/{id_}": (kind, id_) for kind, id_ in targets}
+        found = {f"PractitionerRole/{role.get('id')}": role for role in included}
+        have = [found[name] for name in wanted if name in found]
+        missing = [target for name, target in wanted.items() if name not in found]
         note = "the ordering prescriber ({type}) could not be read ({reason})"
         return have + self._read_optional(missing, "Prescriber", note)
 
