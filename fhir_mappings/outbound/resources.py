@@ -1,138 +1,38 @@
-"""Findings to the FHIR resources the app writes back: Flag, Task, DocumentReference, Communication.
+"""Write-back targets to FHIR resources: Flag, Task, DocumentReference, Communication.
 
-Pure functions of an evaluation (no I/O, no clock: the write time comes in). Shapes follow
-clozapine-monitoring.md section 5.4 and the codes of section 4.6. Each resource carries an
-identifier derived from patient + finding + period, so a retry finds the first write
-(`If-None-Exist: identifier=system|value`) and a new period gives a new resource:
-
-| findings | period in the identifier | Flag.period.start | Task due (restriction.period.end) |
-|---|---|---|---|
-| monitoring-due, monitoring-overdue | next_due | next_due (overdue: the day after) | next_due |
-| no-anc-on-file | treatment episode start (stable while no ANC comes in) | episode start | as_of |
-| interrupt-recommended, anc-too-old-to-dispense | the latest ANC's collection date | as_of | as_of |
-| enrollment findings | the as-of month (YYYY-MM): re-raised monthly while unresolved | as_of | as_of |
+Pure functions (no I/O, no clock: the write time comes in). Shapes follow clozapine-monitoring.md
+section 5.4 and the codes of section 4.6; each resource carries its target's identifier
+(`fhir_mappings.outbound.targets`). Retiring and reopening change only the status, the Flag's
+period and the Task's business status.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from clozapine import Evaluation, Finding, PatientFacts
+from clozapine import Finding, PatientFacts
 from clozapine.registry import normalise_reference
 from clozapine.treatment import current_episode, current_order, treatment_episodes
 from clozapine.vocabulary import Severity
 from fhir_mappings.fhir_json import FhirJson
+from fhir_mappings.outbound.targets import (
+    ENROLLMENT_FINDINGS,
+    FINDING_TEXTS,
+    LAB_FINDINGS,
+    WritebackTarget,
+)
 
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 LOINC = "http://loinc.org"
 DOCUMENT_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
 URI_IDENTIFIER = "urn:ietf:rfc:3986"
-DEFAULT_IDENTIFIER_SYSTEM = "urn:smartapp:clozapine-monitoring:writeback"
 FINDING_CODE_SYSTEM = "urn:smartapp:clozapine-monitoring:finding"
 TASK_INTENTS = ("proposal", "order")
 RETIRED_STATUS = {"Flag": "inactive", "Task": "completed"}
 OPEN_STATUS = {"Flag": "active", "Task": "requested"}
-
-LAB_FINDINGS = ("monitoring-overdue", "monitoring-due", "no-anc-on-file")
-ANC_DATED_FINDINGS = ("interrupt-recommended", "anc-too-old-to-dispense")
-ENROLLMENT_FINDINGS = (
-    "patient-not-enrolled",
-    "prescriber-not-certified",
-    "pharmacy-not-certified",
-    "enrollment-anc-stale",
-    "psf-overdue",
-    "enrollment-expired",
-    "certification-expired",
-)
-# The findings that need someone to act, which trigger write-back when the program names none.
-DEFAULT_WRITEBACK_FINDINGS = (*LAB_FINDINGS, *ANC_DATED_FINDINGS, *ENROLLMENT_FINDINGS)
-_ANC_TEST = "ANC (CBC with differential)"
-# finding code -> (short title for Flag.code.display, what the Task asks for; {due_on} filled in)
-FINDING_TEXTS: dict[str, tuple[str, str]] = {
-    "monitoring-overdue": ("ANC monitoring overdue", f"{_ANC_TEST} due by {{due_on}}"),
-    "monitoring-due": ("ANC monitoring due", f"{_ANC_TEST} due by {{due_on}}"),
-    "no-anc-on-file": ("No ANC on file", f"{_ANC_TEST} needed by {{due_on}}: none on file"),
-    "interrupt-recommended": (
-        "Clozapine interruption recommended",
-        "Review clozapine treatment: the latest ANC calls for interruption",
-    ),
-    "anc-too-old-to-dispense": (
-        "ANC too old to dispense",
-        f"{_ANC_TEST} needed before the next clozapine dispense",
-    ),
-    "patient-not-enrolled": (
-        "Not enrolled in the clozapine program",
-        "Enroll patient in the clozapine program",
-    ),
-    "enrollment-expired": (
-        "Clozapine program enrollment expired",
-        "Re-enroll patient in the clozapine program",
-    ),
-    "prescriber-not-certified": (
-        "Prescriber not certified in the clozapine program",
-        "Certify the prescriber in the clozapine program",
-    ),
-    "pharmacy-not-certified": (
-        "Pharmacy not certified in the clozapine program",
-        "Certify the dispensing pharmacy in the clozapine program",
-    ),
-    "certification-expired": (
-        "Clozapine program certification expired",
-        "Renew the certification in the clozapine program",
-    ),
-    "enrollment-anc-stale": (
-        "No ANC for the clozapine enrollment",
-        "Record an ANC from the 30 days before enrollment in the clozapine program",
-    ),
-    "psf-overdue": (
-        "Clozapine Patient Status Form overdue",
-        "Submit the clozapine Patient Status Form",
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class FindingPeriod:
-    """The period a finding is about: its identifier part, when it began, when it is due."""
-
-    key: str
-    start_on: date
-    due_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class WritebackTarget:
-    """One finding to write for one patient, with the identifier that makes it written once."""
-
-    finding: Finding
-    patient: str
-    period: FindingPeriod
-    identifier_system: str
-    identifier_value: str
-    business_status: str | None = None
-
-    @property
-    def identifier(self) -> FhirJson:
-        """The resource's identifier."""
-        return {"system": self.identifier_system, "value": self.identifier_value}
-
-    @property
-    def identifier_tuple(self) -> tuple[str, str]:
-        """(system, value), as the ledger keys it."""
-        return self.identifier_system, self.identifier_value
-
-    @property
-    def search(self) -> str:
-        """The If-None-Exist query that finds an earlier write of this target."""
-        return f"identifier={self.identifier_system}|{self.identifier_value}"
-
-    @property
-    def title(self) -> str:
-        """A short title for the finding."""
-        return FINDING_TEXTS.get(self.finding.code, (self.finding.code, ""))[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,62 +44,6 @@ class Authorship:
     code_system: str = FINDING_CODE_SYSTEM
     medication_request: str | None = None
     task_intent: str = "proposal"
-
-
-def finding_period(evaluation: Evaluation, code: str) -> FindingPeriod:
-    """The period of a finding (table in the module docstring)."""
-    as_of = evaluation.as_of
-    due = evaluation.monitoring.next_due
-    if code in ("monitoring-due", "monitoring-overdue") and due is not None:
-        start = due + timedelta(days=1) if code == "monitoring-overdue" else due
-        return FindingPeriod(due.isoformat(), start, due)
-    if code == "no-anc-on-file" and evaluation.treatment is not None:
-        episode_start = evaluation.treatment.episode_start
-        return FindingPeriod(episode_start.isoformat(), episode_start, as_of)
-    if code in ANC_DATED_FINDINGS and evaluation.anc is not None:
-        return FindingPeriod(evaluation.anc.collected.isoformat(), as_of, as_of)
-    if code in ENROLLMENT_FINDINGS:
-        return FindingPeriod(as_of.strftime("%Y-%m"), as_of, as_of)
-    return FindingPeriod(as_of.isoformat(), as_of, as_of)
-
-
-def identifier_value(patient: str, code: str, period_key: str) -> str:
-    """`<patient id>/<finding code>/<period>`: FHIR ids and codes hold no `|` or `,`."""
-    return f"{patient.rsplit('/', 1)[-1]}/{code}/{period_key}"
-
-
-def writeback_targets(
-    evaluation: Evaluation, codes: tuple[str, ...] | frozenset[str], identifier_system: str
-) -> tuple[WritebackTarget, ...]:
-    """The evaluation's findings whose code triggers write-back, in the evaluation's order."""
-    if not evaluation.on_clozapine:
-        return ()
-    targets = []
-    for finding in evaluation.findings:
-        if finding.code not in codes:
-            continue
-        period = finding_period(evaluation, finding.code)
-        targets.append(
-            WritebackTarget(
-                finding=finding,
-                patient=evaluation.patient,
-                period=period,
-                identifier_system=identifier_system,
-                identifier_value=identifier_value(evaluation.patient, finding.code, period.key),
-                business_status=_business_status(evaluation, finding.code),
-            )
-        )
-    return tuple(targets)
-
-
-def _business_status(evaluation: Evaluation, code: str) -> str | None:
-    days = evaluation.monitoring.days_overdue or 0
-    return {
-        "monitoring-overdue": f"overdue by {days} day{'s' * (days != 1)}",
-        "monitoring-due": "due today",
-        "no-anc-on-file": "no ANC on file",
-        "interrupt-recommended": "interruption recommended",
-    }.get(code)
 
 
 def app_device(base_url: str) -> FhirJson:
