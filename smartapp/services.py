@@ -83,7 +83,7 @@ def build_services(settings: AppSettings) -> Services:
         settings=settings,
         database=database,
         sessions=LaunchSessions(database, cipher),
-        pending=PendingLaunches(database),
+        pending=PendingLaunches(database, cipher),
         ledger=WritebackLedger(database),
         audit=AuditLog(database),
         registry=RegistryStore(database),

@@ -1,4 +1,8 @@
-"""Pending launches: the state, PKCE verifier and nonce of an authorize redirect, used once."""
+"""Pending launches: the state, PKCE verifier and nonce of an authorize redirect, used once.
+
+The verifier is the one secret here (with it, an intercepted code becomes a token): it is stored
+as Fernet ciphertext, as the session tokens are.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from smartapp.db.base import utc_now
+from smartapp.db.crypto import SecretCipher, SecretKeyError
 from smartapp.db.database import Database
 from smartapp.db.models import PendingLaunchRow
 
@@ -36,8 +41,9 @@ class PendingLaunch:
 class PendingLaunches:
     """Save a pending launch at the redirect, consume it once at the callback."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cipher: SecretCipher) -> None:
         self._database = database
+        self._cipher = cipher
 
     def save(
         self,
@@ -53,7 +59,7 @@ class PendingLaunches:
                 PendingLaunchRow(
                     state=pending.state,
                     iss=pending.iss,
-                    code_verifier=pending.code_verifier,
+                    code_verifier=self._cipher.encrypt(pending.code_verifier),
                     nonce=pending.nonce,
                     redirect_uri=pending.redirect_uri,
                     launch=pending.launch,
@@ -65,7 +71,8 @@ class PendingLaunches:
             )
 
     def consume(self, state: str, *, now: datetime | None = None) -> PendingLaunch | None:
-        """The pending launch for `state`, exactly once; None when unknown, used or expired.
+        """The pending launch for `state`, exactly once; None when unknown, used or expired, or
+        when no configured key opens its verifier (the user opens the app again).
 
         The conditional UPDATE is the lock: of two callbacks racing on one state, only the one
         whose UPDATE matched a row (rowcount 1) gets the verifier.
@@ -87,10 +94,14 @@ class PendingLaunches:
             row = session.execute(
                 select(PendingLaunchRow).where(PendingLaunchRow.state == state)
             ).scalar_one()
+            try:
+                verifier = self._cipher.decrypt(row.code_verifier)
+            except SecretKeyError:
+                return None
             return PendingLaunch(
                 state=row.state,
                 iss=row.iss,
-                code_verifier=row.code_verifier,
+                code_verifier=verifier,
                 redirect_uri=row.redirect_uri,
                 nonce=row.nonce,
                 launch=row.launch,

@@ -14,7 +14,8 @@ LEDGER_STATUSES = ("pending", "written", "failed", "inactive", "completed")
 
 
 class PendingLaunchRow(Base):
-    """An authorize redirect in flight: PKCE verifier and nonce kept server-side, keyed by state.
+    """An authorize redirect in flight: PKCE verifier (Fernet ciphertext) and nonce kept
+    server-side, keyed by state.
 
     Single use: the callback consumes it with `UPDATE ... WHERE consumed_at IS NULL`.
     """

@@ -8,9 +8,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from smartapp.db import PendingLaunch, PendingLaunches
+from smartapp.db import PendingLaunch, PendingLaunches, SecretCipher
+from smartapp.db.models import PendingLaunchRow
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 PENDING = PendingLaunch(
@@ -24,8 +26,8 @@ PENDING = PendingLaunch(
 )
 
 
-def test_pending_launch_consumed_once_returns_what_was_saved(database):
-    launches = PendingLaunches(database)
+def test_pending_launch_consumed_once_returns_what_was_saved(database, cipher):
+    launches = PendingLaunches(database, cipher)
     launches.save(PENDING, now=NOW)
     assert launches.consume("state-abc", now=NOW + timedelta(minutes=1)) == replace(
         PENDING, created_at=NOW
@@ -33,8 +35,8 @@ def test_pending_launch_consumed_once_returns_what_was_saved(database):
     assert launches.consume("state-abc", now=NOW + timedelta(minutes=1)) is None
 
 
-def test_pending_launch_two_concurrent_consumers_one_wins(database):
-    launches = PendingLaunches(database)
+def test_pending_launch_two_concurrent_consumers_one_wins(database, cipher):
+    launches = PendingLaunches(database, cipher)
     launches.save(PENDING, now=NOW)
     barrier = threading.Barrier(2)
 
@@ -56,8 +58,8 @@ def test_pending_launch_two_concurrent_consumers_one_wins(database):
         ("", NOW),
     ],
 )
-def test_pending_launch_unknown_or_expired_state_is_none(database, state, at):
-    launches = PendingLaunches(database)
+def test_pending_launch_unknown_or_expired_state_is_none(database, cipher, state, at):
+    launches = PendingLaunches(database, cipher)
     launches.save(PENDING, now=NOW)
     assert launches.consume(state, now=at) is None
 
@@ -67,16 +69,31 @@ def test_pending_launch_secrets_stay_out_of_its_repr():
     assert "state-abc" not in shown and "verifier-xyz" not in shown and "nonce-1" not in shown
 
 
-def test_pending_launch_state_reuse_is_refused(database):
-    launches = PendingLaunches(database)
+def test_pending_launch_state_reuse_is_refused(database, cipher):
+    launches = PendingLaunches(database, cipher)
     launches.save(PENDING, now=NOW)
     with pytest.raises(IntegrityError):
         launches.save(PENDING, now=NOW)
 
 
-def test_pending_launch_purge_deletes_only_the_expired(database):
-    launches = PendingLaunches(database)
+def test_pending_launch_purge_deletes_only_the_expired(database, cipher):
+    launches = PendingLaunches(database, cipher)
     launches.save(PENDING, now=NOW)
     launches.save(PendingLaunch("fresh", "iss", "v", "r"), now=NOW + timedelta(minutes=30))
     assert launches.purge(now=NOW + timedelta(minutes=20)) == 1
     assert launches.consume("fresh", now=NOW + timedelta(minutes=31)) is not None
+
+
+def test_pending_launch_verifier_is_not_stored_in_clear(database, cipher):
+    PendingLaunches(database, cipher).save(PENDING, now=NOW)
+    with database.transaction() as session:
+        stored = session.execute(select(PendingLaunchRow.code_verifier)).scalar_one()
+    assert "verifier-xyz" not in stored
+    assert cipher.decrypt(stored) == "verifier-xyz"
+
+
+def test_pending_launch_verifier_no_key_opens_is_none(database, cipher):
+    """Saved under a key since removed from the configuration: the user opens the app again."""
+    old_key = SecretCipher(SecretCipher.generate_key())
+    PendingLaunches(database, old_key).save(PENDING, now=NOW)
+    assert PendingLaunches(database, cipher).consume("state-abc", now=NOW) is None

@@ -29,8 +29,9 @@ def test_purge_keeps_live_and_recently_ended_sessions(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     upgrade(url)
     database = Database(url)
-    sessions = LaunchSessions(database, SecretCipher(Fernet.generate_key().decode()))
-    pending = PendingLaunches(database)
+    cipher = SecretCipher(Fernet.generate_key().decode())
+    sessions = LaunchSessions(database, cipher)
+    pending = PendingLaunches(database, cipher)
     live = sessions.create(GRANT, now=NOW)
     ended_hours_ago = sessions.create(
         GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(hours=3)
