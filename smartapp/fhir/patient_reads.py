@@ -10,6 +10,7 @@ Observation are required: their FhirError is raised. The others leave a note ins
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -25,12 +26,13 @@ from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.references import BundleIndex
 from fhir_mappings.settings import LocalCode
 from smartapp.fhir.client import FhirClient
-from smartapp.fhir.errors import FhirError, FhirUnavailable
+from smartapp.fhir.errors import FhirBadRequest, FhirError, FhirUnavailable
 from smartapp.fhir.references import local_reference
 
 __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 
 T = TypeVar("T")
+LOGGER = logging.getLogger(__name__)
 MEDICATION_INCLUDE = "MedicationRequest:medication"
 REQUESTER_INCLUDE = "MedicationRequest:requester"
 PRESCRIBER_TYPES = frozenset({"PractitionerRole"})
@@ -148,7 +150,14 @@ class _Reader:
         params: dict[str, str | list[str]] = {"patient": self.patient_id}
         if includes:
             params["_include"] = includes
-        found = self.client.search("MedicationRequest", params)
+        try:
+            found = self.client.search("MedicationRequest", params)
+        except FhirBadRequest:
+            if not includes:
+                raise
+            # Advertised but refused: the orders alone, their references then read one by one.
+            LOGGER.warning("search include refused", extra={"fields": {"includes": includes}})
+            found = self.client.search("MedicationRequest", {"patient": self.patient_id})
 
         def of_type(resource_type: str) -> list[FhirJson]:
             return [r for r in found if r.get("resourceType") == resource_type]

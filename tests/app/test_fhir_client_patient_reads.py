@@ -253,6 +253,27 @@ def test_fhir_client_patient_reads_requester_left_out_of_the_include_is_read(ehr
     assert reads.prescribers == [ROLE]
 
 
+def test_fhir_client_patient_reads_include_refused_falls_back_to_separate_reads(ehr, caplog):
+    """An EHR that lists the includes but answers 400 to them: the page is still complete."""
+    ehr.replace(responses.GET, f"{BASE}/metadata", json=capability(BOTH_INCLUDES))
+    refusal = denied("_include is not supported")
+    searches = []
+
+    def searched(request):
+        searches.append(parse_qs(urlsplit(request.url).query).get("_include"))
+        if searches[-1]:
+            return 400, {}, json.dumps(refusal)
+        return 200, {}, json.dumps(searchset(CLOZAPINE_ORDER, OTHER_ORDER))
+
+    ehr.remove(responses.GET, f"{BASE}/MedicationRequest")
+    ehr.add_callback(responses.GET, f"{BASE}/MedicationRequest", callback=searched)
+    reads = read()
+    assert searches == [BOTH_INCLUDES, None]
+    assert reads.medications == [MEDICATION] and reads.prescribers == [ROLE]
+    assert reads.notes == []
+    assert "search include refused" in caplog.text
+
+
 def test_fhir_client_patient_reads_prescriber_not_found_leaves_a_note(ehr):
     ehr.replace(responses.GET, f"{BASE}/PractitionerRole/role-1", status=404)
     reads = read()
