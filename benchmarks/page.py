@@ -14,8 +14,7 @@ import requests
 
 from sandbox.ehr.config import load_config
 from sandbox.run import Sandbox
-from smartapp.fhir import lab_code_query
-from smartapp.fhir.patient_reads import MEDICATION_INCLUDE, REQUESTER_INCLUDE
+from smartapp.ehr.patient_reads import MEDICATION_INCLUDE, REQUESTER_INCLUDE, lab_code_query
 from tests.integration.app_harness import ehr_launch, make_app
 from tests.integration.smart import SmartClient
 

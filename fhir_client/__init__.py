@@ -1,21 +1,21 @@
-"""The app's FHIR client: reads and writes on the EHR, with an error tree that says whether to retry.
+"""A small FHIR R4 client: reads and writes, with an error tree that says whether to retry.
 
-`FhirClient` talks to one FHIR server with one (refreshable) access token; `read_patient_bundle`
-reads what the evaluation needs for one patient, concurrently; errors are in `errors.py`.
+Knows FHIR, not clozapine, SMART or the app: imports none of them. `FhirClient` talks to one
+FHIR server with one (refreshable) access token; which resources and codes to read is the
+caller's business. Errors are in `errors.py`, vendor profiles in `vendors.py`.
 """
 
-from smartapp.fhir.capability_cache import CapabilityCache
-from smartapp.fhir.client import FhirClient, SearchParams
-from smartapp.fhir.errors import (
+from fhir_client.capability_cache import CapabilityCache
+from fhir_client.client import FhirClient, SearchParams
+from fhir_client.errors import (
     FhirAuthError,
     FhirBadRequest,
     FhirError,
     FhirNotFound,
     FhirUnavailable,
 )
-from smartapp.fhir.patient_reads import PatientReads, lab_code_query, read_patient_bundle
-from smartapp.fhir.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
-from smartapp.fhir.vendors import PROFILES, VendorProfile, vendor_profile
+from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
+from fhir_client.vendors import PROFILES, VendorProfile, vendor_profile
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
@@ -27,11 +27,8 @@ __all__ = [
     "FhirError",
     "FhirNotFound",
     "FhirUnavailable",
-    "PatientReads",
     "RetryPolicy",
     "SearchParams",
     "VendorProfile",
-    "lab_code_query",
-    "read_patient_bundle",
     "vendor_profile",
 ]

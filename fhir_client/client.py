@@ -11,14 +11,14 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from fhir_mappings.fhir_json import FhirJson
-from smartapp.fhir.capability_cache import CapabilityCache
-from smartapp.fhir.errors import FhirError, FhirNotFound
-from smartapp.fhir.messages import Call, error_from_body, error_from_guard
-from smartapp.fhir.paging import next_link, same_origin
-from smartapp.fhir.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
-from smartapp.fhir.transport import FHIR_JSON, Request, Transport
-from smartapp.fhir.vendors import VendorProfile, vendor_profile
+from fhir_client.capability_cache import CapabilityCache
+from fhir_client.errors import FhirError, FhirNotFound
+from fhir_client.fhir_json import FhirJson
+from fhir_client.messages import Call, error_from_body, error_from_guard
+from fhir_client.paging import next_link, same_origin
+from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
+from fhir_client.transport import FHIR_JSON, Request, Transport
+from fhir_client.vendors import VendorProfile, vendor_profile
 
 SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fhir_mappings.fhir_json import FhirJson
+from fhir_client.fhir_json import FhirJson
 
 _ISSUE_CODE = re.compile(r"[a-z][a-z-]{0,39}")
 

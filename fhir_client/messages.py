@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fhir_mappings.fhir_json import FhirJson
-from smartapp.fhir.errors import (
+from fhir_client.errors import (
     FhirAuthError,
     FhirBadRequest,
     FhirError,
@@ -14,6 +13,7 @@ from smartapp.fhir.errors import (
     outcome_codes,
     outcome_texts,
 )
+from fhir_client.fhir_json import FhirJson
 
 # What each resource type holds, in a prescriber's words.
 RESOURCE_WORDS = {

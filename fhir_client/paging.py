@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from fhir_mappings.fhir_json import FhirJson
+from fhir_client.fhir_json import FhirJson
 
 __all__ = ["next_link", "same_origin"]
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import requests
 
-from smartapp.fhir.errors import FhirError, FhirUnavailable
-from smartapp.fhir.messages import Call, error_from_status, error_from_transport
-from smartapp.fhir.retry import RetryPolicy, retry_after_seconds
+from fhir_client.errors import FhirError, FhirUnavailable
+from fhir_client.messages import Call, error_from_status, error_from_transport
+from fhir_client.retry import RetryPolicy, retry_after_seconds
 
-logger = logging.getLogger("smartapp.fhir")
+logger = logging.getLogger("fhir_client")
 
 FHIR_JSON = "application/fhir+json"
 # Transport failures after which the request may not have reached the server's logic.

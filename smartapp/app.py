@@ -8,13 +8,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from smartapp.blueprints import assets, chart, health, program, registry_admin, writeback
-from smartapp.blueprints import launch as launch_bp
+from smartapp.chart import views as chart
+from smartapp.registry import admin_views as registry_admin
+from smartapp.registry import program_views as program
 from smartapp.services import build_services
 from smartapp.settings import load_settings
+from smartapp.web import assets, health
+from smartapp.web import launch_views as launch_bp
 from smartapp.web.error_pages import init_error_pages
 from smartapp.web.request_log import configure_logging, init_request_log
 from smartapp.web.security import add_security_headers
+from smartapp.writeback import views as writeback
 
 STATIC_FOLDER = Path(__file__).resolve().parents[1] / "static"
 

@@ -7,7 +7,7 @@
     └── Forbidden          403  the user may not do this (e.g. the registry administrator page)
 
 The launch client's errors (launch.errors: LaunchError 400, AuthError 401/403) and the FHIR
-client's (smartapp.fhir.errors.FhirError) are shown by the same error handlers.
+client's (fhir_client.errors.FhirError) are shown by the same error handlers.
 """
 
 from __future__ import annotations

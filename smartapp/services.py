@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import requests
 
 from clozapine import Policy, policy_in_force, with_organisation_program
+from fhir_client import CapabilityCache
 from launch import (
     DiscoveryCache,
     IssuerConfig,
@@ -26,9 +27,8 @@ from smartapp.db import (
     SigningKeyStore,
     WritebackLedger,
 )
-from smartapp.fhir import CapabilityCache
+from smartapp.db.registry_store import RegistryStore
 from smartapp.org_config import OrgConfig, load_org_config
-from smartapp.registry_store import RegistryStore
 from smartapp.settings import AppSettings
 
 

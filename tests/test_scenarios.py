@@ -22,7 +22,7 @@ SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 def _command() -> list[str]:
     found = shutil.which("smartapp", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "smartapp.cli"]
+    return [found] if found else [sys.executable, "-m", "smartapp.commands.cli"]
 
 
 def _dig(document: Any, dotted: str) -> Any:

@@ -1,1 +1,1 @@
-"""The app's blueprints, one per URL area: launch, chart, health, assets."""
+"""The prescriber's page: its model (status, schedule, findings, trend) and its view."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 
 from clozapine import evaluation_to_json
-from smartapp.ehr_style import fetch_style
-from smartapp.launch_evaluation import evaluate_launch
-from smartapp.page_model import page_model
-from smartapp.request_access import request_access
+from smartapp.chart.ehr_style import fetch_style
+from smartapp.chart.page_model import page_model
+from smartapp.ehr.evaluation import evaluate_launch
+from smartapp.ehr.request import request_access
 from smartapp.services import Services
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from smartapp.evaluate_command import UsageError, run_evaluate, run_evaluate_stream
-from smartapp.progress import Progress
+from smartapp.commands.evaluate import UsageError, run_evaluate, run_evaluate_stream
+from smartapp.commands.progress import Progress
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,17 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         # Imported only here: they load SQLAlchemy and Alembic, which evaluate never needs.
         if args.command == "db":
-            from smartapp.db_command import run as run_db
+            from smartapp.commands.db import run as run_db
 
             sys.stdout.write(run_db(args))
             return 0
         if args.command == "registry":
-            from smartapp.registry_command import run as run_registry
+            from smartapp.commands.registry import run as run_registry
 
             sys.stdout.write(run_registry(args))
             return 0
         if args.command == "keys":
-            from smartapp.keys_command import run as run_keys
+            from smartapp.commands.keys import run as run_keys
 
             sys.stdout.write(run_keys(args))
             return 0

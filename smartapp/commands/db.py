@@ -14,9 +14,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
-from smartapp.evaluate_command import UsageError
-from smartapp.migrations import alembic_config
+from smartapp.db.migrations import alembic_config
 
 DATABASE_URL_VARIABLE = "SMARTAPP_DATABASE_URL"
 INSTANCE_DIR_VARIABLE = "SMARTAPP_INSTANCE_DIR"

@@ -26,9 +26,9 @@ from clozapine import (
     with_organisation_program,
 )
 from fhir_mappings import BundleError, MappingSettings, patient_facts_from_bundle
+from smartapp.commands.progress import Progress
+from smartapp.commands.text_report import text_report
 from smartapp.org_config import ConfigError, OrgConfig, load_org_config
-from smartapp.progress import Progress
-from smartapp.text_report import text_report
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

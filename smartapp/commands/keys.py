@@ -11,9 +11,9 @@ import os
 from datetime import UTC, datetime
 
 from launch import ConfigurationError, KeyRing
+from smartapp.commands.db import default_database_url
+from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database, SecretCipher, SecretKeyError, SigningKeyStore
-from smartapp.db_command import default_database_url
-from smartapp.evaluate_command import UsageError
 
 TOKEN_KEY_VARIABLE = "SMARTAPP_TOKEN_KEY"  # noqa: S105  # the variable's name, not a secret
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from clozapine import RegistryFormatError
+from smartapp.commands.db import default_database_url
+from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
-from smartapp.db_command import default_database_url
-from smartapp.evaluate_command import UsageError
-from smartapp.registry_store import RegistryStore
+from smartapp.db.registry_store import RegistryStore
 
 
 def run(args: argparse.Namespace) -> str:

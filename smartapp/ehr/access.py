@@ -13,10 +13,10 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from fhir_client import FhirClient
 from launch import AuthError, TokenSet, refresh
 from smartapp.db import LaunchSession, SessionGrant
 from smartapp.errors import SessionExpired
-from smartapp.fhir import FhirClient
 from smartapp.services import Services
 
 REFRESH_MARGIN = timedelta(seconds=60)

@@ -8,8 +8,8 @@ from typing import Any
 
 from clozapine import Evaluation, PatientFacts, Policy, evaluate
 from fhir_mappings import patient_facts_from_bundle
-from smartapp.ehr_access import EhrAccess
-from smartapp.fhir import read_patient_bundle
+from smartapp.ehr.access import EhrAccess
+from smartapp.ehr.patient_reads import read_patient_bundle
 from smartapp.services import Services
 
 

@@ -20,14 +20,14 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from fhir_client.client import FhirClient
+from fhir_client.errors import FhirBadRequest, FhirError, FhirUnavailable
+from fhir_client.references import local_reference
 from fhir_mappings.codes import LOINC_LAB_KINDS, LOINC_SYSTEM
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.references import BundleIndex
 from fhir_mappings.settings import LocalCode
-from smartapp.fhir.client import FhirClient
-from smartapp.fhir.errors import FhirBadRequest, FhirError, FhirUnavailable
-from smartapp.fhir.references import local_reference
 
 __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import g
 
-from smartapp.ehr_access import EhrAccess
+from smartapp.ehr.access import EhrAccess
 from smartapp.services import Services
 from smartapp.web.session import current_session
 

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clozapine import RegistryFormatError
-from smartapp.blueprints import registry_forms as fields
-from smartapp.blueprints.program_panel import valid_through
-from smartapp.blueprints.registry_access import (
+from smartapp.db import AuditEvent
+from smartapp.db.models import AuditEventRow
+from smartapp.registry import forms as fields
+from smartapp.registry.access import (
     Requester,
     admin,
     request_id,
@@ -22,9 +23,8 @@ from smartapp.blueprints.registry_access import (
     today,
     writer,
 )
-from smartapp.blueprints.registry_forms import FormError
-from smartapp.db import AuditEvent
-from smartapp.db.models import AuditEventRow
+from smartapp.registry.forms import FormError
+from smartapp.registry.program_panel import valid_through
 from smartapp.services import Services
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/registry")

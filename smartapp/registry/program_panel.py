@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from clozapine import Finding, Policy
 from clozapine.registry import Certification, Enrollment, Registry
-from smartapp.blueprints.registry_access import Requester
+from smartapp.registry.access import Requester
 from smartapp.services import Services
 
 # The findings the program rules make (REMS and organisation programs), shown in the panel.

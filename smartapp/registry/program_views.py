@@ -8,9 +8,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from clozapine import RegistryFormatError
-from smartapp.blueprints import registry_forms as fields
-from smartapp.blueprints.program_panel import ProgramPanel, build_panel
-from smartapp.blueprints.registry_access import (
+from smartapp.chart.page_model import PageModel
+from smartapp.registry import forms as fields
+from smartapp.registry.access import (
     Requester,
     request_id,
     requester,
@@ -18,8 +18,8 @@ from smartapp.blueprints.registry_access import (
     today,
     writer,
 )
-from smartapp.blueprints.registry_forms import FormError
-from smartapp.page_model import PageModel
+from smartapp.registry.forms import FormError
+from smartapp.registry.program_panel import ProgramPanel, build_panel
 from smartapp.services import Services
 
 bp = Blueprint("program", __name__)

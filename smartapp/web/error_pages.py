@@ -12,9 +12,9 @@ from typing import Any
 from flask import Flask, current_app, g, render_template
 from werkzeug.exceptions import HTTPException
 
+from fhir_client import FhirAuthError, FhirError
 from launch import SmartClientError
 from smartapp.errors import SessionExpired, SmartAppError
-from smartapp.fhir import FhirAuthError, FhirError
 from smartapp.web.session import request_handle
 
 LOGGER = logging.getLogger("smartapp.errors")

@@ -16,7 +16,7 @@ from launch import LaunchError, authorization_error, begin_launch, complete_laun
 from launch import PendingLaunch as AuthorizeRequest
 from smartapp.db import PendingLaunch, SessionGrant
 from smartapp.db.audit import AuditEvent
-from smartapp.housekeeping import purge_stale
+from smartapp.db.housekeeping import purge_stale
 from smartapp.services import Services
 from smartapp.web.security import frame_for
 from smartapp.web.session import SESSION_COOKIE, set_session_cookie

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from clozapine import Evaluation
+from fhir_client import FhirError
 from fhir_mappings.outbound import (
     DEFAULT_IDENTIFIER_SYSTEM,
     DEFAULT_WRITEBACK_FINDINGS,
@@ -17,9 +18,8 @@ from fhir_mappings.outbound import (
     writeback_targets,
 )
 from smartapp.db import LedgerEntry
-from smartapp.ehr_access import EhrAccess
-from smartapp.fhir import FhirError
-from smartapp.launch_evaluation import LaunchEvaluation
+from smartapp.ehr.access import EhrAccess
+from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.org_config import OrgConfig
 from smartapp.services import Services
 from smartapp.writeback.capability import (

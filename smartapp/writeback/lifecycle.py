@@ -19,6 +19,7 @@ from typing import Any
 
 from clozapine import Evaluation
 from clozapine.vocabulary import MonitoringStatus
+from fhir_client import FhirError, FhirNotFound
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.outbound import (
     ENROLLMENT_FINDINGS,
@@ -30,7 +31,6 @@ from fhir_mappings.outbound import (
     retired_resource,
 )
 from smartapp.db import LedgerEntry
-from smartapp.fhir import FhirError, FhirNotFound
 from smartapp.writeback.capability import may_update
 from smartapp.writeback.service import EhrWriter
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 
+from fhir_client import FhirError
 from fhir_mappings.outbound import WritebackTarget
+from smartapp.chart.page_model import PageModel
 from smartapp.db import LedgerEntry
+from smartapp.ehr.evaluation import evaluate_launch
+from smartapp.ehr.request import request_access
 from smartapp.errors import SmartAppError
-from smartapp.fhir import FhirError
-from smartapp.launch_evaluation import evaluate_launch
-from smartapp.page_model import PageModel
-from smartapp.request_access import request_access
 from smartapp.services import Services
 from smartapp.writeback.capability import CapabilityCache, WriteDecision
 from smartapp.writeback.launch_writeback import LaunchWriteback

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fhir_client import FhirClient, FhirError
 from fhir_mappings.outbound import Authorship, WritebackTarget, resource_from_target
 from smartapp.db import AuditEvent, AuditLog, LedgerEntry, WritebackKey, WritebackLedger
-from smartapp.fhir import FhirClient, FhirError
 from smartapp.writeback.capability import WriteDecision
 from smartapp.writeback.validation import validate_outbound
 

@@ -13,9 +13,9 @@ from flask import Blueprint, current_app, g, render_template, request
 from flask.blueprints import BlueprintSetupState
 
 from clozapine.registry import normalise_reference
-from smartapp.blueprints import chart
+from smartapp.chart import views as chart
+from smartapp.ehr.evaluation import evaluate_launch
 from smartapp.errors import Forbidden
-from smartapp.launch_evaluation import evaluate_launch
 from smartapp.services import Services
 from smartapp.web.csrf import check_csrf
 from smartapp.web.security import frame_for

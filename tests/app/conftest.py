@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from smartapp.commands.db import upgrade
 from smartapp.db import Database, SecretCipher
-from smartapp.db_command import upgrade
 from tests.postgres import PostgresCluster, postgres_cluster  # noqa: F401 - a fixture, by name
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

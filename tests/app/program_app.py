@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from smartapp.app import create_app
+from smartapp.commands.db import upgrade
 from smartapp.db import SessionGrant
 from smartapp.db.models import AuditEventRow
-from smartapp.db_command import upgrade
 from smartapp.web.csrf import csrf_token
 from tests.conftest import PROJECT_ROOT
 

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from smartapp.app import create_app
-from smartapp.db_command import upgrade
+from smartapp.commands.db import upgrade
 from smartapp.settings import SettingsError, load_settings
 
 ISS = "https://ehr.example.org/fhir"

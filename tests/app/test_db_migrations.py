@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from smartapp.commands.db import current, default_database_url, downgrade, head, upgrade
 from smartapp.db import Base, Database
-from smartapp.db_command import current, default_database_url, downgrade, head, upgrade
 
 TABLES = {
     "pending_launches",

@@ -11,8 +11,7 @@ import requests
 import responses
 from responses import matchers
 
-from fhir_mappings import FhirJson
-from smartapp.fhir import (
+from fhir_client import (
     FhirAuthError,
     FhirBadRequest,
     FhirClient,
@@ -20,6 +19,7 @@ from smartapp.fhir import (
     FhirNotFound,
     FhirUnavailable,
 )
+from fhir_mappings import FhirJson
 
 BASE = "https://ehr.example.org/fhir/r4"
 TOKEN = "secret-access-token-abc123"  # a fake, checked never to leak
@@ -525,7 +525,7 @@ def test_fhir_client_no_token_or_url_in_errors_or_logs(fake, clock, caplog):
     echoed = outcome("forbidden", f"Token {TOKEN} lacks scope")
     fake.get(f"{BASE}/Observation", status=429, headers={"Retry-After": "1"})
     fake.get(f"{BASE}/Observation", status=403, json=echoed)
-    caplog.set_level(logging.DEBUG, logger="smartapp.fhir")
+    caplog.set_level(logging.DEBUG, logger="fhir_client")
     with pytest.raises(FhirAuthError) as raised:
         make_client(clock).search("Observation", {"patient": PATIENT})
     error = raised.value
@@ -536,4 +536,4 @@ def test_fhir_client_no_token_or_url_in_errors_or_logs(fake, clock, caplog):
         assert TOKEN not in text and PATIENT not in text and "https://" not in text
     assert "[access token]" in error.user_message
     assert caplog.records[0].getMessage().startswith("fhir GET Observation status=429 attempt=1")
-    assert {record.name for record in caplog.records} == {"smartapp.fhir"}
+    assert {record.name for record in caplog.records} == {"fhir_client"}

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smartapp.fhir import RetryPolicy
-from smartapp.fhir.errors import outcome_codes, outcome_texts
-from smartapp.fhir.paging import next_link, same_origin
-from smartapp.fhir.references import local_reference
-from smartapp.fhir.retry import retry_after_seconds
+from fhir_client import RetryPolicy
+from fhir_client.errors import outcome_codes, outcome_texts
+from fhir_client.paging import next_link, same_origin
+from fhir_client.references import local_reference
+from fhir_client.retry import retry_after_seconds
 
 BASE = "https://ehr.example.org/fhir/r4"
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -114,7 +114,7 @@ def test_fhir_client_outcome_texts_and_codes():
 def test_capability_cache_shares_the_statement_across_clients_until_it_expires() -> None:
     import responses as responses_lib
 
-    from smartapp.fhir import CapabilityCache, FhirClient
+    from fhir_client import CapabilityCache, FhirClient
 
     now = [0.0]
     cache = CapabilityCache(ttl_s=600, clock=lambda: now[0])

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from fhir_client import FhirAuthError, FhirClient
 from fhir_mappings import FhirJson, LocalCode, patient_facts_from_bundle
-from smartapp.fhir import FhirAuthError, FhirClient, lab_code_query, read_patient_bundle
+from smartapp.ehr.patient_reads import lab_code_query, read_patient_bundle
 
 BASE = "https://ehr.example.org/fhir/r4"
 PATIENT = "pat-9f2"
@@ -337,7 +338,7 @@ def test_fhir_client_patient_reads_run_concurrently(ehr):
 
 
 def test_fhir_client_patient_reads_follow_up_reads_are_capped(ehr, monkeypatch):
-    monkeypatch.setattr("smartapp.fhir.patient_reads.MAX_FOLLOW_UP_READS", 1)
+    monkeypatch.setattr("smartapp.ehr.patient_reads.MAX_FOLLOW_UP_READS", 1)
     second = {
         **CLOZAPINE_ORDER,
         "id": "rx-3",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from smartapp.commands.db import upgrade
 from smartapp.db import (
     Database,
     LaunchSessions,
@@ -15,9 +16,8 @@ from smartapp.db import (
     SecretCipher,
     SessionGrant,
 )
+from smartapp.db.housekeeping import purge_stale
 from smartapp.db.models import LaunchSessionRow
-from smartapp.db_command import upgrade
-from smartapp.housekeeping import purge_stale
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GRANT = SessionGrant(

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from smartapp.db_command import upgrade
-from smartapp.ehr_style import same_origin, style_css
+from smartapp.chart.ehr_style import same_origin, style_css
+from smartapp.commands.db import upgrade
 
 
 def _keys(url: str, token_key: str, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", "keys", command, "--database-url", url],
+        [sys.executable, "-m", "smartapp.commands.cli", "keys", command, "--database-url", url],
         capture_output=True,
         text=True,
         timeout=60,

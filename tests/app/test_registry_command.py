@@ -21,7 +21,7 @@ REGISTRY = {
 def smartapp(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SMARTAPP_")}
     return subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", *args],
+        [sys.executable, "-m", "smartapp.commands.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,

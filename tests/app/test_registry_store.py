@@ -12,8 +12,8 @@ import pytest
 from clozapine import Registry, RegistryFormatError, evaluate, evaluation_to_json, policy_by_id
 from fhir_mappings import patient_facts_from_bundle
 from smartapp.db import AuditLog
+from smartapp.db.registry_store import ImportSummary, RegistryStore
 from smartapp.org_config import OrgConfig
-from smartapp.registry_store import ImportSummary, RegistryStore
 from tests.conftest import PROJECT_ROOT, SHARED
 
 SCENARIO_FILES = [

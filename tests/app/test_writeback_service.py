@@ -7,9 +7,9 @@ import json
 import pytest
 import responses
 
+from fhir_client import FhirClient
 from fhir_mappings.outbound import Authorship, WritebackTarget, writeback_targets
 from smartapp.db import AuditLog, WritebackKey, WritebackLedger
-from smartapp.fhir import FhirClient
 from smartapp.writeback import EhrWriter, OutcomeKind, WriteDecision, write_target
 from tests.unit.test_outbound_identity import OVERDUE
 from tests.unit.test_outbound_resources import WRITTEN_AT

@@ -10,8 +10,8 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from smartapp.app import create_app
+from smartapp.commands.db import upgrade
 from smartapp.db import AuditEvent, SessionGrant
-from smartapp.db_command import upgrade
 from smartapp.web.csrf import csrf_token
 
 ISS = "https://ehr.example.org/fhir"

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from smartapp.app import create_app
-from smartapp.db_command import upgrade
+from smartapp.commands.db import upgrade
 from tests.conftest import PROJECT_ROOT
 from tests.integration.smart import SmartClient
 
@@ -126,7 +126,7 @@ def cli_evaluation(
         [
             sys.executable,
             "-m",
-            "smartapp.cli",
+            "smartapp.commands.cli",
             "evaluate",
             str(smart.sandbox.bundle_path),
             "--config",

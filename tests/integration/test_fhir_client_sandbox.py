@@ -11,15 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from fhir_mappings import patient_facts_from_bundle
-from smartapp.fhir import (
+from fhir_client import (
     FhirAuthError,
     FhirBadRequest,
     FhirClient,
     FhirUnavailable,
-    PatientReads,
-    read_patient_bundle,
 )
+from fhir_mappings import patient_facts_from_bundle
+from smartapp.ehr.patient_reads import PatientReads, read_patient_bundle
 from tests.integration.smart import SmartClient
 
 pytestmark = pytest.mark.integration

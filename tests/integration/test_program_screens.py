@@ -11,8 +11,8 @@ from cryptography.fernet import Fernet
 
 from sandbox.program_registry import registry_document
 from smartapp.app import create_app
-from smartapp.blueprints.program_panel import PROGRAM_FINDINGS
-from smartapp.db_command import upgrade
+from smartapp.commands.db import upgrade
+from smartapp.registry.program_panel import PROGRAM_FINDINGS
 from tests.integration.app_harness import (
     APP_ORIGIN,
     ORG_CONFIG,

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from fhir_mappings.outbound import DEFAULT_IDENTIFIER_SYSTEM
 from smartapp.app import create_app
-from smartapp.db_command import upgrade
+from smartapp.commands.db import upgrade
 from smartapp.web.csrf import csrf_token
 from tests.integration.app_harness import (
     APP_ORIGIN,

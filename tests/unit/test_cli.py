@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smartapp.cli import main
+from smartapp.commands.cli import main
 
 AS_OF = "2026-11-25"
 
@@ -70,7 +70,7 @@ def run(
     path.write_text(raw if raw is not None else json.dumps(document or bundle("a")))
     argv = [a.replace("{in}", str(path)) for a in args]
     return subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", "evaluate", *argv],
+        [sys.executable, "-m", "smartapp.commands.cli", "evaluate", *argv],
         capture_output=True,
         text=True,
         timeout=60,
@@ -98,7 +98,7 @@ def test_cli_several_patients_print_ndjson_in_bundle_order(tmp_path: Path) -> No
 
 def test_cli_reads_stdin(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", "evaluate", "-", "--as-of", AS_OF],
+        [sys.executable, "-m", "smartapp.commands.cli", "evaluate", "-", "--as-of", AS_OF],
         input=json.dumps(bundle("a")),
         capture_output=True,
         text=True,
@@ -216,7 +216,7 @@ def test_cli_evaluate_path_imports_neither_flask_nor_sqlalchemy(tmp_path: Path) 
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle("a")))
     code = (
-        "import sys; from smartapp.cli import main; import contextlib, io\n"
+        "import sys; from smartapp.commands.cli import main; import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    assert main(['evaluate', {str(path)!r}, '--as-of', '{AS_OF}']) == 0\n"
         "heavy = [m for m in ('flask', 'sqlalchemy', 'requests', 'authlib') if m in sys.modules]\n"
@@ -232,7 +232,7 @@ def test_cli_internal_error_is_one_line_not_a_traceback(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("smartapp.evaluate_command.evaluate", broken)
+    monkeypatch.setattr("smartapp.commands.evaluate.evaluate", broken)
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle("a")))
     assert main(["evaluate", str(path), "--as-of", AS_OF]) == 1
@@ -267,7 +267,16 @@ def _ndjson(tmp_path: Path, lines: list[str]) -> Path:
 def test_cli_ndjson_streams_one_bundle_per_line_in_order(tmp_path: Path) -> None:
     path = _ndjson(tmp_path, [json.dumps(bundle(p)) for p in ("c", "a", "b")])
     done = subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", "evaluate", "--ndjson", str(path), "--as-of", AS_OF],
+        [
+            sys.executable,
+            "-m",
+            "smartapp.commands.cli",
+            "evaluate",
+            "--ndjson",
+            str(path),
+            "--as-of",
+            AS_OF,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -288,7 +297,16 @@ def test_cli_ndjson_reports_bad_lines_and_exits_2_after_the_rest(tmp_path: Path)
         [json.dumps(bundle("a")), "{oops", json.dumps(NO_PATIENT), "", json.dumps(bundle("b"))],
     )
     done = subprocess.run(
-        [sys.executable, "-m", "smartapp.cli", "evaluate", "--ndjson", str(path), "--as-of", AS_OF],
+        [
+            sys.executable,
+            "-m",
+            "smartapp.commands.cli",
+            "evaluate",
+            "--ndjson",
+            str(path),
+            "--as-of",
+            AS_OF,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -305,7 +323,7 @@ def test_cli_ndjson_reports_bad_lines_and_exits_2_after_the_rest(tmp_path: Path)
 def test_progress_line_only_on_a_terminal() -> None:
     import io
 
-    from smartapp.progress import Progress
+    from smartapp.commands.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -1,0 +1,1 @@
+"""The `smartapp` command and its subcommands (evaluate, db, registry, keys)."""

@@ -1,0 +1,1 @@
+"""The program registry's screens: who asks, the forms, the program panel, the admin page."""
