@@ -55,8 +55,10 @@ class PendingLaunch:
     created_at: datetime
     # The scopes asked for; used only when the token response leaves `scope` out.
     scope: str = ""
+    # The EHR's `launch` value (None for a standalone launch), kept as the EHR sent it.
+    launch: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         """A JSON-ready dict for the app's store (it holds the PKCE verifier: keep it server-side)."""
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
@@ -111,6 +113,7 @@ def begin_launch(
         redirect_uri=redirect_uri,
         scope=_launch_scopes(issuer, launch, extra_scopes or ()),
         created_at=now,
+        launch=launch,
     )
     url, _ = authorization_client(issuer).create_authorization_url(
         smart_config.authorization_endpoint,

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import requests
+from cachetools import TTLCache
 
 from launch.errors import LaunchError
 from launch.fetch import DEFAULT_TIMEOUT, FetchFailed, get_json
@@ -167,7 +168,10 @@ def _cache_key(iss: str) -> str:
 
 
 class DiscoveryCache:
-    """Per-issuer SmartConfiguration kept for `ttl`; the app holds one (thread-safe)."""
+    """Per-issuer SmartConfiguration kept for `ttl` (a cachetools TTLCache); thread-safe.
+
+    Only successful discoveries are kept: a failure is asked again at the next launch.
+    """
 
     def __init__(
         self,
@@ -175,23 +179,25 @@ class DiscoveryCache:
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        max_issuers: int = 256,
     ) -> None:
         self.ttl_s = ttl.total_seconds()
         self.timeout = timeout
-        self._clock = clock
-        self._entries: dict[str, tuple[float, SmartConfiguration]] = {}
+        self._entries: TTLCache[str, SmartConfiguration] = TTLCache(
+            maxsize=max_issuers, ttl=self.ttl_s, timer=clock
+        )
         self._lock = threading.Lock()
 
     def get(self, iss: str, http: requests.Session) -> SmartConfiguration:
         """The cached configuration for `iss`, discovered again once older than `ttl`."""
         key = _cache_key(iss)
         with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and self._clock() - entry[0] < self.ttl_s:
-            return entry[1]
+            found = self._entries.get(key)
+        if found is not None:
+            return found
         config = discover(iss, http, timeout=self.timeout)
         with self._lock:
-            self._entries[key] = (self._clock(), config)
+            self._entries[key] = config
         return config
 
     def clear(self, iss: str | None = None) -> None:

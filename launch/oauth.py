@@ -35,7 +35,8 @@ class _TokenClient(OAuth2Client):  # type: ignore[misc]  # Authlib is untyped
     """Authlib's OAuth 2 client over the caller's requests.Session (its CA bundle, adapters).
 
     The same parts Authlib's requests OAuth2Session uses, but the transport stays the app's
-    session, so the EHR's `verify=` and retry adapters apply to every token call.
+    session, so the EHR's CA bundle (`verify=`) and pooled connections serve every token call.
+    Token calls are not retried: a code is single-use and a refresh token may rotate.
     """
 
     client_auth_class = OAuth2ClientAuth

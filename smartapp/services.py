@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import requests
+from flask import current_app
 
 from clozapine import Policy, policy_in_force, with_organisation_program
 from fhir_client import CapabilityCache
@@ -18,6 +20,7 @@ from launch import (
     client_secret,
     load_issuers,
 )
+from smartapp.clock import today
 from smartapp.db import (
     AuditLog,
     Database,
@@ -31,10 +34,43 @@ from smartapp.db.registry_store import RegistryStore
 from smartapp.org_config import OrgConfig, load_org_config
 from smartapp.settings import AppSettings
 
+SERVICES_KEY = "smartapp"
+
+
+class HttpSessions:
+    """One `requests.Session` per EHR, made at the first request to it and reused after.
+
+    Each keeps its connection pool warm for every request, thread and call (discovery, token
+    calls, FHIR reads, the style document) to that EHR. It trusts the issuer's CA bundle if
+    one is configured, and never the environment's proxy or CA settings.
+    """
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, requests.Session] = {}
+        self._lock = threading.Lock()
+
+    def for_issuer(self, issuer: IssuerConfig) -> requests.Session:
+        """The issuer's session."""
+        with self._lock:
+            session = self._sessions.get(issuer.iss)
+            if session is None:
+                session = requests.Session()
+                session.trust_env = False
+                session.verify = str(issuer.tls_ca_file) if issuer.tls_ca_file else True
+                self._sessions[issuer.iss] = session
+            return session
+
+    def close(self) -> None:
+        """Close every session (at shutdown, and in a forked worker before it serves)."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+
 
 @dataclass
 class Services:
-    """Everything the blueprints share; built once by create_app."""
+    """Everything the blueprints share; built once by create_app, closed at shutdown."""
 
     settings: AppSettings
     database: Database
@@ -50,13 +86,15 @@ class Services:
     executor: ThreadPoolExecutor
     client_secrets: dict[str, str | None]
     capabilities: CapabilityCache = field(default_factory=CapabilityCache)
+    http: HttpSessions = field(default_factory=HttpSessions)
 
     def http_for(self, issuer: IssuerConfig) -> requests.Session:
-        """An HTTP session for one EHR: its CA bundle if configured, never the environment's."""
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = str(issuer.tls_ca_file) if issuer.tls_ca_file else True
-        return session
+        """The HTTP session of one EHR (see HttpSessions)."""
+        return self.http.for_issuer(issuer)
+
+    def today(self) -> date:
+        """Today in the organisation's time zone: the date every evaluation is made as of."""
+        return today(self.org.mapping_settings().timezone)
 
     def policy_on(self, as_of: date) -> Policy:
         """The policy in force on a date, with the organisation's program on top if it has one."""
@@ -66,9 +104,15 @@ class Services:
         return policy
 
     def close(self) -> None:
-        """Release the thread pool and the database connections."""
+        """Release the HTTP sessions, the thread pool and the database connections."""
+        self.http.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.database.dispose()
+
+
+def current_services() -> Services:
+    """The services of the app handling the current request."""
+    return current_app.extensions[SERVICES_KEY]  # type: ignore[no-any-return]
 
 
 def build_services(settings: AppSettings) -> Services:

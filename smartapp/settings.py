@@ -1,6 +1,10 @@
 """The app's settings, read once from SMARTAPP_* environment variables (or a test mapping).
 
-Nothing else reads os.environ. A missing or bad setting stops start-up with a message naming it.
+This is the only module that reads `os.environ` (tests/unit/test_architecture_app.py keeps it
+so): the web app (`load_settings`) and the `smartapp` commands (`load_store_settings`) resolve
+the database and the token key through the same functions here, so `smartapp db upgrade` and
+the app can never pick different SQLite files. A missing or bad setting stops start-up with a
+message naming it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,26 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PREFIX = "SMARTAPP_"
+DEFAULT_INSTANCE_DIR = "var"
+DATABASE_FILE = "smartapp.db"
 
 
 class SettingsError(ValueError):
     """A setting is missing or unusable; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """What the app's database needs: where it is, and the key of the secrets kept in it."""
+
+    database_url: str
+    token_key: str | None = field(default=None, repr=False)
+
+    def required_token_key(self) -> str:
+        """The token key; SettingsError naming the variable when it is not set."""
+        if not self.token_key:
+            raise SettingsError(f"{PREFIX}TOKEN_KEY is not set: it encrypts the keys at rest")
+        return self.token_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +64,17 @@ class AppSettings:
         return f"{self.base_url}/callback"
 
 
-def load_settings(overrides: Mapping[str, str] | None = None) -> AppSettings:
+def process_environment() -> dict[str, str]:
+    """A snapshot of the process environment: the one place the app reads it."""
+    return dict(os.environ)
+
+
+def load_settings(
+    overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> AppSettings:
     """Settings from the environment, with `overrides` (names without the prefix) winning."""
-    source = {k[len(PREFIX) :]: v for k, v in os.environ.items() if k.startswith(PREFIX)}
-    source.update({k.upper(): v for k, v in (overrides or {}).items()})
-    instance_dir = Path(source.get("INSTANCE_DIR", "var")).resolve()
+    environment = {**(process_environment() if environ is None else environ)}
+    source = _source(environment, overrides)
     base_url = _required(source, "BASE_URL").rstrip("/")
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
@@ -66,8 +92,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> AppSettings:
         secret_key=_secret(source, "SECRET_KEY"),
         token_key=_required(source, "TOKEN_KEY"),
         issuers_file=issuers_file,
-        database_url=source.get("DATABASE_URL", f"sqlite:///{instance_dir / 'smartapp.db'}"),
-        instance_dir=instance_dir,
+        database_url=database_url(source),
+        instance_dir=instance_dir(source),
         org_config_file=Path(org_config) if org_config else None,
         registry_admins=frozenset(
             a.strip() for a in source.get("REGISTRY_ADMINS", "").split(",") if a.strip()
@@ -75,8 +101,34 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> AppSettings:
         auto_writeback=_flag(source, "AUTO_WRITEBACK"),
         log_level=source.get("LOG_LEVEL", "INFO").upper(),
         fhir_timeout_s=_number(source, "FHIR_TIMEOUT_S", 10.0),
-        environment={**os.environ, **(overrides or {})},
+        environment={**environment, **(overrides or {})},
     )
+
+
+def load_store_settings(
+    overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> StoreSettings:
+    """The database settings the `smartapp` commands use, resolved as the app resolves them."""
+    source = _source(process_environment() if environ is None else environ, overrides)
+    return StoreSettings(database_url(source), source.get("TOKEN_KEY", "").strip() or None)
+
+
+def instance_dir(source: Mapping[str, str]) -> Path:
+    """The instance folder (`INSTANCE_DIR`, default `var`), absolute."""
+    return Path(source.get("INSTANCE_DIR", "").strip() or DEFAULT_INSTANCE_DIR).resolve()
+
+
+def database_url(source: Mapping[str, str]) -> str:
+    """`DATABASE_URL` if set, else the SQLite file smartapp.db in the instance folder."""
+    configured = source.get("DATABASE_URL", "").strip()
+    return configured or f"sqlite:///{instance_dir(source) / DATABASE_FILE}"
+
+
+def _source(environ: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """SMARTAPP_* variables without the prefix, with the overrides' names upper-cased on top."""
+    source = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
+    source.update({k.upper(): v for k, v in (overrides or {}).items()})
+    return source
 
 
 def _required(source: Mapping[str, str], name: str) -> str:

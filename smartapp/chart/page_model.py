@@ -8,20 +8,8 @@ from typing import Any
 
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
 from clozapine.vocabulary import MonitoringStatus, Population
-
-STATUS_WORDS = {
-    "ok": ("Monitoring up to date", "status-ok", "✓"),
-    "attention": ("Needs attention", "status-attention", "!"),
-    "action-required": ("Action required", "status-action", "‼"),
-    "not-applicable": ("Not on clozapine", "status-na", "-"),
-}
-RECOMMENDATION_WORDS = {
-    "continue": "Continue clozapine",
-    "interrupt": "Interrupt clozapine",
-    "resume-allowed": "Clozapine may be resumed (prescriber's judgement)",
-    "do-not-start": "Do not start clozapine",
-    "not-applicable": "Not applicable",
-}
+from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
+from smartapp.web.findings import FindingView, finding_view, page_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +28,10 @@ class PageModel:
 
     evaluation: Evaluation
     banner: Banner | None
-    status_words: str
-    status_class: str
-    status_icon: str
-    recommendation_words: str
+    headline: Headline
+    anc_category_words: str | None
     schedule_words: str
+    findings: tuple[FindingView, ...]
     notes: tuple[str, ...]
     chart: dict[str, Any]
     fhir_user: str | None
@@ -101,10 +88,11 @@ def data_notes(
 ) -> tuple[str, ...]:
     """Data-quality notes: records left out, pending and unusable results, derived ANCs."""
     notes = list(read_notes)
-    notes += [f"{note.resource}: {note.reason}" for note in facts.notes]
+    notes += [page_units(f"{note.resource}: {note.reason}") for note in facts.notes]
     for problem in facts.unusable:
         kind = "Pending" if problem.problem is ResultProblem.PENDING else "Not usable"
-        notes.append(f"{kind}: result collected {problem.collected_on} ({problem.detail}).")
+        detail = page_units(problem.detail)
+        notes.append(f"{kind}: result collected {problem.collected_on} ({detail}).")
     derived = sum(1 for r in facts.ancs if r.derived)
     if derived:
         notes.append(f"{derived} ANC value(s) derived from the white count and differential.")
@@ -121,7 +109,12 @@ def chart_data(facts: PatientFacts, evaluation: Evaluation, policy: Policy) -> d
     ]
     rules = policy.rules_for(evaluation.population)
     bands = [
-        {"category": b.category.value, "from": b.lower_per_ul, "to": b.upper_per_ul}
+        {
+            "category": b.category.value,
+            "label": CATEGORY_WORDS[b.category],
+            "from": b.lower_per_ul,
+            "to": b.upper_per_ul,
+        }
         for b in rules.bands
     ]
     due = evaluation.monitoring.next_due
@@ -144,17 +137,20 @@ def page_model(
     read_notes: tuple[str, ...] = (),
     show_banner: bool = True,
     fhir_user: str | None = None,
+    shown_elsewhere: frozenset[str] = frozenset(),
 ) -> PageModel:
-    """The page for one evaluation."""
-    words, css, icon = STATUS_WORDS[evaluation.overall.value]
+    """The page for one evaluation; findings in `shown_elsewhere` (the program panel's) are
+    left out of the main list, so each finding appears once."""
+    anc = evaluation.anc
     return PageModel(
         evaluation=evaluation,
         banner=banner_from_patient(patient) if show_banner else None,
-        status_words=words,
-        status_class=css,
-        status_icon=icon,
-        recommendation_words=RECOMMENDATION_WORDS[evaluation.recommendation.value],
+        headline=headline(evaluation),
+        anc_category_words=CATEGORY_WORDS[anc.category] if anc else None,
         schedule_words=schedule_words(evaluation),
+        findings=tuple(
+            finding_view(f) for f in evaluation.findings if f.code not in shown_elsewhere
+        ),
         notes=data_notes(facts, evaluation, read_notes),
         chart=chart_data(facts, evaluation, policy),
         fhir_user=fhir_user,

@@ -1,59 +1,109 @@
-"""The prescriber's page: the launch's patient, evaluated now, with the evidence behind it."""
+"""The prescriber's page: the launch's patient, evaluated now, with the evidence behind it.
+
+The view reads and evaluates once (smartapp.ehr.request), builds the page model, the program
+panel and the write-back panel from that one evaluation, then renders: templates get plain data
+and do no I/O. A GET changes nothing at the EHR, in the registry or in the write-back ledger;
+it records only the evaluation shown (in the launch session).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+import logging
+
+from flask import Blueprint, Response, render_template
 
 from clozapine import evaluation_to_json
+from fhir_client import FhirError
 from smartapp.chart.ehr_style import fetch_style
 from smartapp.chart.page_model import page_model
-from smartapp.ehr.evaluation import evaluate_launch
-from smartapp.ehr.request import request_access
-from smartapp.services import Services
+from smartapp.ehr.evaluation import LaunchEvaluation
+from smartapp.ehr.request import request_access, request_evaluation
+from smartapp.errors import SmartAppError
+from smartapp.registry.access import requester
+from smartapp.registry.program_panel import PROGRAM_FINDINGS, ProgramPanel, build_panel
+from smartapp.services import Services, current_services
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for
+from smartapp.writeback.notice import Notice
+from smartapp.writeback.panel import WritebackPanel, problem_panel
+from smartapp.writeback.panel import build_panel as build_writeback_panel
+from smartapp.writeback.views import launch_writeback
 
 bp = Blueprint("chart", __name__)
-
-
-def services() -> Services:
-    """The app's shared services."""
-    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
+LOGGER = logging.getLogger("smartapp.chart")
 
 
 @bp.get("/chart")
 def page() -> str:
     """Evaluate the launch's patient and show the status, schedule, findings and trend."""
-    app = services()
+    app = current_services()
     access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
-    result = evaluate_launch(app, access)
-    app.sessions.record_evaluation(access.handle, evaluation_to_json(result.evaluation))
+    launch = request_evaluation(app)
+    notice = Notice.from_json(access.session.notice)
+    program = _program_panel(app, launch)
+    writeback = _writeback_panel(app, launch, notice)
+    app.sessions.record_evaluation(
+        access.handle, evaluation_to_json(launch.evaluation), notice_shown=notice is not None
+    )
+    tokens = access.tokens
     model = page_model(
-        result.evaluation,
-        result.facts,
-        result.policy,
-        result.patient,
-        read_notes=result.read_notes,
-        show_banner=access.grant.need_patient_banner,
-        fhir_user=access.grant.fhir_user,
+        launch.evaluation,
+        launch.facts,
+        launch.policy,
+        launch.patient,
+        read_notes=launch.read_notes,
+        show_banner=tokens.need_patient_banner,
+        fhir_user=tokens.fhir_user,
+        shown_elsewhere=PROGRAM_FINDINGS if program is not None else frozenset(),
     )
     return render_template(
         "chart.html",
         page=model,
+        program=program,
+        writeback=writeback,
         handle=access.handle,
         csrf=csrf_token(app.settings.secret_key, access.handle),
-        smart_style=bool(access.grant.smart_style_url),
+        smart_style=bool(tokens.smart_style_url),
     )
+
+
+def _program_panel(app: Services, launch: LaunchEvaluation) -> ProgramPanel | None:
+    evaluation = launch.evaluation
+    return build_panel(app, requester(app), evaluation.as_of, launch.registry, evaluation.findings)
+
+
+def _writeback_panel(
+    app: Services, launch: LaunchEvaluation, notice: Notice | None
+) -> WritebackPanel | None:
+    """The write-back panel from the ledger and the EHR's capabilities; nothing is written."""
+    try:
+        writeback = launch_writeback(app)
+        targets = writeback.targets(launch.evaluation)
+        planned = writeback.plan_lifecycle(launch.evaluation)
+        decision = writeback.decision() if targets else None
+        unwritten = app.settings.auto_writeback and bool(writeback.unwritten(targets))
+        return build_writeback_panel(
+            targets,
+            writeback.entries(),
+            decision,
+            planned,
+            notice=notice,
+            unwritten_to_sync=unwritten,
+        )
+    except (FhirError, SmartAppError) as error:
+        LOGGER.warning("writeback panel", extra={"fields": {"kind": type(error).__name__}})
+        message = error.user_message if isinstance(error, FhirError) else str(error)
+        return problem_panel(message, notice)
 
 
 @bp.get("/ehr-style.css")
 def ehr_style() -> Response:
     """The EHR's colours and fonts (smart_style_url) as CSS variables, if it sent a style."""
-    app = services()
+    app = current_services()
     access = request_access(app)
-    url = access.grant.smart_style_url
-    css = fetch_style(url, access.grant.iss, app.http_for(access.issuer)) if url else ""
+    url = access.tokens.smart_style_url
+    css = fetch_style(url, access.session.iss, app.http_for(access.issuer)) if url else ""
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "private, max-age=600"
     return response

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
@@ -17,24 +15,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
 from smartapp.db.migrations import alembic_config
-
-DATABASE_URL_VARIABLE = "SMARTAPP_DATABASE_URL"
-INSTANCE_DIR_VARIABLE = "SMARTAPP_INSTANCE_DIR"
-DEFAULT_INSTANCE_DIR = Path("var")
-DEFAULT_DATABASE_FILE = "smartapp.db"
+from smartapp.settings import load_store_settings
 
 
-def default_database_url(
-    environ: Mapping[str, str], instance_dir: Path = DEFAULT_INSTANCE_DIR
-) -> str:
-    """`SMARTAPP_DATABASE_URL` if set, else the SQLite file `smartapp.db` in the instance folder
-    (`SMARTAPP_INSTANCE_DIR` if set, else `instance_dir`), as the app's settings choose it.
-    """
-    configured = environ.get(DATABASE_URL_VARIABLE, "").strip()
-    if configured:
-        return configured
-    folder = environ.get(INSTANCE_DIR_VARIABLE, "").strip() or instance_dir
-    return f"sqlite:///{Path(folder) / DEFAULT_DATABASE_FILE}"
+def database_url_for(args: argparse.Namespace) -> str:
+    """`--database-url` if given, else the database the app's settings name."""
+    given: str | None = args.database_url
+    return given or load_store_settings().database_url
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -65,7 +52,7 @@ def head() -> str:
 
 def run(args: argparse.Namespace) -> str:
     """What `smartapp db ...` prints; UsageError for a bad URL or an unreachable database."""
-    url: str = args.database_url or default_database_url(os.environ)
+    url = database_url_for(args)
     try:
         if args.db_command == "upgrade":
             upgrade(url, args.revision)

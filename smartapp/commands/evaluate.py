@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from clozapine import (
     with_organisation_program,
 )
 from fhir_mappings import BundleError, MappingSettings, patient_facts_from_bundle
+from smartapp.clock import today
 from smartapp.commands.progress import Progress
 from smartapp.commands.text_report import text_report
 from smartapp.org_config import ConfigError, OrgConfig, load_org_config
@@ -122,7 +123,7 @@ def _config(path: str | None) -> OrgConfig:
 
 def _as_of(text: str | None, zone: ZoneInfo | None) -> date:
     if text is None:
-        return datetime.now(zone).date() if zone is not None else date.today()
+        return today(zone)
     if not _ISO_DATE.fullmatch(text):
         raise UsageError(f"--as-of {text!r} is not a date written YYYY-MM-DD")
     try:

@@ -7,23 +7,22 @@ that cached the JWKS still verify) until they are past their overlap; run it fro
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
 
 from launch import ConfigurationError, KeyRing
-from smartapp.commands.db import default_database_url
+from smartapp.commands.db import database_url_for
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database, SecretCipher, SecretKeyError, SigningKeyStore
-
-TOKEN_KEY_VARIABLE = "SMARTAPP_TOKEN_KEY"  # noqa: S105  # the variable's name, not a secret
+from smartapp.settings import SettingsError, load_store_settings
 
 
 def run(args: argparse.Namespace) -> str:
     """Show or rotate the keys; one line per key (kid, algorithm, created, retired)."""
-    token_key = os.environ.get(TOKEN_KEY_VARIABLE, "")
-    if not token_key:
-        raise UsageError(f"{TOKEN_KEY_VARIABLE} is not set: it encrypts the keys at rest")
-    database = Database(args.database_url or default_database_url(os.environ))
+    try:
+        token_key = load_store_settings().required_token_key()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    database = Database(database_url_for(args))
     now = datetime.now(UTC)
     try:
         ring = KeyRing.load_or_create(SigningKeyStore(database, SecretCipher(token_key)), now=now)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from clozapine import RegistryFormatError
-from smartapp.commands.db import default_database_url
+from smartapp.commands.db import database_url_for
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
 from smartapp.db.registry_store import RegistryStore
@@ -19,7 +18,7 @@ from smartapp.db.registry_store import RegistryStore
 
 def run(args: argparse.Namespace) -> str:
     """What `smartapp registry ...` prints on stdout; UsageError for unusable input."""
-    database = database_for(args.database_url or default_database_url(os.environ))
+    database = database_for(database_url_for(args))
     try:
         store = RegistryStore(database)
         if args.registry_command == "import":

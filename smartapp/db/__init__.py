@@ -8,9 +8,9 @@ from smartapp.db.audit import AuditEvent, AuditLog, add_audit_event
 from smartapp.db.base import Base, utc_now
 from smartapp.db.crypto import SecretCipher, SecretKeyError
 from smartapp.db.database import Database
-from smartapp.db.launches import PendingLaunch, PendingLaunches
+from smartapp.db.launches import PendingLaunches
 from smartapp.db.ledger import Claim, LedgerEntry, WritebackKey, WritebackLedger
-from smartapp.db.sessions import LaunchSession, LaunchSessions, SessionGrant, handle_hash
+from smartapp.db.sessions import LaunchSession, LaunchSessions, handle_hash
 from smartapp.db.signing_keys import SigningKeyStore
 
 __all__ = [
@@ -22,11 +22,9 @@ __all__ = [
     "LaunchSession",
     "LaunchSessions",
     "LedgerEntry",
-    "PendingLaunch",
     "PendingLaunches",
     "SecretCipher",
     "SecretKeyError",
-    "SessionGrant",
     "SigningKeyStore",
     "WritebackKey",
     "WritebackLedger",

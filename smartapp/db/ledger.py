@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from smartapp.db.audit import AuditEvent, add_audit_event
 from smartapp.db.base import utc_now
 from smartapp.db.database import Database
 from smartapp.db.models import LEDGER_STATUSES, WritebackEntryRow
@@ -72,19 +73,36 @@ class WritebackLedger:
         except IntegrityError:
             return self._retake(key, now)
 
-    def mark_written(self, entry_id: int, resource_id: str, *, now: datetime | None = None) -> None:
-        """The EHR accepted the resource (created, or found by If-None-Exist)."""
-        self._set(entry_id, now, status="written", resource_id=resource_id)
+    def mark_written(
+        self,
+        entry_id: int,
+        resource_id: str,
+        *,
+        audit: AuditEvent | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """The EHR accepted the resource (created, or found by If-None-Exist); `audit` is
+        recorded in the same transaction."""
+        self._set(entry_id, now, audit, status="written", resource_id=resource_id)
 
-    def mark_failed(self, entry_id: int, *, now: datetime | None = None) -> None:
+    def mark_failed(
+        self, entry_id: int, *, audit: AuditEvent | None = None, now: datetime | None = None
+    ) -> None:
         """The write failed; a later claim may retry it."""
-        self._set(entry_id, now, status="failed")
+        self._set(entry_id, now, audit, status="failed")
 
-    def mark_status(self, entry_id: int, status: str, *, now: datetime | None = None) -> None:
+    def mark_status(
+        self,
+        entry_id: int,
+        status: str,
+        *,
+        audit: AuditEvent | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Record a later state of the written resource (`inactive` Flag, `completed` Task)."""
         if status not in LEDGER_STATUSES:
             raise ValueError(f"ledger status {status!r} (use {', '.join(LEDGER_STATUSES)})")
-        self._set(entry_id, now, status=status)
+        self._set(entry_id, now, audit, status=status)
 
     def find(self, iss: str, identifier_system: str, identifier_value: str) -> LedgerEntry | None:
         """The entry for one identifier at one EHR, if any."""
@@ -131,7 +149,9 @@ class WritebackLedger:
             return self.claim(key, now=now)
         return Claim(entry, write=taken)
 
-    def _set(self, entry_id: int, now: datetime | None, **values: str) -> None:
+    def _set(
+        self, entry_id: int, now: datetime | None, audit: AuditEvent | None, **values: str
+    ) -> None:
         with self._database.transaction() as session:
             session.execute(
                 update(WritebackEntryRow)
@@ -139,6 +159,8 @@ class WritebackLedger:
                 .values(updated_at=now or utc_now(), **values)
                 .execution_options(synchronize_session=False)
             )
+            if audit is not None:
+                add_audit_event(session, audit)
 
 
 def _new_row(key: WritebackKey, now: datetime) -> WritebackEntryRow:

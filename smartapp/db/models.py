@@ -14,8 +14,8 @@ LEDGER_STATUSES = ("pending", "written", "failed", "inactive", "completed")
 
 
 class PendingLaunchRow(Base):
-    """An authorize redirect in flight: PKCE verifier (Fernet ciphertext) and nonce kept
-    server-side, keyed by state.
+    """An authorize redirect in flight, keyed by state: the `launch.PendingLaunch` itself (its
+    PKCE verifier and nonce among the rest) as Fernet ciphertext of its JSON.
 
     Single use: the callback consumes it with `UPDATE ... WHERE consumed_at IS NULL`.
     """
@@ -25,11 +25,7 @@ class PendingLaunchRow(Base):
 
     state: Mapped[str] = mapped_column(primary_key=True)
     iss: Mapped[str]
-    code_verifier: Mapped[str]
-    nonce: Mapped[str | None]
-    redirect_uri: Mapped[str]
-    launch: Mapped[str | None]
-    scope: Mapped[str | None] = mapped_column(Text)
+    pending_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
@@ -38,8 +34,11 @@ class PendingLaunchRow(Base):
 class LaunchSessionRow(Base):
     """A launch's server-side session; the browser holds only the handle whose hash is the key.
 
-    Tokens are Fernet ciphertext. `refresh_version` grows by one per stored refresh, so two
-    workers refreshing at once cannot both win (compare-and-set on the version).
+    The token set is the `launch.TokenSet` the launch returned (tokens, scopes and every piece
+    of launch context the EHR sent), as Fernet ciphertext of its JSON. `refresh_version` grows
+    by one per stored refresh, so two workers refreshing at once cannot both win
+    (compare-and-set on the version). `notice` holds what the last POST did (write-back
+    outcomes, lifecycle changes) until the page it redirected to has shown it.
     """
 
     __tablename__ = "launch_sessions"
@@ -48,21 +47,14 @@ class LaunchSessionRow(Base):
     handle_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     iss: Mapped[str]
     client_id: Mapped[str]
-    access_token_encrypted: Mapped[str] = mapped_column(Text)
-    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
-    token_expires_at: Mapped[datetime | None]
-    scopes: Mapped[str] = mapped_column(Text)
-    patient: Mapped[str | None]
-    encounter: Mapped[str | None]
-    fhir_user: Mapped[str | None]
-    need_patient_banner: Mapped[bool]
-    smart_style_url: Mapped[str | None]
+    token_set_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     refresh_version: Mapped[int]
     last_evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SigningKeyRow(Base):

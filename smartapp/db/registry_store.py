@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from clozapine import PatientFacts, Registry
 from clozapine.registry import normalise_reference
-from smartapp.db import AuditEvent, Database, add_audit_event, utc_now
+from smartapp.db.audit import AuditEvent, add_audit_event
+from smartapp.db.base import utc_now
+from smartapp.db.database import Database
 from smartapp.db.registry_models import (
     PatientEnrollmentRow,
     PharmacyRow,
@@ -96,11 +98,16 @@ class RegistryStore:
             [] if pharmacy_reference is None else [pharmacy_reference],
         )
 
-    def registry_for_facts(self, facts: PatientFacts) -> Registry:
-        """`registry_for` the patient and every prescriber and pharmacy on their orders."""
+    def registry_for_facts(
+        self, facts: PatientFacts, also_prescribers: Iterable[str | None] = ()
+    ) -> Registry:
+        """`registry_for` the patient and every prescriber and pharmacy on their orders, plus
+        `also_prescribers` (the signed-in user, whose certification the page shows), in one read.
+        """
+        prescribers = [o.prescriber for o in facts.orders if o.prescriber is not None]
         return self._registry_for(
             facts.patient,
-            [o.prescriber for o in facts.orders if o.prescriber is not None],
+            [*prescribers, *(p for p in also_prescribers if p is not None)],
             [o.pharmacy for o in facts.orders if o.pharmacy is not None],
         )
 

@@ -1,8 +1,14 @@
-"""Launch sessions: tokens and launch context kept server-side, behind an opaque hashed handle."""
+"""Launch sessions: the launch's token set kept server-side, behind an opaque hashed handle.
+
+The token set is stored as what `launch` returned (`launch.TokenSet`: tokens, scopes and every
+piece of launch context the EHR sent, `fhirContext`, `intent` and `tenant` included), encrypted
+whole; the issuer and client id stay plain, since everything is scoped by them.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
+from launch import TokenSet
 from smartapp.db.base import utc_now
 from smartapp.db.crypto import SecretCipher
 from smartapp.db.database import Database
@@ -19,32 +26,31 @@ DEFAULT_SESSION_LIFETIME = timedelta(hours=8)
 
 
 @dataclass(frozen=True, slots=True)
-class SessionGrant:
-    """What the token response and launch context gave: the session's tokens and context."""
+class LaunchSession:
+    """A live session as callers see it: the token set in plaintext, never the ciphertext.
+
+    `notice` is what the last POST of this session did, kept for the page it redirected to.
+    """
 
     iss: str
     client_id: str
-    access_token: str
-    scopes: str
-    refresh_token: str | None = None
-    token_expires_at: datetime | None = None
-    patient: str | None = None
-    encounter: str | None = None
-    fhir_user: str | None = None
-    need_patient_banner: bool = False
-    smart_style_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LaunchSession:
-    """A live session as callers see it: plaintext tokens, never the stored ciphertext."""
-
-    grant: SessionGrant
+    tokens: TokenSet
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
     refresh_version: int
     last_evaluation: dict[str, Any] | None
+    notice: dict[str, Any] | None = None
+
+    @property
+    def patient(self) -> str | None:
+        """The launch's patient id (launch context)."""
+        return self.tokens.patient
+
+    @property
+    def fhir_user(self) -> str | None:
+        """The signed-in user's FHIR reference (from the id_token), if the EHR said."""
+        return self.tokens.fhir_user
 
 
 def handle_hash(handle: str) -> str:
@@ -53,7 +59,7 @@ def handle_hash(handle: str) -> str:
 
 
 class LaunchSessions:
-    """Create, read, refresh, revoke and purge launch sessions; tokens encrypted at rest."""
+    """Create, read, refresh, revoke and purge launch sessions; token sets encrypted at rest."""
 
     def __init__(self, database: Database, cipher: SecretCipher) -> None:
         self._database = database
@@ -61,7 +67,9 @@ class LaunchSessions:
 
     def create(
         self,
-        grant: SessionGrant,
+        iss: str,
+        client_id: str,
+        tokens: TokenSet,
         *,
         lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
         now: datetime | None = None,
@@ -71,13 +79,16 @@ class LaunchSessions:
         handle = secrets.token_urlsafe(32)
         row = LaunchSessionRow(
             handle_sha256=handle_hash(handle),
+            iss=iss,
+            client_id=client_id,
+            token_set_encrypted=self._encrypt(tokens),
             created_at=now,
             last_seen_at=now,
             expires_at=now + lifetime,
             revoked_at=None,
             refresh_version=0,
             last_evaluation=None,
-            **self._grant_columns(grant),
+            notice=None,
         )
         with self._database.transaction() as session:
             session.add(row)
@@ -102,42 +113,50 @@ class LaunchSessions:
             ).scalar_one_or_none()
             return None if row is None else row.last_evaluation
 
-    def touch(self, handle: str, *, now: datetime | None = None) -> bool:
-        """Record that the session was used now; False when it is no longer live."""
-        now = now or utc_now()
-        return self._update(handle, now, last_seen_at=now)
-
     def store_refreshed_tokens(
         self,
         handle: str,
         expected_version: int,
-        grant: SessionGrant,
+        tokens: TokenSet,
         *,
         now: datetime | None = None,
     ) -> bool:
-        """Replace the tokens if the session is still at `expected_version`; False if not.
+        """Replace the token set if the session is still at `expected_version`; False if not.
 
         Optimistic locking: read the session, refresh at the EHR, then store with the version
         read. A False means another worker refreshed first: read the session again and use its
-        tokens. Only the token fields of `grant` (and its scopes) are stored.
+        tokens.
         """
         now = now or utc_now()
         return self._update(
             handle,
             now,
             LaunchSessionRow.refresh_version == expected_version,
-            access_token_encrypted=self._cipher.encrypt(grant.access_token),
-            refresh_token_encrypted=self._encrypt_optional(grant.refresh_token),
-            token_expires_at=grant.token_expires_at,
-            scopes=grant.scopes,
+            token_set_encrypted=self._encrypt(tokens),
             refresh_version=expected_version + 1,
         )
 
     def record_evaluation(
-        self, handle: str, evaluation_json: dict[str, Any], *, now: datetime | None = None
+        self,
+        handle: str,
+        evaluation_json: dict[str, Any],
+        *,
+        notice_shown: bool = False,
+        now: datetime | None = None,
     ) -> bool:
-        """Keep the evaluation last shown, so a write-back acts on what the prescriber saw."""
-        return self._update(handle, now or utc_now(), last_evaluation=evaluation_json)
+        """Keep the evaluation last shown (for the "open again" page); with `notice_shown`, the
+        notice the page displayed is cleared in the same statement."""
+        now = now or utc_now()
+        values: dict[str, Any] = {"last_evaluation": evaluation_json, "last_seen_at": now}
+        if notice_shown:
+            values["notice"] = None
+        return self._update(handle, now, **values)
+
+    def store_notice(
+        self, handle: str, notice: dict[str, Any], *, now: datetime | None = None
+    ) -> bool:
+        """Keep what a POST did for the page its redirect shows (read with the session)."""
+        return self._update(handle, now or utc_now(), notice=notice)
 
     def revoke(self, handle: str, *, now: datetime | None = None) -> bool:
         """End the session now (logout, or a token the EHR revoked)."""
@@ -161,46 +180,21 @@ class LaunchSessions:
         with self._database.transaction() as session:
             return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
 
-    def _grant_columns(self, grant: SessionGrant) -> dict[str, Any]:
-        return {
-            "iss": grant.iss,
-            "client_id": grant.client_id,
-            "access_token_encrypted": self._cipher.encrypt(grant.access_token),
-            "refresh_token_encrypted": self._encrypt_optional(grant.refresh_token),
-            "token_expires_at": grant.token_expires_at,
-            "scopes": grant.scopes,
-            "patient": grant.patient,
-            "encounter": grant.encounter,
-            "fhir_user": grant.fhir_user,
-            "need_patient_banner": grant.need_patient_banner,
-            "smart_style_url": grant.smart_style_url,
-        }
-
-    def _encrypt_optional(self, token: str | None) -> str | None:
-        return None if token is None else self._cipher.encrypt(token)
+    def _encrypt(self, tokens: TokenSet) -> str:
+        return self._cipher.encrypt(json.dumps(tokens.as_dict()))
 
     def _session(self, row: LaunchSessionRow) -> LaunchSession:
-        refresh = row.refresh_token_encrypted
-        grant = SessionGrant(
+        tokens = TokenSet.from_dict(json.loads(self._cipher.decrypt(row.token_set_encrypted)))
+        return LaunchSession(
             iss=row.iss,
             client_id=row.client_id,
-            access_token=self._cipher.decrypt(row.access_token_encrypted),
-            scopes=row.scopes,
-            refresh_token=None if refresh is None else self._cipher.decrypt(refresh),
-            token_expires_at=row.token_expires_at,
-            patient=row.patient,
-            encounter=row.encounter,
-            fhir_user=row.fhir_user,
-            need_patient_banner=row.need_patient_banner,
-            smart_style_url=row.smart_style_url,
-        )
-        return LaunchSession(
-            grant=grant,
+            tokens=tokens,
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
             expires_at=row.expires_at,
             refresh_version=row.refresh_version,
             last_evaluation=row.last_evaluation,
+            notice=row.notice,
         )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from clozapine import Evaluation, PatientFacts, Policy, evaluate
+from clozapine import Evaluation, PatientFacts, Policy, Registry, evaluate
+from clozapine.registry import normalise_reference
 from fhir_mappings import patient_facts_from_bundle
 from smartapp.ehr.access import EhrAccess
 from smartapp.ehr.patient_reads import read_patient_bundle
@@ -15,18 +15,29 @@ from smartapp.services import Services
 
 @dataclass(frozen=True, slots=True)
 class LaunchEvaluation:
-    """The evaluation and everything the page shows beside it."""
+    """The evaluation and everything the page, its panels and the write-back use beside it.
+
+    `registry` is what the program rules read (None when no program applies); it also holds the
+    signed-in prescriber's own certification, so the program panel needs no second read.
+    """
 
     evaluation: Evaluation
     facts: PatientFacts
     policy: Policy
     patient: dict[str, Any]
     read_notes: tuple[str, ...]
+    registry: Registry | None
+
+
+def user_prescriber(fhir_user: str | None) -> str | None:
+    """The signed-in user as a Practitioner reference, if the EHR named one."""
+    user = normalise_reference(fhir_user) if fhir_user else None
+    return user if user and user.startswith("Practitioner/") else None
 
 
 def evaluate_launch(services: Services, access: EhrAccess) -> LaunchEvaluation:
     """Read, map and evaluate the launch's patient as of today in the organisation's zone."""
-    patient_id = access.grant.patient or ""
+    patient_id = access.tokens.patient or ""
     reads = read_patient_bundle(
         access.client(),
         patient_id,
@@ -37,14 +48,17 @@ def evaluate_launch(services: Services, access: EhrAccess) -> LaunchEvaluation:
     wanted = f"Patient/{patient_id}"
     everyone = patient_facts_from_bundle(reads.bundle(), settings)
     facts = next((f for f in everyone if f.patient == wanted), everyone[0])
-    as_of = datetime.now(settings.timezone).date()
+    as_of = services.today()
     policy = services.policy_on(as_of)
-    needs_registry = policy.program is not None or policy.organisation is not None
-    registry = services.registry.registry_for_facts(facts) if needs_registry else None
+    registry = None
+    if policy.program is not None or policy.organisation is not None:
+        user = user_prescriber(access.tokens.fhir_user)
+        registry = services.registry.registry_for_facts(facts, also_prescribers=(user,))
     return LaunchEvaluation(
         evaluation=evaluate(facts, as_of, policy, registry),
         facts=facts,
         policy=policy,
         patient=reads.patient,
         read_notes=tuple(reads.notes),
+        registry=registry,
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
-from flask import current_app, g
+from flask import g
 
 from clozapine.registry import normalise_reference
 from smartapp.errors import Forbidden
@@ -27,25 +26,20 @@ class Requester:
     smart_style: bool
 
 
-def services() -> Services:
-    """The app's shared services."""
-    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
-
-
 def requester(app: Services) -> Requester:
     """The live launch of this request (401 without one); its pages may be framed by its EHR."""
     current = current_session(app.sessions)
-    grant = current.session.grant
-    frame_for(app.issuers.get(grant.iss).frame_ancestors)
-    user = normalise_reference(grant.fhir_user) if grant.fhir_user else None
+    session = current.session
+    frame_for(app.issuers.get(session.iss).frame_ancestors)
+    user = normalise_reference(session.fhir_user) if session.fhir_user else None
     admins = {normalise_reference(a) for a in app.settings.registry_admins}
     return Requester(
         handle=current.handle,
-        patient=f"Patient/{grant.patient or ''}",
+        patient=f"Patient/{session.patient or ''}",
         user=user,
         is_admin=user is not None and user in admins,
         csrf=csrf_token(app.settings.secret_key, current.handle),
-        smart_style=bool(grant.smart_style_url),
+        smart_style=bool(session.tokens.smart_style_url),
     )
 
 
@@ -69,11 +63,6 @@ def writer(app: Services, who: Requester) -> str:
             " against your name. Open the app again from the chart."
         )
     return who.user
-
-
-def today(app: Services) -> date:
-    """Today in the organisation's time zone (the date the evaluation is made as of)."""
-    return datetime.now(app.org.mapping_settings().timezone).date()
 
 
 def request_id() -> str | None:

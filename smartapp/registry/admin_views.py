@@ -19,13 +19,11 @@ from smartapp.registry.access import (
     Requester,
     admin,
     request_id,
-    services,
-    today,
     writer,
 )
 from smartapp.registry.forms import FormError
 from smartapp.registry.program_panel import valid_through
-from smartapp.services import Services
+from smartapp.services import Services, current_services
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/registry")
 
@@ -53,7 +51,7 @@ class Certified:
 @bp.get("")
 def page() -> str:
     """Both lists, the add/update forms (prefilled by `edit`), and the recent registry audit."""
-    app = services()
+    app = current_services()
     return _render(app, admin(app))[0]
 
 
@@ -70,11 +68,11 @@ def save_pharmacy() -> Response | tuple[str, int]:
 
 
 def _save(kind: str) -> Response | tuple[str, int]:
-    app = services()
+    app = current_services()
     who = admin(app)
     actor = writer(app, who)
     _, field, resource = KINDS[kind]
-    form, on_day = request.form, today(app)
+    form, on_day = request.form, app.today()
     try:
         reference = fields.reference(form, field, resource) or ""
         certified_on = fields.record_date(form, "certified_on", on_day)
@@ -100,7 +98,7 @@ def _render(
 ) -> tuple[str, int]:
     exported = app.registry.export()
     renewal = app.org.program.certification_renewal_days if app.org.program else None
-    as_of = today(app)
+    as_of = app.today()
     lists = {
         kind: [_certified(record, field, renewal, as_of) for record in exported[key]]
         for kind, (key, field, _) in KINDS.items()

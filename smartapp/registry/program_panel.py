@@ -10,6 +10,7 @@ from clozapine import Finding, Policy
 from clozapine.registry import Certification, Enrollment, Registry
 from smartapp.registry.access import Requester
 from smartapp.services import Services
+from smartapp.web.findings import FindingView, finding_view
 
 # The findings the program rules make (REMS and organisation programs), shown in the panel.
 PROGRAM_FINDINGS = frozenset(
@@ -39,16 +40,6 @@ class Standing:
 
 
 @dataclass(frozen=True, slots=True)
-class ProgramFinding:
-    """A program finding with the deadline it carries, if any, in words."""
-
-    code: str
-    severity: str
-    message: str
-    deadline: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class ProgramPanel:
     """What the panel and the program page show for one launch."""
 
@@ -62,7 +53,7 @@ class ProgramPanel:
     certification: Standing | None
     status_forms: tuple[date, ...]
     status_form_due: date | None
-    findings: tuple[ProgramFinding, ...]
+    findings: tuple[FindingView, ...]
 
 
 def program_policy(app: Services, as_of: date) -> Policy | None:
@@ -72,14 +63,18 @@ def program_policy(app: Services, as_of: date) -> Policy | None:
 
 
 def build_panel(
-    app: Services, who: Requester, as_of: date, findings: Iterable[Finding] = ()
+    app: Services,
+    who: Requester,
+    as_of: date,
+    registry: Registry | None,
+    findings: Iterable[Finding] = (),
 ) -> ProgramPanel | None:
-    """The panel for the launch's patient and user as of a date (None without a program)."""
+    """The panel for the launch's patient and user as of a date, from registry records already
+    read (None without a program)."""
     policy = program_policy(app, as_of)
-    if policy is None:
+    if policy is None or registry is None:
         return None
     prescriber = who.user if who.user and who.user.startswith("Practitioner/") else None
-    registry = app.registry.registry_for(who.patient, prescriber_reference=prescriber)
     org = policy.organisation
     enrollment = _latest_enrollment(registry.patients, as_of, counting=False)
     current = _latest_enrollment(registry.patients, as_of, counting=True)
@@ -110,9 +105,7 @@ def build_panel(
         status_forms=forms,
         status_form_due=form_due,
         findings=tuple(
-            ProgramFinding(f.code, f.severity.value, f.message, deadlines.of(f))
-            for f in findings
-            if f.code in PROGRAM_FINDINGS
+            finding_view(f, deadlines.of(f)) for f in findings if f.code in PROGRAM_FINDINGS
         ),
     )
 

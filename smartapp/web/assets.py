@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, send_file
+from flask import Blueprint, abort, jsonify, send_file
 from werkzeug.wrappers import Response
+
+from smartapp.services import current_services
 
 bp = Blueprint("vendor", __name__)
 
@@ -34,7 +36,7 @@ def asset(name: str) -> Response:
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
     """The app's public signing keys, for EHRs that verify its private_key_jwt assertions."""
-    keys = current_app.extensions["smartapp"].keys
+    keys = current_services().keys
     keys.reload()  # another instance or `smartapp keys rotate` may have rotated them
     response = jsonify(keys.public_jwks())
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException
 
 from fhir_client import FhirAuthError, FhirError
 from launch import SmartClientError
 from smartapp.errors import SessionExpired, SmartAppError
+from smartapp.services import current_services
 from smartapp.web.session import request_handle
 
 LOGGER = logging.getLogger("smartapp.errors")
@@ -24,7 +25,7 @@ def _last_evaluation() -> dict[str, Any] | None:
     handle = request_handle()
     if handle is None:
         return None
-    return current_app.extensions["smartapp"].sessions.last_evaluation(handle)  # type: ignore[no-any-return]
+    return current_services().sessions.last_evaluation(handle)
 
 
 def _page(status: int, title: str, message: str, *, keep_last: bool = False) -> tuple[str, int]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
+
+from smartapp.services import current_services
 
 bp = Blueprint("health", __name__)
 
@@ -19,7 +21,7 @@ def alive() -> Response:
 @bp.get("/readyz")
 def ready() -> tuple[Response, int]:
     """The database answers a trivial query."""
-    database = current_app.extensions["smartapp"].database
+    database = current_services().database
     try:
         with database.transaction() as session:
             session.execute(text("SELECT 1"))

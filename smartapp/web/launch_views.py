@@ -7,26 +7,18 @@ authorize carries state + PKCE S256 + aud, and the state is used once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from launch import LaunchError, authorization_error, begin_launch, complete_launch
-from launch import PendingLaunch as AuthorizeRequest
-from smartapp.db import PendingLaunch, SessionGrant
+from smartapp.clock import now_utc
 from smartapp.db.audit import AuditEvent
 from smartapp.db.housekeeping import purge_stale
-from smartapp.services import Services
+from smartapp.services import current_services
 from smartapp.web.security import frame_for
-from smartapp.web.session import SESSION_COOKIE, set_session_cookie
+from smartapp.web.session import set_session_cookie
 
 bp = Blueprint("launch", __name__)
-
-
-def services() -> Services:
-    """The app's shared services."""
-    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
 
 
 @bp.get("/launch")
@@ -46,7 +38,7 @@ def standalone_launch() -> Response:
     """Open the app outside the chart: the EHR asks the user to pick a patient."""
     iss = request.args.get("iss", "")
     if not iss:
-        configured = list(services().issuers)
+        configured = list(current_services().issuers)
         if len(configured) != 1:
             raise LaunchError("invalid_request", "Say which EHR to sign in to (the iss parameter).")
         iss = configured[0].iss
@@ -54,29 +46,19 @@ def standalone_launch() -> Response:
 
 
 def _authorize(iss: str, launch_value: str | None) -> Response:
-    app = services()
+    app = current_services()
     issuer = app.issuers.get(iss)
     frame_for(issuer.frame_ancestors)
     configuration = app.discovery.get(issuer.iss, app.http_for(issuer))
-    url, authorize = begin_launch(
+    url, pending = begin_launch(
         issuer,
         configuration,
         redirect_uri=app.settings.redirect_uri,
         aud=issuer.iss,
-        now=datetime.now(UTC),
+        now=now_utc(),
         launch=launch_value,
     )
-    app.pending.save(
-        PendingLaunch(
-            state=authorize.state,
-            iss=authorize.iss,
-            code_verifier=authorize.code_verifier,
-            redirect_uri=authorize.redirect_uri,
-            nonce=authorize.nonce,
-            launch=launch_value,
-            scope=authorize.scope,
-        )
-    )
+    app.pending.save(pending)
     # The target comes from the allow-listed issuer's own discovery document: not an open redirect.
     return redirect(url, code=302)
 
@@ -84,7 +66,7 @@ def _authorize(iss: str, launch_value: str | None) -> Response:
 @bp.get("/callback")
 def callback() -> Response:
     """The EHR's authorization server returns here: check state, exchange the code, start a session."""
-    app = services()
+    app = current_services()
     refused = authorization_error(request.args)
     if refused is not None:
         raise refused
@@ -103,21 +85,13 @@ def callback() -> Response:
         )
     issuer = app.issuers.get(pending.iss)
     frame_for(issuer.frame_ancestors)
-    now = datetime.now(UTC)
+    now = now_utc()
     if issuer.auth_method == "private_key_jwt":
         app.keys.reload()  # sign with the current key even after a rotation elsewhere
     tokens = complete_launch(
         issuer,
         app.discovery.get(issuer.iss, app.http_for(issuer)),
-        AuthorizeRequest(
-            state=pending.state,
-            code_verifier=pending.code_verifier,
-            nonce=pending.nonce or "",
-            iss=pending.iss,
-            redirect_uri=pending.redirect_uri,
-            scope=pending.scope or issuer.scopes,
-            created_at=pending.created_at or now,
-        ),
+        pending,
         code=code,
         returned_state=state,
         http=app.http_for(issuer),
@@ -130,20 +104,7 @@ def callback() -> Response:
             "no_patient",
             "The EHR did not say which patient to open. Open the app from a patient's chart.",
         )
-    grant = SessionGrant(
-        iss=issuer.iss,
-        client_id=issuer.client_id,
-        access_token=tokens.access_token,
-        scopes=" ".join(tokens.scopes),
-        refresh_token=tokens.refresh_token,
-        token_expires_at=tokens.expires_at,
-        patient=tokens.patient,
-        encounter=tokens.encounter,
-        fhir_user=tokens.fhir_user,
-        need_patient_banner=tokens.need_patient_banner,
-        smart_style_url=tokens.smart_style_url,
-    )
-    handle = app.sessions.create(grant)
+    handle = app.sessions.create(issuer.iss, issuer.client_id, tokens)
     purge_stale(app.sessions, app.pending, now)
     app.audit.record(
         AuditEvent(
@@ -156,6 +117,3 @@ def callback() -> Response:
     response = redirect(url_for("chart.page", h=handle), code=303)
     set_session_cookie(response, handle)
     return response
-
-
-__all__ = ["SESSION_COOKIE", "bp"]

@@ -8,9 +8,7 @@ or why it cannot write at all. It never attempts a write without a write scope.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fhir_mappings.fhir_json import FhirJson
@@ -28,25 +26,37 @@ RESOURCE_WORDS = {
 
 @dataclass(frozen=True, slots=True)
 class ServerCapabilities:
-    """What the EHR says it offers; `types` None when its CapabilityStatement could not be read."""
+    """What the EHR offers: `types` from its CapabilityStatement (None when it could not be
+    read), less the types its vendor profile (`vendor`, e.g. "Oracle Health") says are absent."""
 
     types: frozenset[str] | None
     conditional_create: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
+    vendor: str = "The EHR"
+
+    def missing_because(self, resource_type: str) -> str | None:
+        """Why the EHR lacks the type, naming who says so; None when it has it (or may)."""
+        if resource_type in self.absent:
+            return (
+                f"{self.vendor}'s FHIR API has no {resource_type} resource"
+                f" (the app's {self.vendor} profile)"
+            )
+        if self.types is not None and resource_type not in self.types:
+            return f"the EHR's CapabilityStatement has no {resource_type} resource"
+        return None
 
     def supports(self, resource_type: str) -> bool:
         """Whether the EHR has the type (unknown counts as yes: the write itself then decides)."""
-        if resource_type in self.absent:
-            return False
-        return self.types is None or resource_type in self.types
+        return self.missing_because(resource_type) is None
 
 
 def server_capabilities(
-    capability_json: FhirJson | None, absent: Iterable[str] = ()
+    capability_json: FhirJson | None, absent: Iterable[str] = (), vendor: str = "The EHR"
 ) -> ServerCapabilities:
-    """Types and conditional-create support from a CapabilityStatement (FHIR R4 `rest.resource`)."""
+    """Types and conditional-create support from a CapabilityStatement (FHIR R4 `rest.resource`),
+    with the types the vendor profile named `vendor` says are absent."""
     if not isinstance(capability_json, dict):
-        return ServerCapabilities(None, absent=frozenset(absent))
+        return ServerCapabilities(None, absent=frozenset(absent), vendor=vendor)
     resources = [
         resource
         for rest in capability_json.get("rest") or []
@@ -58,6 +68,7 @@ def server_capabilities(
         types=frozenset(r["type"] for r in resources),
         conditional_create=frozenset(r["type"] for r in resources if r.get("conditionalCreate")),
         absent=frozenset(absent),
+        vendor=vendor,
     )
 
 
@@ -95,8 +106,8 @@ def decide(
     for resource_type in preferred:
         if resource_type not in BUILDERS:
             passed_over.append(f"the app does not write {resource_type}")
-        elif not server.supports(resource_type):
-            passed_over.append(f"the EHR has no {resource_type} resource")
+        elif (missing := server.missing_because(resource_type)) is not None:
+            passed_over.append(missing)
         elif not scopes_grant(scopes, resource_type, "c"):
             passed_over.append(
                 f"the sign-in did not grant permission to create {resource_type}"
@@ -113,28 +124,3 @@ def decide(
 def may_update(scopes: Sequence[str], resource_type: str) -> bool:
     """Whether the scopes allow reading and updating the type (to retire what the app wrote)."""
     return scopes_grant(scopes, resource_type, "r") and scopes_grant(scopes, resource_type, "u")
-
-
-class CapabilityCache:
-    """ServerCapabilities per EHR and client, kept `ttl_s` seconds; failures are not kept."""
-
-    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str], tuple[float, ServerCapabilities]] = {}
-
-    def get(
-        self, key: tuple[str, str], load: Callable[[], ServerCapabilities]
-    ) -> ServerCapabilities:
-        """The cached capabilities for `key`, loading them when missing or expired."""
-        now = self._clock()
-        with self._lock:
-            found = self._entries.get(key)
-        if found is not None and found[0] > now:
-            return found[1]
-        loaded = load()
-        if loaded.types is not None:
-            with self._lock:
-                self._entries[key] = (now + self._ttl_s, loaded)
-        return loaded

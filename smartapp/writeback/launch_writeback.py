@@ -1,4 +1,8 @@
-"""Write-back for one launch session: its settings, the EHR's capabilities, writes, retirements."""
+"""Write-back for one launch session: its settings, the EHR's capabilities, writes, retirements.
+
+It reads the ledger once (`entries`) and the EHR's capabilities from the shared cache; its
+writes (`write`, `sync`) are made only from POST views.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +21,16 @@ from fhir_mappings.outbound import (
     practitioner_reference,
     writeback_targets,
 )
+from smartapp.clock import now_utc
 from smartapp.db import LedgerEntry
 from smartapp.ehr.access import EhrAccess
 from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.org_config import OrgConfig
 from smartapp.services import Services
-from smartapp.writeback.capability import (
-    CapabilityCache,
-    ServerCapabilities,
-    WriteDecision,
-    decide,
-    server_capabilities,
-)
-from smartapp.writeback.lifecycle import LifecycleChange, update_lifecycle
-from smartapp.writeback.service import EhrWriter, WriteOutcome, write_targets
+from smartapp.writeback.capability import WriteDecision, decide, server_capabilities
+from smartapp.writeback.lifecycle import LifecycleChange, PlannedChange, apply_lifecycle
+from smartapp.writeback.lifecycle import plan_lifecycle as plan_changes
+from smartapp.writeback.service import IN_CHART, EhrWriter, WriteOutcome, write_targets
 
 
 def triggering_codes(org: OrgConfig) -> tuple[str, ...]:
@@ -44,30 +44,25 @@ class LaunchWriteback:
     """What one launch may write, has written, and should retire, at its EHR."""
 
     def __init__(
-        self,
-        services: Services,
-        access: EhrAccess,
-        cache: CapabilityCache,
-        request_id: str | None = None,
+        self, services: Services, access: EhrAccess, request_id: str | None = None
     ) -> None:
         self._services = services
         self.access = access
-        self._cache = cache
-        grant = access.grant
-        self.scopes = grant.scopes.split()
+        tokens = access.tokens
+        self.scopes = list(tokens.scopes)
         self.client = access.client()
         self.writer = EhrWriter(
-            iss=grant.iss,
-            patient=f"Patient/{grant.patient or ''}",
-            actor=grant.fhir_user or "unknown user",
+            iss=access.session.iss,
+            patient=f"Patient/{tokens.patient or ''}",
+            actor=tokens.fhir_user or "unknown user",
             ledger=services.ledger,
-            audit=services.audit,
             client=self.client,
             request_id=request_id,
         )
         self.identifier_system = (
             services.org.writeback_identifier_system or DEFAULT_IDENTIFIER_SYSTEM
         )
+        self._entries: list[LedgerEntry] | None = None
 
     def targets(self, evaluation: Evaluation) -> tuple[WritebackTarget, ...]:
         """The evaluation's findings that trigger write-back, with their identifiers."""
@@ -76,9 +71,32 @@ class LaunchWriteback:
 
     def decision(self) -> WriteDecision:
         """Which resource to write here (the issuer's order, the EHR's types, the scopes)."""
-        grant = self.access.grant
-        server = self._cache.get((grant.iss, grant.client_id), self._capabilities)
+        try:
+            statement = self.client.capabilities()  # shared across requests by the cache
+        except FhirError:
+            statement = None
+        vendor = self.client.vendor
+        server = server_capabilities(statement, vendor.absent_types, vendor.display)
         return decide(self.access.issuer.writeback, server, self.scopes)
+
+    def entries(self) -> list[LedgerEntry]:
+        """The ledger's entries for this patient at this EHR (read once per request)."""
+        if self._entries is None:
+            self._entries = self._services.ledger.for_patient(self.writer.iss, self.writer.patient)
+        return self._entries
+
+    def unwritten(self, targets: Collection[WritebackTarget]) -> list[WritebackTarget]:
+        """The targets the ledger does not show in the chart (nor being written)."""
+        known = {
+            (e.key.identifier_system, e.key.identifier_value)
+            for e in self.entries()
+            if e.status in IN_CHART or e.status == "pending"
+        }
+        return [t for t in targets if t.identifier_tuple not in known]
+
+    def plan_lifecycle(self, evaluation: Evaluation) -> list[PlannedChange]:
+        """The retirements and reopenings the evaluation calls for (nothing is sent)."""
+        return plan_changes(evaluation, self.entries(), self.scopes)
 
     def write(
         self,
@@ -95,38 +113,30 @@ class LaunchWriteback:
         ]
         if not targets:
             return []
-        return write_targets(
-            self.writer, self.decision(), targets, self._authorship(launch, automatic)
-        )
+        authorship = self._authorship(launch, automatic)
+        return write_targets(self.writer, self.decision(), targets, authorship, self.entries())
 
-    def entries(self) -> list[LedgerEntry]:
-        """The ledger's entries for this patient at this EHR."""
-        return self._services.ledger.for_patient(self.writer.iss, self.writer.patient)
-
-    def lifecycle(
-        self, evaluation: Evaluation, entries: list[LedgerEntry] | None = None
-    ) -> list[LifecycleChange]:
+    def apply_lifecycle(self, evaluation: Evaluation) -> list[LifecycleChange]:
         """Retire the Flags and Tasks whose finding no longer holds (reopen those that hold again)."""
-        found = self.entries() if entries is None else entries
-        return update_lifecycle(self.writer, self.scopes, evaluation, found)
+        changes = apply_lifecycle(self.writer, self.plan_lifecycle(evaluation))
+        if changes:
+            self._entries = None  # their statuses changed: read again if asked
+        return changes
 
     def _authorship(self, launch: LaunchEvaluation, automatic: bool) -> Authorship:
         """The prescriber authors a click's write; the app (a Device) an automatic one."""
         services = self._services
-        practitioner = None if automatic else practitioner_reference(self.access.grant.fhir_user)
-        zone = services.org.mapping_settings().timezone or UTC
+        practitioner = None if automatic else practitioner_reference(self.access.tokens.fhir_user)
         return Authorship(
             author=practitioner or app_device(services.settings.base_url),
-            written_at=datetime.now(zone),
+            written_at=now_in(services),
             medication_request=current_order_reference(
                 launch.facts, launch.evaluation.as_of, launch.policy.treatment_gap_days
             ),
             task_intent=services.org.task_intent,
         )
 
-    def _capabilities(self) -> ServerCapabilities:
-        try:
-            capability = self.client.capabilities()
-        except FhirError:
-            capability = None
-        return server_capabilities(capability, self.client.vendor.absent_types)
+
+def now_in(services: Services) -> datetime:
+    """Now in the organisation's zone (UTC without one), for `authoredOn` and the like."""
+    return now_utc().astimezone(services.org.mapping_settings().timezone or UTC)

@@ -1,35 +1,23 @@
-"""The chart page's write-back panel: each finding's place in the chart, retirements, results.
+"""The chart page's write-back panel: each finding's place in the chart, changes, results.
 
-Built once per page by the partial (`writeback_panel(page)`). Building it also runs the
-lifecycle (earlier Flags and Tasks whose finding no longer holds are retired) and, where the
-organisation switched it on (SMARTAPP_AUTO_WRITEBACK), writes what is not yet in the chart.
+Built by the chart view before rendering, from what this request already read (the evaluation,
+the ledger, the EHR's capabilities) and the notice of the POST that redirected here; it writes
+nothing. Where the EHR's copies need changing (a Flag to retire) or, with
+SMARTAPP_AUTO_WRITEBACK, findings are not yet in the chart, the panel carries a `sync` form
+that the page posts itself after loading (static/writeback-sync.js), with its CSRF token.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app, g
-
-from fhir_client import FhirError
 from fhir_mappings.outbound import WritebackTarget
-from smartapp.chart.page_model import PageModel
 from smartapp.db import LedgerEntry
-from smartapp.ehr.evaluation import evaluate_launch
-from smartapp.ehr.request import request_access
-from smartapp.errors import SmartAppError
-from smartapp.services import Services
-from smartapp.writeback.capability import CapabilityCache, WriteDecision
-from smartapp.writeback.launch_writeback import LaunchWriteback
-from smartapp.writeback.lifecycle import LifecycleChange
-from smartapp.writeback.service import WriteOutcome
-
-LOGGER = logging.getLogger("smartapp.writeback")
-CACHE_KEY = "smartapp.writeback.capabilities"
-OUTCOMES_KEY = "writeback_outcomes"
-CHANGES_KEY = "writeback_changes"
+from smartapp.writeback.capability import WriteDecision
+from smartapp.writeback.lifecycle import LifecycleChange, PlannedChange
+from smartapp.writeback.notice import SYNC, Notice
+from smartapp.writeback.service import IN_CHART, WriteOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +30,11 @@ class PanelRow:
     reference: str | None
     words: str
 
+    @property
+    def in_chart(self) -> bool:
+        """Whether the chart already holds the resource written for it."""
+        return self.status in IN_CHART and self.reference is not None
+
 
 @dataclass(frozen=True, slots=True)
 class WritebackPanel:
@@ -53,79 +46,82 @@ class WritebackPanel:
     outcomes: tuple[WriteOutcome, ...] = ()
     automatic: bool = False
     problem: str | None = None
+    sync_needed: bool = False
+    sync_automatically: bool = False
 
     @property
     def can_write(self) -> bool:
         """Whether to offer the write button."""
         return bool(self.rows) and self.decision is not None and self.decision.can_write
 
-
-def services() -> Services:
-    """The app's shared services."""
-    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
-
-
-def capability_cache() -> CapabilityCache:
-    """The app's cache of EHR capabilities (set up when the blueprint is registered)."""
-    return current_app.extensions[CACHE_KEY]  # type: ignore[no-any-return]
-
-
-def request_id() -> str | None:
-    """This request's id, kept with audit events."""
-    value = g.get("request_id")
-    return value if isinstance(value, str) else None
+    @property
+    def button_words(self) -> str:
+        """The write button's label: what it writes, and what the chart already holds."""
+        kind = self.decision.resource_type if self.decision else None
+        written = [row for row in self.rows if row.in_chart]
+        waiting = len(self.rows) - len(written)
+        if not written:
+            return f"Write {_count(waiting, 'finding')} to the chart as {kind}"
+        held = ", ".join(row.reference or "" for row in written)
+        if waiting:
+            return f"Write {_count(waiting, 'more finding')} as {kind} (in the chart: {held})"
+        return f"Already in the chart: {held} (check again)"
 
 
-def launch_writeback() -> LaunchWriteback:
-    """Write-back for this request's launch session."""
-    app = services()
-    return LaunchWriteback(app, request_access(app), capability_cache(), request_id())
+def build_panel(
+    targets: Sequence[WritebackTarget],
+    entries: Sequence[LedgerEntry],
+    decision: WriteDecision | None,
+    planned: Sequence[PlannedChange],
+    *,
+    notice: Notice | None = None,
+    unwritten_to_sync: bool = False,
+) -> WritebackPanel | None:
+    """The panel for this request (None when there is nothing to show or do).
 
-
-def chart_panel(page: PageModel) -> WritebackPanel | None:
-    """The panel for the page's evaluation (None when there is nothing to show)."""
-    outcomes = tuple(g.get(OUTCOMES_KEY) or ())
-    try:
-        return _panel(page, outcomes)
-    except (FhirError, SmartAppError) as error:
-        LOGGER.warning("writeback panel", extra={"fields": {"kind": type(error).__name__}})
-        message = error.user_message if isinstance(error, FhirError) else str(error)
-        return WritebackPanel(outcomes=outcomes, problem=message)
-
-
-def _panel(page: PageModel, outcomes: tuple[WriteOutcome, ...]) -> WritebackPanel | None:
-    writeback = launch_writeback()
-    evaluation = page.evaluation
-    entries = writeback.entries()
-    earlier = tuple(g.get(CHANGES_KEY) or ())  # made by this request's write, before it wrote
-    changes = (*earlier, *writeback.lifecycle(evaluation, entries))
-    targets = writeback.targets(evaluation)
-    if not targets and not outcomes and not changes:
+    `unwritten_to_sync` is True when automatic write-back is on and some target is not in the
+    chart: the page's own POST writes it. A page shown right after a sync does not post again,
+    so a change the EHR refuses is reported, not retried in a loop.
+    """
+    changes = (
+        *(notice.changes if notice else ()),
+        *(p.by_hand() for p in planned if not p.allowed),
+    )
+    outcomes = notice.outcomes if notice else ()
+    if not targets and not outcomes and not changes and not planned:
         return None
-    decision = writeback.decision() if targets else None
-    automatic = False
-    if not outcomes and decision is not None and decision.can_write:
-        unwritten = _unwritten(targets, entries)
-        if unwritten and services().settings.auto_writeback:
-            launch = evaluate_launch(services(), writeback.access)
-            outcomes = tuple(writeback.write(launch, unwritten, automatic=True))
-            automatic = True
-    if outcomes or changes:
-        entries = writeback.entries()
-    rows = tuple(_row(target, entries) for target in targets)
-    return WritebackPanel(rows, decision, changes, outcomes, automatic)
+    writable = decision is not None and decision.can_write
+    sync_needed = any(p.allowed for p in planned) or (unwritten_to_sync and writable)
+    return WritebackPanel(
+        rows=tuple(_row(target, entries) for target in targets),
+        decision=decision,
+        changes=tuple(changes),
+        outcomes=tuple(outcomes),
+        automatic=bool(notice and notice.automatic),
+        sync_needed=sync_needed,
+        sync_automatically=sync_needed and not (notice and notice.kind == SYNC),
+    )
 
 
-def _unwritten(targets: Sequence[WritebackTarget], entries: list[LedgerEntry]) -> set[str]:
-    known = {_identity(e) for e in entries if e.status != "failed"}
-    return {t.finding.code for t in targets if t.identifier_tuple not in known}
+def problem_panel(message: str, notice: Notice | None) -> WritebackPanel:
+    """The panel when the EHR's write-back state could not be read; the notice still shows."""
+    return WritebackPanel(
+        changes=notice.changes if notice else (),
+        outcomes=notice.outcomes if notice else (),
+        automatic=bool(notice and notice.automatic),
+        problem=message,
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _identity(entry: LedgerEntry) -> tuple[str, str]:
     return entry.key.identifier_system, entry.key.identifier_value
 
 
-def _row(target: WritebackTarget, entries: list[LedgerEntry]) -> PanelRow:
+def _row(target: WritebackTarget, entries: Sequence[LedgerEntry]) -> PanelRow:
     entry = next((e for e in entries if _identity(e) == target.identifier_tuple), None)
     code = target.finding.code
     if entry is None:

@@ -1,5 +1,7 @@
 """Write one finding to the EHR exactly once: claim it in the ledger, create it, audit it.
 
+Each write costs two database transactions: the claim, then the result with its audit event.
+
 Exactly once, in three layers: the identifier derived from patient + finding + period; the
 ledger's unique (iss, identifier) row, claimed before the write, so of several identical requests
 (a double click, a retry, two clinicians) one writes and the others report its resource; and
@@ -18,7 +20,7 @@ from typing import Any
 
 from fhir_client import FhirClient, FhirError
 from fhir_mappings.outbound import Authorship, WritebackTarget, resource_from_target
-from smartapp.db import AuditEvent, AuditLog, LedgerEntry, WritebackKey, WritebackLedger
+from smartapp.db import AuditEvent, LedgerEntry, WritebackKey, WritebackLedger
 from smartapp.writeback.capability import WriteDecision
 from smartapp.writeback.validation import validate_outbound
 
@@ -65,23 +67,20 @@ class EhrWriter:
     patient: str
     actor: str
     ledger: WritebackLedger
-    audit: AuditLog
     client: FhirClient
     request_id: str | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
-    def record(self, action: str, target: str, after: dict[str, Any]) -> None:
+    def event(self, action: str, target: str, after: dict[str, Any]) -> AuditEvent:
         """An audit event for this user at this EHR (references and codes only, no PHI)."""
-        self.audit.record(
-            AuditEvent(
-                actor=self.actor,
-                action=action,
-                target=target,
-                after=after,
-                iss=self.iss,
-                request_id=self.request_id,
-            )
+        return AuditEvent(
+            actor=self.actor,
+            action=action,
+            target=target,
+            after=after,
+            iss=self.iss,
+            request_id=self.request_id,
         )
 
 
@@ -90,18 +89,31 @@ def write_targets(
     decision: WriteDecision,
     targets: Iterable[WritebackTarget],
     authorship: Authorship,
+    entries: Iterable[LedgerEntry] = (),
 ) -> list[WriteOutcome]:
-    """Write each target (or say for each why it cannot be written)."""
-    return [write_target(writer, decision, target, authorship) for target in targets]
+    """Write each target (or say for each why it cannot be written). `entries` are the ledger
+    rows already read for the patient: a target they show in the chart is reported as it is,
+    with no claim (the claim would find the same row)."""
+    known = {(e.key.identifier_system, e.key.identifier_value): e for e in entries}
+    return [
+        write_target(writer, decision, target, authorship, known.get(target.identifier_tuple))
+        for target in targets
+    ]
 
 
 def write_target(
-    writer: EhrWriter, decision: WriteDecision, target: WritebackTarget, authorship: Authorship
+    writer: EhrWriter,
+    decision: WriteDecision,
+    target: WritebackTarget,
+    authorship: Authorship,
+    known: LedgerEntry | None = None,
 ) -> WriteOutcome:
     """Claim the target in the ledger; the winner creates it, the others report its resource."""
     code = target.finding.code
     if decision.resource_type is None:
         return WriteOutcome(code, OutcomeKind.CANNOT, f"Nothing written: {decision.explanation}")
+    if known is not None and known.status in IN_CHART and known.resource_id:
+        return _already(code, known.key.resource_type, known.resource_id)
     resource = validate_outbound(resource_from_target(decision.resource_type, target, authorship))
     claim = writer.ledger.claim(_key(writer, target, decision.resource_type))
     if not claim.write:
@@ -111,9 +123,11 @@ def write_target(
             resource, if_none_exist=target.search if decision.conditional else None
         )
     except FhirError as error:
-        writer.ledger.mark_failed(claim.entry.id)
+        facts = _facts(target, claim.entry, error.status)
+        writer.ledger.mark_failed(
+            claim.entry.id, audit=writer.event("writeback-failed", target.patient, facts)
+        )
         _log(code, decision.resource_type, "failed")
-        writer.record("writeback-failed", target.patient, _facts(target, claim.entry, error.status))
         return WriteOutcome(code, OutcomeKind.FAILED, f"Not written: {error.user_message}")
     except Exception:
         writer.ledger.mark_failed(claim.entry.id)  # let a later request try again
@@ -136,11 +150,11 @@ def _written(
         return WriteOutcome(
             code, OutcomeKind.FAILED, "Not written: the EHR did not say which record it made."
         )
-    writer.ledger.mark_written(entry.id, resource_id)
     created = status == 201
     reference = f"{resource_type}/{resource_id}"
     action = "writeback-create" if created else "writeback-found"
-    writer.record(action, reference, _facts(target, entry, status))
+    audit = writer.event(action, reference, _facts(target, entry, status))
+    writer.ledger.mark_written(entry.id, resource_id, audit=audit)
     _log(code, resource_type, action)
     if created:
         message = f"{reference} written to the chart for {code}."

@@ -1,78 +1,92 @@
-"""Write-back: POST /writeback writes the page's findings to the chart; /admin/audit lists writes.
+"""Write-back routes: POST /writeback (the button), POST /writeback/sync (the page's own update),
+GET /admin/audit (the trail of writes).
 
-The write is the prescriber's one click (CSRF-checked, works without JavaScript). The findings
-are evaluated again on the server: the form can only select among the current ones. The answer
-is the chart page itself, with the results where the write button was.
+Both POSTs are CSRF-checked, work without JavaScript and without cookies (the handle travels in
+the form), evaluate the patient once on the server (the form can only select among the current
+findings), record what they did in the session row and answer 303 to the chart, which shows it;
+a reload of the chart never posts again.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, current_app, g, render_template, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from clozapine.registry import normalise_reference
-from smartapp.chart import views as chart
-from smartapp.ehr.evaluation import evaluate_launch
+from smartapp.ehr.request import request_access, request_evaluation
 from smartapp.errors import Forbidden
-from smartapp.services import Services
+from smartapp.services import Services, current_services
 from smartapp.web.csrf import check_csrf
 from smartapp.web.security import frame_for
 from smartapp.web.session import current_session
-from smartapp.writeback import CapabilityCache
-from smartapp.writeback.panel import (
-    CACHE_KEY,
-    CHANGES_KEY,
-    OUTCOMES_KEY,
-    chart_panel,
-    launch_writeback,
-)
+from smartapp.writeback.launch_writeback import LaunchWriteback
+from smartapp.writeback.notice import SYNC, WRITE, Notice
 
 bp = Blueprint("writeback", __name__)
 AUDIT_PAGE_SIZE = 200
 
 
-def services() -> Services:
-    """The app's shared services."""
-    return current_app.extensions["smartapp"]  # type: ignore[no-any-return]
-
-
-@bp.record_once
-def _set_up(state: BlueprintSetupState) -> None:
-    state.app.extensions.setdefault(CACHE_KEY, CapabilityCache())
-
-
-@bp.app_context_processor
-def _panel_builder() -> dict[str, Any]:
-    """Templates may call `writeback_panel(page)`; the chart's partial does, once per page."""
-    return {"writeback_panel": chart_panel}
+def launch_writeback(app: Services) -> LaunchWriteback:
+    """Write-back for this request's launch session."""
+    request_id = g.get("request_id")
+    return LaunchWriteback(
+        app, request_access(app), request_id if isinstance(request_id, str) else None
+    )
 
 
 @bp.post("/writeback")
-def write() -> str:
+def write() -> Response:
     """Write the current triggering findings (or those selected by `finding`) to the chart."""
-    app = services()
+    app = current_services()
+    writeback = _checked(app)
+    launch = request_evaluation(app)
+    selected = request.form.getlist("finding") or None
+    # The lifecycle first: a finding that holds again reopens its resource instead of a new one.
+    changes = writeback.apply_lifecycle(launch.evaluation)
+    outcomes = writeback.write(launch, selected)
+    return _back_to_chart(app, writeback, Notice(WRITE, tuple(outcomes), tuple(changes)))
+
+
+@bp.post("/writeback/sync")
+def sync() -> Response:
+    """Bring the EHR's copies in line with the evaluation: retire or reopen what the app wrote
+    and, where the organisation switched it on, write what is not yet in the chart."""
+    app = current_services()
+    writeback = _checked(app)
+    launch = request_evaluation(app)
+    changes = writeback.apply_lifecycle(launch.evaluation)
+    outcomes = []
+    if app.settings.auto_writeback:
+        unwritten = writeback.unwritten(writeback.targets(launch.evaluation))
+        codes = {target.finding.code for target in unwritten}
+        if codes:
+            outcomes = writeback.write(launch, codes, automatic=True)
+    notice = Notice(SYNC, tuple(outcomes), tuple(changes), automatic=bool(outcomes))
+    return _back_to_chart(app, writeback, notice)
+
+
+def _checked(app: Services) -> LaunchWriteback:
     current = current_session(app.sessions)
     check_csrf(app.settings.secret_key, current.handle)
-    writeback = launch_writeback()
+    writeback = launch_writeback(app)
     frame_for(writeback.access.issuer.frame_ancestors)
-    selected = request.form.getlist("finding") or None
-    launch = evaluate_launch(app, writeback.access)
-    # The lifecycle first: a finding that holds again reopens its resource instead of a new one.
-    setattr(g, CHANGES_KEY, writeback.lifecycle(launch.evaluation))
-    setattr(g, OUTCOMES_KEY, writeback.write(launch, selected))
-    return chart.page()
+    return writeback
+
+
+def _back_to_chart(app: Services, writeback: LaunchWriteback, notice: Notice) -> Response:
+    handle = writeback.access.handle
+    app.sessions.store_notice(handle, notice.to_json())
+    return redirect(url_for("chart.page", h=handle), code=303)
 
 
 @bp.get("/admin/audit")
 def audit() -> str:
     """The audit trail, newest first: who wrote what to which EHR (administrators only)."""
-    app = services()
+    app = current_services()
     current = current_session(app.sessions)
-    grant = current.session.grant
-    frame_for(app.issuers.get(grant.iss).frame_ancestors)
-    user = normalise_reference(grant.fhir_user) if grant.fhir_user else None
+    session = current.session
+    frame_for(app.issuers.get(session.iss).frame_ancestors)
+    user = normalise_reference(session.fhir_user) if session.fhir_user else None
     if user is None or user not in {normalise_reference(a) for a in app.settings.registry_admins}:
         raise Forbidden(
             "Only administrators may read the audit trail. Ask your program administrator to"

@@ -5,44 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from smartapp.app import create_app
-from smartapp.commands.db import upgrade
 from smartapp.settings import SettingsError, load_settings
-
-ISS = "https://ehr.example.org/fhir"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> dict[str, str]:
-    issuers = tmp_path / "issuers.toml"
-    issuers.write_text(
-        "[[issuer]]\n"
-        'name = "Example EHR"\n'
-        f'iss = "{ISS}"\n'
-        'client_id = "clozapine-smartapp"\n'
-        'auth_method = "none"\n'
-        'frame_ancestors = ["https://ehr.example.org"]\n'
-    )
-    database = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(database)
-    return {
-        "BASE_URL": "https://app.example.org",
-        "SECRET_KEY": "s" * 40,
-        "TOKEN_KEY": Fernet.generate_key().decode(),
-        "ISSUERS_FILE": str(issuers),
-        "DATABASE_URL": database,
-        "INSTANCE_DIR": str(tmp_path),
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-@pytest.fixture
-def client(settings):
-    app = create_app(settings)
-    yield app.test_client()
-    app.extensions["smartapp"].close()
+from tests.app_helpers import ISS
 
 
 @pytest.mark.parametrize(
@@ -101,7 +67,8 @@ def test_health_and_readiness(client) -> None:
     assert ready.status_code == 200 and ready.get_json()["database"] == "reachable"
 
 
-def test_readiness_reports_an_unreachable_database(settings) -> None:
+def test_readiness_reports_an_unreachable_database(app_config) -> None:
+    settings = app_config
     app = create_app(settings)
     app.extensions["smartapp"].database.dispose()
     Path(settings["DATABASE_URL"].removeprefix("sqlite:///")).unlink()
@@ -146,6 +113,6 @@ def test_oversized_request_refused(client) -> None:
         ("FHIR_TIMEOUT_S", "-1", "FHIR_TIMEOUT_S"),
     ],
 )
-def test_bad_setting_stops_start_up_naming_it(settings, name, value, problem) -> None:
+def test_bad_setting_stops_start_up_naming_it(app_config, name, value, problem) -> None:
     with pytest.raises(SettingsError, match=problem):
-        load_settings({**settings, name: value})
+        load_settings({**app_config, name: value})

@@ -11,33 +11,38 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from smartapp.db import PendingLaunch, PendingLaunches, SecretCipher
+from launch import PendingLaunch
+from smartapp.db import PendingLaunches, SecretCipher
 from smartapp.db.models import PendingLaunchRow
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 PENDING = PendingLaunch(
     state="state-abc",
-    iss="https://ehr.example.org/fhir",
     code_verifier="verifier-xyz",
-    redirect_uri="https://app.example.org/callback",
     nonce="nonce-1",
-    launch="launch-1",
+    iss="https://ehr.example.org/fhir",
+    redirect_uri="https://app.example.org/callback",
+    created_at=NOW,
     scope="launch openid fhirUser patient/*.rs",
+    launch="launch-1",
 )
+
+
+def at(when: datetime, state: str = "state-abc") -> PendingLaunch:
+    """PENDING made at another time (and with another state)."""
+    return replace(PENDING, created_at=when, state=state)
 
 
 def test_pending_launch_consumed_once_returns_what_was_saved(database, cipher):
     launches = PendingLaunches(database, cipher)
-    launches.save(PENDING, now=NOW)
-    assert launches.consume("state-abc", now=NOW + timedelta(minutes=1)) == replace(
-        PENDING, created_at=NOW
-    )
+    launches.save(PENDING)
+    assert launches.consume("state-abc", now=NOW + timedelta(minutes=1)) == PENDING
     assert launches.consume("state-abc", now=NOW + timedelta(minutes=1)) is None
 
 
 def test_pending_launch_two_concurrent_consumers_one_wins(database, cipher):
     launches = PendingLaunches(database, cipher)
-    launches.save(PENDING, now=NOW)
+    launches.save(PENDING)
     barrier = threading.Barrier(2)
 
     def consume(_: int) -> PendingLaunch | None:
@@ -60,7 +65,7 @@ def test_pending_launch_two_concurrent_consumers_one_wins(database, cipher):
 )
 def test_pending_launch_unknown_or_expired_state_is_none(database, cipher, state, at):
     launches = PendingLaunches(database, cipher)
-    launches.save(PENDING, now=NOW)
+    launches.save(PENDING)
     assert launches.consume(state, now=at) is None
 
 
@@ -71,29 +76,29 @@ def test_pending_launch_secrets_stay_out_of_its_repr():
 
 def test_pending_launch_state_reuse_is_refused(database, cipher):
     launches = PendingLaunches(database, cipher)
-    launches.save(PENDING, now=NOW)
+    launches.save(PENDING)
     with pytest.raises(IntegrityError):
-        launches.save(PENDING, now=NOW)
+        launches.save(PENDING)
 
 
 def test_pending_launch_purge_deletes_only_the_expired(database, cipher):
     launches = PendingLaunches(database, cipher)
-    launches.save(PENDING, now=NOW)
-    launches.save(PendingLaunch("fresh", "iss", "v", "r"), now=NOW + timedelta(minutes=30))
+    launches.save(PENDING)
+    launches.save(at(NOW + timedelta(minutes=30), state="fresh"))
     assert launches.purge(now=NOW + timedelta(minutes=20)) == 1
     assert launches.consume("fresh", now=NOW + timedelta(minutes=31)) is not None
 
 
-def test_pending_launch_verifier_is_not_stored_in_clear(database, cipher):
-    PendingLaunches(database, cipher).save(PENDING, now=NOW)
+def test_pending_launch_is_not_stored_in_clear(database, cipher):
+    PendingLaunches(database, cipher).save(PENDING)
     with database.transaction() as session:
-        stored = session.execute(select(PendingLaunchRow.code_verifier)).scalar_one()
-    assert "verifier-xyz" not in stored
-    assert cipher.decrypt(stored) == "verifier-xyz"
+        stored = session.execute(select(PendingLaunchRow.pending_encrypted)).scalar_one()
+    assert "verifier-xyz" not in stored and "nonce-1" not in stored and "launch-1" not in stored
+    assert "verifier-xyz" in cipher.decrypt(stored)
 
 
 def test_pending_launch_verifier_no_key_opens_is_none(database, cipher):
     """Saved under a key since removed from the configuration: the user opens the app again."""
     old_key = SecretCipher(SecretCipher.generate_key())
-    PendingLaunches(database, old_key).save(PENDING, now=NOW)
+    PendingLaunches(database, old_key).save(PENDING)
     assert PendingLaunches(database, cipher).consume("state-abc", now=NOW) is None

@@ -7,22 +7,19 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from launch import PendingLaunch, TokenSet
 from smartapp.commands.db import upgrade
-from smartapp.db import (
-    Database,
-    LaunchSessions,
-    PendingLaunch,
-    PendingLaunches,
-    SecretCipher,
-    SessionGrant,
-)
+from smartapp.db import Database, LaunchSessions, PendingLaunches, SecretCipher
 from smartapp.db.housekeeping import purge_stale
 from smartapp.db.models import LaunchSessionRow
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-GRANT = SessionGrant(
-    iss="https://ehr.example.org/fhir", client_id="app", access_token="a", scopes="launch"
-)
+ISS = "https://ehr.example.org/fhir"
+GRANT = TokenSet(access_token="a", token_type="Bearer", expires_at=NOW, scopes=("launch",))
+
+
+def pending_at(state: str, created_at: datetime) -> PendingLaunch:
+    return PendingLaunch(state, "v", "n", ISS, "https://app.example.org/callback", created_at)
 
 
 def test_purge_keeps_live_and_recently_ended_sessions(tmp_path) -> None:
@@ -32,18 +29,13 @@ def test_purge_keeps_live_and_recently_ended_sessions(tmp_path) -> None:
     cipher = SecretCipher(Fernet.generate_key().decode())
     sessions = LaunchSessions(database, cipher)
     pending = PendingLaunches(database, cipher)
-    live = sessions.create(GRANT, now=NOW)
+    live = sessions.create(ISS, "app", GRANT, now=NOW)
     ended_hours_ago = sessions.create(
-        GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(hours=3)
+        ISS, "app", GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(hours=3)
     )
-    sessions.create(GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(days=3))
-    pending.save(
-        PendingLaunch(state="old", iss=GRANT.iss, code_verifier="v", redirect_uri="r"),
-        now=NOW - timedelta(hours=1),
-    )
-    pending.save(
-        PendingLaunch(state="new", iss=GRANT.iss, code_verifier="v", redirect_uri="r"), now=NOW
-    )
+    sessions.create(ISS, "app", GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(days=3))
+    pending.save(pending_at("old", NOW - timedelta(hours=1)))
+    pending.save(pending_at("new", NOW))
     assert purge_stale(sessions, pending, NOW) == 2
     assert sessions.get(live, now=NOW) is not None
     assert sessions.get(ended_hours_ago, now=NOW) is None  # ended, but kept for its last page

@@ -35,7 +35,7 @@ def test_cli_db_and_registry_commands_end_to_end(empty_database_url, tmp_path):
     url = ["--database-url", empty_database_url]
     assert smartapp("db", "current", *url).stdout.startswith("none (not migrated)")
     upgraded = smartapp("db", "upgrade", *url)
-    assert (upgraded.returncode, upgraded.stdout) == (0, "0001 (at head)\n")
+    assert (upgraded.returncode, upgraded.stdout) == (0, "0002 (at head)\n")
     source = tmp_path / "registry.json"
     source.write_text(json.dumps(REGISTRY))
     imported = smartapp("registry", "import", str(source), *url, "--actor", "pharmacist-1")
@@ -69,7 +69,7 @@ def test_cli_database_url_comes_from_the_environment(database_url):
 def test_cli_default_database_is_sqlite_in_var(tmp_path):
     assert smartapp("db", "upgrade", cwd=tmp_path).returncode == 0
     assert (tmp_path / "var" / "smartapp.db").is_file()
-    assert smartapp("db", "current", cwd=tmp_path).stdout == "0001 (at head)\n"
+    assert smartapp("db", "current", cwd=tmp_path).stdout == "0002 (at head)\n"
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 import responses
 
-from smartapp.db import WritebackKey
-from smartapp.writeback import holding, retire_reason, update_lifecycle
+from smartapp.db import AuditLog, WritebackKey
+from smartapp.writeback import apply_lifecycle, holding, plan_lifecycle, retire_reason
 from tests.app.test_writeback_service import (  # noqa: F401 - a fixture, by name
     BASE,
     SYSTEM,
@@ -22,6 +22,11 @@ from tests.unit.test_outbound_identity import NO_ANC, OVERDUE, evaluated, with_f
 WRITE_SCOPES = ["patient/Flag.cru", "patient/Task.cru", "patient/DocumentReference.c"]
 # The patient's ANC came in today: the overdue finding of 2026-11-22 no longer holds.
 CURRENT = evaluated(ancs=[anc(2500, -10), anc(2500, 0)])
+
+
+def update_lifecycle(writer, scopes, evaluation, entries):
+    """What a POST does: plan the changes (no I/O), then make them."""
+    return apply_lifecycle(writer, plan_lifecycle(evaluation, entries, scopes))
 
 
 def written(writer, resource_type: str = "Flag", code: str = "monitoring-overdue", period=None):
@@ -75,7 +80,7 @@ def test_writeback_lifecycle_retires_with_if_match_and_audits(
     assert body["status"] == retired and "meta" not in body
     [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
     assert entry.status == retired
-    [event] = writer.audit.events()
+    [event] = AuditLog(database).events()
     assert (event.action, event.target) == ("writeback-retire", f"{resource_type}/r1")
 
 
@@ -91,7 +96,7 @@ def test_writeback_lifecycle_already_retired_in_the_ehr_is_only_recorded(databas
     [change] = update_lifecycle(writer, WRITE_SCOPES, CURRENT, entries)
     assert change.done
     assert writer.ledger.for_patient(BASE, "Patient/pt-1")[0].status == "inactive"
-    assert writer.audit.events() == []
+    assert AuditLog(database).events() == []
 
 
 def test_writeback_lifecycle_concurrent_retirement_is_not_an_error(database, fake) -> None:
@@ -107,7 +112,7 @@ def test_writeback_lifecycle_concurrent_retirement_is_not_an_error(database, fak
         json={"resourceType": "Flag", "id": "r1", "status": "inactive"},
     )
     [change] = update_lifecycle(writer, WRITE_SCOPES, CURRENT, entries)
-    assert change.done and writer.audit.events() == []
+    assert change.done and AuditLog(database).events() == []
 
 
 def test_writeback_lifecycle_gone_from_the_ehr_is_recorded(database, fake) -> None:
@@ -188,4 +193,4 @@ def test_writeback_lifecycle_reopens_when_the_finding_holds_again(database, fake
     body = json.loads(fake.calls[1].request.body)
     assert body["status"] == "active" and body["period"] == {"start": "2026-11-23"}
     assert writer.ledger.for_patient(BASE, "Patient/pt-1")[0].status == "written"
-    assert [e.action for e in writer.audit.events()] == ["writeback-reopen"]
+    assert [e.action for e in AuditLog(database).events()] == ["writeback-reopen"]

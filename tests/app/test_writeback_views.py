@@ -2,63 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from flask import Flask
 
-from smartapp.app import create_app
-from smartapp.commands.db import upgrade
-from smartapp.db import AuditEvent, SessionGrant
+from smartapp.db import AuditEvent
 from smartapp.web.csrf import csrf_token
-
-ISS = "https://ehr.example.org/fhir"
-ADMIN = "Practitioner/admin-1"
-SECRET = "s" * 40
+from tests.app_helpers import ADMIN, ISS, app_settings
+from tests.app_helpers import SECRET_KEY as SECRET
+from tests.app_helpers import open_session as open_app_session
 
 
 @pytest.fixture
-def app(tmp_path: Path):
-    issuers = tmp_path / "issuers.toml"
-    issuers.write_text(
-        "[[issuer]]\n"
-        f'iss = "{ISS}"\n'
-        'client_id = "clozapine-smartapp"\n'
-        'auth_method = "none"\n'
-        'frame_ancestors = ["https://ehr.example.org"]\n'
-    )
-    database = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(database)
-    application = create_app(
-        {
-            "BASE_URL": "https://app.example.org",
-            "SECRET_KEY": SECRET,
-            "TOKEN_KEY": Fernet.generate_key().decode(),
-            "ISSUERS_FILE": str(issuers),
-            "DATABASE_URL": database,
-            "INSTANCE_DIR": str(tmp_path),
-            "REGISTRY_ADMINS": f"https://ehr.example.org/fhir/{ADMIN}",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    yield application
-    application.extensions["smartapp"].close()
+def app_config(tmp_path: Path) -> dict[str, str]:
+    return app_settings(tmp_path, REGISTRY_ADMINS=f"https://ehr.example.org/fhir/{ADMIN}")
 
 
 def open_session(app: Flask, fhir_user: str | None) -> str:
-    grant = SessionGrant(
-        iss=ISS,
-        client_id="clozapine-smartapp",
-        access_token="not-used",
-        token_expires_at=datetime.now(UTC) + timedelta(hours=1),
-        scopes="launch openid fhirUser patient/*.rs",
-        patient="pt-1",
-        fhir_user=fhir_user,
-    )
-    handle: str = app.extensions["smartapp"].sessions.create(grant)
-    return handle
+    return open_app_session(app, fhir_user, now=None)
 
 
 def test_writeback_post_without_the_form_token_is_refused(app) -> None:

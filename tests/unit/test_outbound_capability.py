@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartapp.writeback import CapabilityCache, ServerCapabilities, decide, may_update
+from smartapp.writeback import ServerCapabilities, decide, may_update
 from smartapp.writeback.capability import server_capabilities
 
 PREFERRED = ("Flag", "Task", "DocumentReference")
@@ -72,7 +72,8 @@ def test_capability_fallback_is_explained() -> None:
     server = ServerCapabilities(ALL - {"Flag", "Task"})
     decision = decide(PREFERRED, server, WRITE_ALL.split())
     assert decision.explanation == (
-        "the EHR has no Flag resource; the EHR has no Task resource; so the app writes"
+        "the EHR's CapabilityStatement has no Flag resource; the EHR's CapabilityStatement has no"
+        " Task resource; so the app writes"
         " a clinical note (DocumentReference) instead."
     )
 
@@ -85,22 +86,19 @@ def test_capability_retiring_needs_read_and_update(scopes, allowed) -> None:
     assert may_update(scopes.split(), "Flag") is allowed
 
 
-def test_capability_cache_keeps_statements_but_not_failures() -> None:
-    now = [0.0]
-    cache = CapabilityCache(ttl_s=60, clock=lambda: now[0])
-    loads: list[str] = []
-
-    def load(types):
-        def loader() -> ServerCapabilities:
-            loads.append("x")
-            return ServerCapabilities(types)
-
-        return loader
-
-    key = ("https://ehr.example/fhir", "client")
-    assert cache.get(key, load(None)).types is None
-    assert cache.get(key, load(ALL)).types == ALL
-    assert cache.get(key, load(frozenset())).types == ALL
-    now[0] = 61.0
-    assert cache.get(key, load(frozenset({"Flag"}))).types == frozenset({"Flag"})
-    assert len(loads) == 3
+def test_capability_vendor_profile_is_named_when_it_removes_a_type() -> None:
+    oracle = server_capabilities(
+        {"rest": [{"resource": [{"type": "Flag"}, {"type": "DocumentReference"}]}]},
+        absent={"Flag", "Task"},
+        vendor="Oracle Health",
+    )
+    decision = decide(PREFERRED, oracle, WRITE_ALL.split())
+    assert decision.resource_type == "DocumentReference"
+    assert decision.passed_over == (
+        "Oracle Health's FHIR API has no Flag resource (the app's Oracle Health profile)",
+        "Oracle Health's FHIR API has no Task resource (the app's Oracle Health profile)",
+    )
+    statement_only = server_capabilities({"rest": [{"resource": [{"type": "Task"}]}]})
+    assert decide(PREFERRED, statement_only, WRITE_ALL.split()).passed_over == (
+        "the EHR's CapabilityStatement has no Flag resource",
+    )

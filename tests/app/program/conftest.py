@@ -1,11 +1,11 @@
-"""Fixtures of the program-screen tests: a frozen clock and the app on a fresh database."""
+"""The program-screen tests: a frozen clock, and the app with the organisation's program."""
 
 from __future__ import annotations
 
 import pytest
 import time_machine
 
-from tests.app.program_app import NOW, make_app
+from tests.app_helpers import NOW, program_settings
 
 
 @pytest.fixture(autouse=True)
@@ -15,12 +15,5 @@ def _frozen_clock():
 
 
 @pytest.fixture
-def app(tmp_path):
-    application = make_app(tmp_path)
-    yield application
-    application.extensions["smartapp"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def app_config(tmp_path):
+    return program_settings(tmp_path)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 from flask import render_template
 
-from clozapine import AncResult, ClozapineOrder, Evaluation, PatientFacts, evaluate
-from tests.app.program_app import (
+from clozapine import AncResult, ClozapineOrder, Evaluation, PatientFacts, Registry, evaluate
+from smartapp.registry.access import requester
+from smartapp.registry.program_panel import build_panel
+from tests.app_helpers import (
     PATIENT,
     PRESCRIBER,
     TODAY,
@@ -22,7 +23,7 @@ from tests.app.program_app import (
 PHARMACY = "Organization/ph-1"
 
 
-def _evaluation(app, as_of: date) -> Evaluation:
+def _evaluation(app, as_of: date) -> tuple[Evaluation, Registry]:
     """The patient on clozapine for 200 days with a fresh ANC, evaluated as the chart does."""
     services = app.extensions["smartapp"]
     order = ClozapineOrder(
@@ -31,20 +32,24 @@ def _evaluation(app, as_of: date) -> Evaluation:
     drawn = as_of - timedelta(days=2)
     anc = AncResult(2100, drawn, datetime(drawn.year, drawn.month, drawn.day, 9, tzinfo=UTC))
     facts = PatientFacts(PATIENT, False, (order,), (anc,))
-    registry = services.registry.registry_for_facts(facts)
-    return evaluate(facts, as_of, services.policy_on(as_of), registry)
+    registry = services.registry.registry_for_facts(facts, also_prescribers=(PRESCRIBER,))
+    return evaluate(facts, as_of, services.policy_on(as_of), registry), registry
 
 
 def _panel(app, handle: str, as_of: date = TODAY) -> str:
-    page = SimpleNamespace(evaluation=_evaluation(app, as_of), fhir_user=PRESCRIBER)
+    evaluation, registry = _evaluation(app, as_of)
     with app.test_request_context("/chart", query_string={"h": handle}):
+        services = app.extensions["smartapp"]
+        panel = build_panel(services, requester(services), as_of, registry, evaluation.findings)
+        if panel is None:
+            return ""
         return render_template(
-            "partials/program.html", page=page, handle=handle, csrf=csrf_for(app, handle)
+            "partials/program.html", program=panel, handle=handle, csrf=csrf_for(app, handle)
         )
 
 
 def _codes(html: str) -> list[str]:
-    return re.findall(r'data-program-code="([^"]+)"', html)
+    return re.findall(r'class="finding [^"]*" data-code="([^"]+)"', html)
 
 
 def test_program_panel_unenrolled_patient_shows_findings_and_forms(app) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.program_app import (
+from tests.app_helpers import (
     PATIENT,
     PRESCRIBER,
     audit_count,

@@ -1,4 +1,8 @@
-"""The app with the sandbox's organisation program and an admin list; sessions made directly."""
+"""Helpers for tests of the app in-process: its settings, sessions made directly, forms, audit.
+
+The `app` and `client` fixtures (tests/conftest.py) build the app from `app_settings`; a test
+folder changes what it is configured with by overriding the `app_config` fixture.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import func, select
 
+from launch import TokenSet
 from smartapp.app import create_app
 from smartapp.commands.db import upgrade
-from smartapp.db import SessionGrant
 from smartapp.db.models import AuditEventRow
 from smartapp.web.csrf import csrf_token
 from tests.conftest import PROJECT_ROOT
@@ -28,46 +32,81 @@ TODAY = date(2026, 11, 25)
 ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
 
 
-def make_app(folder: Path, **overrides: str) -> Flask:
-    """The app on a fresh migrated SQLite database, with ADMIN as the one registry admin."""
+SECRET_KEY = "s" * 40
+CLIENT_ID = "clozapine-smartapp"
+ISSUER_TOML = (
+    "[[issuer]]\n"
+    'name = "Example EHR"\n'
+    f'iss = "{ISS}"\n'
+    f'client_id = "{CLIENT_ID}"\n'
+    'auth_method = "none"\n'
+    'frame_ancestors = ["https://ehr.example.org"]\n'
+)
+
+
+def app_settings(folder: Path, issuer_toml: str = ISSUER_TOML, **overrides: str) -> dict[str, str]:
+    """Settings of an app on a fresh migrated SQLite database in `folder`, with one issuer."""
     issuers = folder / "issuers.toml"
-    issuers.write_text(
-        "[[issuer]]\n"
-        'name = "Example EHR"\n'
-        f'iss = "{ISS}"\n'
-        'client_id = "clozapine-smartapp"\n'
-        'auth_method = "none"\n'
-        'frame_ancestors = ["https://ehr.example.org"]\n'
-    )
+    issuers.write_text(issuer_toml)
     database = f"sqlite:///{folder / 'app.db'}"
     upgrade(database)
-    settings = {
+    return {
         "BASE_URL": "https://app.example.org",
-        "SECRET_KEY": "s" * 40,
+        "SECRET_KEY": SECRET_KEY,
         "TOKEN_KEY": Fernet.generate_key().decode(),
         "ISSUERS_FILE": str(issuers),
         "DATABASE_URL": database,
         "INSTANCE_DIR": str(folder),
-        "ORG_CONFIG": str(ORG_CONFIG),
-        "REGISTRY_ADMINS": f"{ADMIN}, Practitioner/admin-2",
         "LOG_LEVEL": "WARNING",
         **overrides,
     }
-    return create_app(settings)
 
 
-def open_session(app: Flask, fhir_user: str | None = PRESCRIBER, patient: str = "pt-1") -> str:
-    """A launch session stored through the LaunchSessions repository; its handle."""
-    grant = SessionGrant(
-        iss=ISS,
-        client_id="clozapine-smartapp",
-        access_token="access-token-not-used",  # no EHR is called
-        token_expires_at=NOW + timedelta(hours=1),
-        scopes="launch openid fhirUser patient/*.rs",
+def program_settings(folder: Path, **overrides: str) -> dict[str, str]:
+    """`app_settings` with the sandbox's organisation program and ADMIN as a registry admin."""
+    program = {"ORG_CONFIG": str(ORG_CONFIG), "REGISTRY_ADMINS": f"{ADMIN}, Practitioner/admin-2"}
+    return app_settings(folder, **{**program, **overrides})
+
+
+def make_app(folder: Path, **overrides: str) -> Flask:
+    """The app of `program_settings` (for tests that make several apps)."""
+    return create_app(program_settings(folder, **overrides))
+
+
+def token_set(
+    *,
+    patient: str = "pt-1",
+    fhir_user: str | None = PRESCRIBER,
+    scopes: str = "launch openid fhirUser patient/*.rs",
+    expires_at: datetime | None = None,
+    access_token: str = "access-token-not-used",  # no EHR is called
+    **context: Any,
+) -> TokenSet:
+    """What a launch returns, as the launch client would build it."""
+    return TokenSet(
+        access_token=access_token,
+        token_type="Bearer",  # the OAuth token type, not a secret
+        expires_at=expires_at or NOW + timedelta(hours=1),
+        scopes=tuple(scopes.split()),
         patient=patient,
         fhir_user=fhir_user,
+        **context,
     )
-    handle: str = app.extensions["smartapp"].sessions.create(grant, now=NOW)
+
+
+def open_session(
+    app: Flask,
+    fhir_user: str | None = PRESCRIBER,
+    patient: str = "pt-1",
+    *,
+    now: datetime | None = NOW,
+    **tokens: Any,
+) -> str:
+    """A launch session stored through the LaunchSessions repository; its handle."""
+    stored = token_set(
+        patient=patient, fhir_user=fhir_user, expires_at=(now or NOW) + timedelta(hours=1), **tokens
+    )
+    handle: str = app.extensions["smartapp"].sessions.create(ISS, CLIENT_ID, stored, now=now)
     return handle
 
 
