@@ -21,4 +21,11 @@ preload_app = True
 
 
 def post_fork(server, worker):
-    server.app.wsgi().extensions["smartapp"].database.dispose()
+    services = server.app.wsgi().extensions["smartapp"]
+    services.database.dispose()
+    services.http.close()  # HTTP sessions are made per worker, at its first request to an EHR
+
+
+def worker_exit(server, worker):
+    # Close the worker's HTTP sessions, thread pool and database connections.
+    server.app.wsgi().extensions["smartapp"].close()

@@ -6,7 +6,7 @@
 # package) or, failing that, a system user `smartapp-pg` created here. It listens on 127.0.0.1
 # on a free port with its unix socket inside the temp folder, uses SCRAM password
 # authentication with a random password, and is stopped and deleted afterwards. Without
-# PostgreSQL the fixture skips; with SMARTAPP_TEST_POSTGRES=required (for CI) it fails.
+# PostgreSQL the fixture skips; with SMARTAPP_TEST_POSTGRES=required or under CI (CI set) it fails.
 
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     try:
         cluster = start_cluster()
     except PostgresUnavailable as exc:
-        if os.environ.get(REQUIRED_VARIABLE) == "required":
+        if os.environ.get(REQUIRED_VARIABLE) == "required" or os.environ.get("CI"):
             pytest.fail(f"PostgreSQL required but unavailable: {exc}")
         pytest.skip(f"PostgreSQL unavailable: {exc}")
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SHARED
+from tests.conftest import PROJECT_ROOT, SHARED, skip_or_fail
 
 FOLDERS = [PROJECT_ROOT / "tests" / "scenarios", SHARED / "scenarios"]
 SCENARIOS = [
@@ -72,3 +72,10 @@ def test_scenario_evaluates_as_expected(path: Path, tmp_path: Path) -> None:
     if keys != sorted(keys) or len(set(codes)) != len(codes):
         problems.append("findings not one per code, ordered critical, warning, info, then code")
     assert not problems, f"{case['id']} ({case['title']}): " + "; ".join(problems)
+
+
+def test_shared_scenarios_are_beside_the_project() -> None:
+    """The shared scenarios run when ../shared is there; under CI it must be."""
+    if not (SHARED / "scenarios").is_dir():
+        skip_or_fail(f"{SHARED / 'scenarios'} is absent: the shared scenarios did not run")
+    assert any((SHARED / "scenarios").glob("*.json"))

@@ -53,8 +53,9 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             WARNING,
             "EPI-HEMATOLOGY",
             table,
-            "Hematology consultation is recommended: {worst} neutropenia since {episode_on}"
-            " (lowest ANC {worst_value}/uL) has not yet recovered to {threshold}/uL or more.",
+            "Hematology consultation is recommended: the low-ANC episode since {episode_on}"
+            " (worst category {worst}, lowest ANC {worst_value}/uL) has not yet recovered to"
+            " {threshold}/uL or more.",
         ),
         FindingRule(
             "rechallenge-requires-prescriber-judgement",

@@ -12,6 +12,7 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from sandbox.ehr.config import load_config
 from sandbox.run import Sandbox, free_port
+from tests.conftest import skip_or_fail
 from tests.e2e.browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -46,7 +47,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium and chromium-driver")
+        skip_or_fail(f"{CHROMIUM} is absent: install Debian's chromium and chromium-driver")
     return CHROMIUM
 
 

@@ -11,13 +11,11 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, expect
 
 from sandbox.ehr.chart import IFRAME_SANDBOX
-from tests.e2e.browser import CHROMIUM, OpenPage, save_screenshot
+from tests.e2e.browser import OpenPage, save_screenshot
 from tests.e2e.stack import Stack
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Debian's chromium)"),
-]
+# Without Chromium the `chromium` fixture skips these (and fails them under CI).
+pytestmark = pytest.mark.e2e
 
 PATIENT = "sbx-weekly-current"
 MORE_PATIENTS = ["sbx-weekly-overdue", "sbx-moderate", "sbx-start-tomorrow", "sbx-no-anc"]

@@ -7,6 +7,7 @@ import pytest
 from sandbox.ehr.config import load_config
 from sandbox.fhirserver import is_installed
 from sandbox.run import Sandbox
+from tests.conftest import skip_or_fail
 from tests.integration.smart import SmartClient
 
 
@@ -14,7 +15,9 @@ from tests.integration.smart import SmartClient
 def sandbox_ehr(tmp_path_factory):
     """The sandbox on free loopback ports, with its own CA and data in a temporary folder."""
     if not is_installed():
-        pytest.skip("sandbox FHIR engine not installed: run `npm ci` in sandbox/fhir-server")
+        skip_or_fail(
+            "sandbox FHIR engine (Node) not installed: run `npm ci` in sandbox/fhir-server"
+        )
     folder = tmp_path_factory.mktemp("sandbox")
     config = load_config().replace(
         port=0, engine_port=0, tls_dir=folder / "tls", data_dir=folder / "data"

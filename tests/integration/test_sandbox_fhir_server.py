@@ -13,6 +13,7 @@ import requests
 
 from sandbox.fhirserver import PUBLIC_BASE_HEADER, is_installed, start_fhir_server
 from sandbox.patients import build
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,9 @@ def cohort(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fhir_engine(cohort):
     if not is_installed():
-        pytest.skip("sandbox FHIR server not installed: run `npm ci` in sandbox/fhir-server")
+        skip_or_fail(
+            "sandbox FHIR server (Node) not installed: run `npm ci` in sandbox/fhir-server"
+        )
     server = start_fhir_server(0, load_file=cohort[0])
     yield server
     server.stop()

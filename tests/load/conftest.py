@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.ehr.config import load_config
 from sandbox.run import Sandbox, free_port
+from tests.conftest import skip_or_fail
 from tests.e2e.stack import (
     AppServer,
     Stack,
@@ -32,7 +33,7 @@ PATIENTS = [
 def wrk() -> str:
     found = shutil.which("wrk")
     if found is None:
-        pytest.skip("wrk is absent: install Debian's wrk (scripts/install does)")
+        skip_or_fail("wrk is absent: install Debian's wrk (scripts/install does)")
     return found
 
 

@@ -12,10 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from clozapine.facts import PatientFacts, ResultProblem
 from fhir_mappings import patient_facts_from_bundle
+from tests.conftest import skip_or_fail
 
 VENDOR = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "vendor-examples"
 LOINC = "http://loinc.org"
@@ -24,7 +23,7 @@ LOINC = "http://loinc.org"
 def vendor(relative: str) -> dict[str, Any]:
     path = VENDOR / relative
     if not path.is_file():
-        pytest.skip(f"vendor fixture {relative} not found beside the project")
+        skip_or_fail(f"vendor fixture {relative} not found in ../shared beside the project")
     resource: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return resource
 
