@@ -12,14 +12,25 @@ from clozapine.vocabulary import Category
 EARLIEST_AS_OF = date(2015, 10, 12)
 
 
-def _provenance(label_revision: str) -> Provenance:
-    return Provenance(
-        label_revision=label_revision,
-        authored_by="Clinical informatics, clozapine monitoring app",
-        checked_by="awaiting pharmacist sign-off (open items: clozapine-monitoring.md section 7)",
-        reviewed_on=date(2026, 11, 25),
-        next_review=date(2027, 5, 25),
-    )
+_AUTHORED_BY = "Clinical informatics, clozapine monitoring app"
+_AWAITING = "awaiting pharmacist sign-off (open items: clozapine-monitoring.md section 7)"
+_REMS_LABEL = "Clozaril prescribing information, REMS era (9/2015 onward)"
+# Each policy's provenance (openprescribing's fields), as reviewable rows.
+PROVENANCE: dict[str, Provenance] = {
+    "us-rems-2015": Provenance(
+        _REMS_LABEL, _AUTHORED_BY, _AWAITING, date(2026, 11, 25), date(2027, 5, 25)
+    ),
+    "us-rems-2021": Provenance(
+        _REMS_LABEL, _AUTHORED_BY, _AWAITING, date(2026, 11, 25), date(2027, 5, 25)
+    ),
+    "us-label-2025": Provenance(
+        "Clozaril prescribing information 6/2025",
+        _AUTHORED_BY,
+        _AWAITING,
+        date(2026, 11, 25),
+        date(2027, 5, 25),
+    ),
+}
 
 
 _RATIONALE = frozenset({Category.MODERATE, Category.SEVERE, Category.BEN_SEVERE})
@@ -29,7 +40,6 @@ def _policy(
     policy_id: str,
     title: str,
     label: LabelSections,
-    revision: str,
     in_force: tuple[date, date | None],
     program: ProgramRules | None,
     extra_findings: dict[str, FindingRule],
@@ -40,7 +50,7 @@ def _policy(
         title=title,
         in_force_from=in_force[0],
         in_force_to=in_force[1],
-        provenance=_provenance(revision),
+        provenance=PROVENANCE[policy_id],
         general=anc_rules.general_rules(label),
         ben=anc_rules.ben_rules(label),
         routine=anc_rules.routine_schedule(label),
@@ -57,7 +67,6 @@ US_REMS_2015 = _policy(
     "us-rems-2015",
     "Clozapine REMS",
     LABEL_REMS_ERA,
-    "Clozaril prescribing information, REMS era (9/2015 onward)",
     (EARLIEST_AS_OF, date(2021, 11, 14)),
     ProgramRules(
         program_start_on=date(2015, 10, 12),
@@ -74,7 +83,6 @@ US_REMS_2021 = _policy(
     "us-rems-2021",
     "modified Clozapine REMS (2021)",
     LABEL_REMS_ERA,
-    "Clozaril prescribing information, REMS era (9/2015 onward)",
     (date(2021, 11, 15), date(2025, 2, 23)),
     ProgramRules(
         program_start_on=date(2021, 8, 16),
@@ -91,7 +99,6 @@ US_LABEL_2025 = _policy(
     "us-label-2025",
     "Prescribing information (no REMS)",
     LABEL_2025,
-    "Clozaril prescribing information 6/2025",
     (date(2025, 2, 24), None),
     None,
     findings.label_2025_findings(),

@@ -1,5 +1,7 @@
 // Draws the ANC trend with Chart.js: points over the current treatment episode, the category
-// bands behind them and the next due date. Data comes from a JSON block the server escaped.
+// bands behind them, today and the next due date (the x-axis always reaches both). Date labels
+// are spaced by whole days chosen for the chart's width, so they never overlap. Data comes
+// from a JSON block the server escaped.
 (function () {
   "use strict";
   var source = document.getElementById("anc-chart-data");
@@ -23,8 +25,8 @@
     annotations["band" + i] = {
       type: "box", yMin: band.from, yMax: band.to === null ? top : band.to,
       backgroundColor: colours[band.category] || "rgba(0,0,0,0.05)", borderWidth: 0,
-      label: { display: true, content: band.category, position: "start", color: "#555",
-               font: { size: 10 } }
+      label: { display: true, content: band.label || band.category, position: "start",
+               color: "#555", font: { size: 10 } }
     };
   });
   if (data.due) {
@@ -35,8 +37,26 @@
                font: { size: 10 } }
     };
   }
+  var today = day(data.as_of);
+  annotations.today = {
+    type: "line", xMin: today, xMax: today, borderColor: "#1b6e3a", borderWidth: 1,
+    label: { display: true, content: "today", position: "end", font: { size: 10 } }
+  };
   var xs = data.points.map(function (p) { return day(p.date); });
+  xs.push(today);
   if (data.due) { xs.push(day(data.due)); }
+  var xMin = Math.min.apply(null, xs) - 2;
+  var xMax = Math.max.apply(null, xs) + 2;
+  // Room for one "YYYY-MM-DD" label per LABEL_PX: the step is the smallest calendar-like
+  // number of days that keeps labels at least that far apart at this width.
+  var LABEL_PX = 84;
+  var STEPS = [1, 2, 7, 14, 28, 56, 91, 182, 364, 728];
+  function stepFor(width) {
+    var fit = Math.max(1, Math.floor(width / LABEL_PX) - 1);
+    var wanted = (xMax - xMin) / fit;
+    for (var i = 0; i < STEPS.length; i += 1) { if (STEPS[i] >= wanted) { return STEPS[i]; } }
+    return Math.ceil(wanted / 364) * 364;
+  }
   new Chart(canvas, {
     type: "line",
     data: { datasets: [{
@@ -48,8 +68,16 @@
     options: {
       animation: false, maintainAspectRatio: false, parsing: false,
       scales: {
-        x: { type: "linear", min: Math.min.apply(null, xs) - 2, max: Math.max.apply(null, xs) + 2,
-             ticks: { callback: label, maxTicksLimit: 6 } },
+        x: { type: "linear", min: xMin, max: xMax,
+             afterBuildTicks: function (scale) {
+               var step = stepFor(scale.width || canvas.clientWidth);
+               var first = Math.ceil(xMin / step) * step;
+               var ticks = [];
+               for (var v = first; v <= xMax; v += step) { ticks.push({ value: v }); }
+               scale.ticks = ticks;
+             },
+             ticks: { callback: label, maxRotation: 0, autoSkip: true, autoSkipPadding: 12,
+                      font: { size: 11 } } },
         y: { min: 0, max: top, title: { display: true, text: "cells/µL" } }
       },
       plugins: {

@@ -7,6 +7,7 @@ only the sections they sit in moved. Bands are half-open: lower bound inclusive,
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from clozapine.policy import (
     AncBand,
@@ -14,6 +15,7 @@ from clozapine.policy import (
     EpisodeRule,
     EpisodeStep,
     PopulationRules,
+    Provenance,
     RoutineInterval,
 )
 from clozapine.tables.sources import CONTRACT, LabelSections
@@ -25,9 +27,14 @@ SEVERE_BELOW_PER_UL = 500  # severe and BEN severe neutropenia, both populations
 TAIL_DAYS = 28  # "weekly for 4 weeks" after recovery (moderate; BEN neutropenia)
 BASELINE_WINDOW_DAYS = 30  # baseline ANCs count from 30 days before the start (contract)
 
-D, T3, W = Frequency.DAILY, Frequency.THREE_TIMES_WEEKLY, Frequency.WEEKLY
-CONTINUE, INTERRUPT = Recommendation.CONTINUE, Recommendation.INTERRUPT
-RESUME = Recommendation.RESUME_ALLOWED
+# Who wrote and checked these rows, and when they are next reviewed (openprescribing's fields).
+PROVENANCE = Provenance(
+    label_revision="Clozaril prescribing information 6/2025 and REMS era (9/2015 onward)",
+    authored_by="Clinical informatics, clozapine monitoring app",
+    checked_by="awaiting pharmacist sign-off (open items: clozapine-monitoring.md section 7)",
+    reviewed_on=date(2026, 11, 25),
+    next_review=date(2027, 5, 25),
+)
 
 
 def _noted(citation: Citation, convention: str) -> Citation:
@@ -38,7 +45,7 @@ def routine_schedule(label: LabelSections) -> tuple[RoutineInterval, ...]:
     """Weekly to 6 months, every 2 weeks to 12 months, then monthly (both populations)."""
     cite = _noted(label.general_table, "6 months = day 182, 12 months = day 365, monthly = 30 d")
     return (
-        RoutineInterval("SCHED-WEEKLY", None, 182, W, 7, cite),
+        RoutineInterval("SCHED-WEEKLY", None, 182, Frequency.WEEKLY, 7, cite),
         RoutineInterval("SCHED-EVERY-2-WEEKS", 182, 365, Frequency.EVERY_2_WEEKS, 14, cite),
         RoutineInterval("SCHED-MONTHLY", 365, None, Frequency.MONTHLY, 30, cite),
     )
@@ -64,11 +71,20 @@ def general_rules(label: LabelSections) -> PopulationRules:
                 rule_id="EPI-GP-MILD",
                 population=gp,
                 worst=Category.MILD,
-                steps=(EpisodeStep("EPI-GP-MILD-3W", 1500, T3, 3, CONTINUE, table),),
+                steps=(
+                    EpisodeStep(
+                        "EPI-GP-MILD-3W",
+                        1500,
+                        Frequency.THREE_TIMES_WEEKLY,
+                        3,
+                        Recommendation.CONTINUE,
+                        table,
+                    ),
+                ),
                 recovery_rule_id="EPI-GP-MILD-RECOVERY",
-                recovery_recommendation=CONTINUE,
+                recovery_recommendation=Recommendation.CONTINUE,
                 tail_days=0,
-                tail_frequency=W,
+                tail_frequency=Frequency.WEEKLY,
                 tail_interval_days=7,
                 restarts_treatment=False,
                 hematology_consult=False,
@@ -80,13 +96,27 @@ def general_rules(label: LabelSections) -> PopulationRules:
                 population=gp,
                 worst=Category.MODERATE,
                 steps=(
-                    EpisodeStep("EPI-GP-MOD-DAILY", 1000, D, 1, INTERRUPT, table),
-                    EpisodeStep("EPI-GP-MOD-3W", 1500, T3, 3, RESUME, table),
+                    EpisodeStep(
+                        "EPI-GP-MOD-DAILY",
+                        1000,
+                        Frequency.DAILY,
+                        1,
+                        Recommendation.INTERRUPT,
+                        table,
+                    ),
+                    EpisodeStep(
+                        "EPI-GP-MOD-3W",
+                        1500,
+                        Frequency.THREE_TIMES_WEEKLY,
+                        3,
+                        Recommendation.RESUME_ALLOWED,
+                        table,
+                    ),
                 ),
                 recovery_rule_id="EPI-GP-MOD-TAIL",
-                recovery_recommendation=CONTINUE,
+                recovery_recommendation=Recommendation.CONTINUE,
                 tail_days=TAIL_DAYS,
-                tail_frequency=W,
+                tail_frequency=Frequency.WEEKLY,
                 tail_interval_days=7,
                 restarts_treatment=False,
                 hematology_consult=True,
@@ -98,13 +128,27 @@ def general_rules(label: LabelSections) -> PopulationRules:
                 population=gp,
                 worst=Category.SEVERE,
                 steps=(
-                    EpisodeStep("EPI-GP-SEV-DAILY", 1000, D, 1, INTERRUPT, table),
-                    EpisodeStep("EPI-GP-SEV-3W", 1500, T3, 3, INTERRUPT, table),
+                    EpisodeStep(
+                        "EPI-GP-SEV-DAILY",
+                        1000,
+                        Frequency.DAILY,
+                        1,
+                        Recommendation.INTERRUPT,
+                        table,
+                    ),
+                    EpisodeStep(
+                        "EPI-GP-SEV-3W",
+                        1500,
+                        Frequency.THREE_TIMES_WEEKLY,
+                        3,
+                        Recommendation.INTERRUPT,
+                        table,
+                    ),
                 ),
                 recovery_rule_id="EPI-GP-SEV-RECOVERY",
-                recovery_recommendation=RESUME,
+                recovery_recommendation=Recommendation.RESUME_ALLOWED,
                 tail_days=0,
-                tail_frequency=W,
+                tail_frequency=Frequency.WEEKLY,
                 tail_interval_days=7,
                 restarts_treatment=True,
                 hematology_consult=True,
@@ -139,11 +183,20 @@ def ben_rules(label: LabelSections) -> PopulationRules:
                 rule_id="EPI-BEN-NEUT",
                 population=ben,
                 worst=Category.BEN_NEUTROPENIA,
-                steps=(EpisodeStep("EPI-BEN-NEUT-3W", 1000, T3, 3, CONTINUE, table),),
+                steps=(
+                    EpisodeStep(
+                        "EPI-BEN-NEUT-3W",
+                        1000,
+                        Frequency.THREE_TIMES_WEEKLY,
+                        3,
+                        Recommendation.CONTINUE,
+                        table,
+                    ),
+                ),
                 recovery_rule_id="EPI-BEN-NEUT-TAIL",
-                recovery_recommendation=CONTINUE,
+                recovery_recommendation=Recommendation.CONTINUE,
                 tail_days=TAIL_DAYS,
-                tail_frequency=W,
+                tail_frequency=Frequency.WEEKLY,
                 tail_interval_days=7,
                 restarts_treatment=False,
                 hematology_consult=True,
@@ -159,13 +212,27 @@ def ben_rules(label: LabelSections) -> PopulationRules:
                 population=ben,
                 worst=Category.BEN_SEVERE,
                 steps=(
-                    EpisodeStep("EPI-BEN-SEV-DAILY", 500, D, 1, INTERRUPT, table),
-                    EpisodeStep("EPI-BEN-SEV-3W", 1000, T3, 3, INTERRUPT, table),
+                    EpisodeStep(
+                        "EPI-BEN-SEV-DAILY",
+                        500,
+                        Frequency.DAILY,
+                        1,
+                        Recommendation.INTERRUPT,
+                        table,
+                    ),
+                    EpisodeStep(
+                        "EPI-BEN-SEV-3W",
+                        1000,
+                        Frequency.THREE_TIMES_WEEKLY,
+                        3,
+                        Recommendation.INTERRUPT,
+                        table,
+                    ),
                 ),
                 recovery_rule_id="EPI-BEN-SEV-RECOVERY",
-                recovery_recommendation=RESUME,
+                recovery_recommendation=Recommendation.RESUME_ALLOWED,
                 tail_days=0,
-                tail_frequency=W,
+                tail_frequency=Frequency.WEEKLY,
                 tail_interval_days=7,
                 restarts_treatment=True,
                 hematology_consult=True,

@@ -6,12 +6,21 @@ evaluation contract and are never re-graded.
 
 from __future__ import annotations
 
-from clozapine.policy import Citation, FindingRule
+from datetime import date
+
+from clozapine.policy import Citation, FindingRule, Provenance
 from clozapine.tables import sources
 from clozapine.tables.sources import CONTRACT, LabelSections
 from clozapine.vocabulary import Severity
 
-CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
+# Who wrote and checked these rows, and when they are next reviewed (openprescribing's fields).
+PROVENANCE = Provenance(
+    label_revision="Clozaril prescribing information 6/2025; Clozapine REMS 2015 and 2021",
+    authored_by="Clinical informatics, clozapine monitoring app",
+    checked_by="awaiting pharmacist sign-off (open items: clozapine-monitoring.md section 7)",
+    reviewed_on=date(2026, 11, 25),
+    next_review=date(2027, 5, 25),
+)
 
 
 def label_findings(label: LabelSections) -> dict[str, FindingRule]:
@@ -20,7 +29,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
     rows = (
         FindingRule(
             "monitoring-overdue",
-            CRITICAL,
+            Severity.CRITICAL,
             "MON-OVERDUE",
             table,
             "{frequency} ANC was due on {next_due} and is {days_overdue} day(s) overdue"
@@ -28,14 +37,14 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "monitoring-due",
-            WARNING,
+            Severity.WARNING,
             "MON-DUE",
             table,
             "{frequency} ANC is due today, {next_due} (last ANC {last_value}/uL on {last_on}).",
         ),
         FindingRule(
             "no-anc-on-file",
-            CRITICAL,
+            Severity.CRITICAL,
             "MON-NO-ANC",
             table,
             "No usable ANC is on file for this patient on clozapine (day {days_on_treatment}"
@@ -43,14 +52,14 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "interrupt-recommended",
-            CRITICAL,
+            Severity.CRITICAL,
             "EPI-INTERRUPT",
             table,
             "Interrupt clozapine: the latest ANC is {value}/uL ({category}) on {on}. {resume}",
         ),
         FindingRule(
             "hematology-consult-recommended",
-            WARNING,
+            Severity.WARNING,
             "EPI-HEMATOLOGY",
             table,
             "Hematology consultation is recommended: the low-ANC episode since {episode_on}"
@@ -59,7 +68,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "rechallenge-requires-prescriber-judgement",
-            WARNING,
+            Severity.WARNING,
             "EPI-RECHALLENGE",
             table,
             "This low-ANC episode (from {episode_on}) included an ANC below 500/uL. Do not"
@@ -68,7 +77,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "low-anc-unconfirmed",
-            WARNING,
+            Severity.WARNING,
             "LOW-CONFIRM-24H",
             label.confirmation,
             "First ANC below {threshold}/uL: {value}/uL collected {collected_at}. Confirm it"
@@ -76,7 +85,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "baseline-missing",
-            CRITICAL,
+            Severity.CRITICAL,
             "BASELINE-MISSING",
             label.baseline,
             "No baseline ANC from {window_from} to {window_to} for the clozapine start on"
@@ -84,7 +93,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "baseline-below-threshold",
-            CRITICAL,
+            Severity.CRITICAL,
             "BASELINE-BELOW",
             label.baseline,
             "The baseline ANC of {value}/uL on {on} is below {threshold}/uL: starting clozapine"
@@ -92,7 +101,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "ben-baseline-incomplete",
-            WARNING,
+            Severity.WARNING,
             "BASELINE-BEN-TWO",
             label.baseline,
             "Documented BEN: at least two baseline ANCs are recommended before starting;"
@@ -100,7 +109,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "result-pending",
-            WARNING,
+            Severity.WARNING,
             "RESULT-PENDING",
             Citation(
                 "Laboratory result status",
@@ -112,7 +121,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
         ),
         FindingRule(
             "unit-error",
-            WARNING,
+            Severity.WARNING,
             "UNIT-ERROR",
             Citation(
                 "UCUM units for ANC",
@@ -130,14 +139,14 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
     return (
         FindingRule(
             "patient-not-enrolled",
-            WARNING,
+            Severity.WARNING,
             f"{program}-PATIENT-ENROLLED",
             cite,
             "The patient has no counting enrollment in the {program_name} on record" + deadline,
         ),
         FindingRule(
             "prescriber-not-certified",
-            WARNING,
+            Severity.WARNING,
             f"{program}-PRESCRIBER-CERTIFIED",
             cite,
             "The prescriber ({prescriber}) has no counting certification in the {program_name}"
@@ -145,7 +154,7 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
         ),
         FindingRule(
             "pharmacy-not-certified",
-            WARNING,
+            Severity.WARNING,
             f"{program}-PHARMACY-CERTIFIED",
             cite,
             "The dispensing pharmacy ({pharmacy}) has no counting certification in the"
@@ -153,7 +162,7 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
         ),
         FindingRule(
             "enrollment-unknown",
-            INFO,
+            Severity.INFO,
             f"{program}-REGISTRY",
             cite,
             "No program registry was given, so enrollment and certification in the"
@@ -168,7 +177,7 @@ def rems_2015_findings() -> dict[str, FindingRule]:
         *_rems_rows("REMS2015", sources.REMS_2015, "."),
         FindingRule(
             "treatment-rationale-required",
-            WARNING,
+            Severity.WARNING,
             "REMS2015-RATIONALE",
             sources.REMS_2015_RATIONALE,
             "The latest ANC is {value}/uL ({category}): the program dispensed clozapine only with"
@@ -188,7 +197,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
         *_rems_rows("REMS2021", sources.REMS_2021, deadline),
         FindingRule(
             "enrollment-anc-stale",
-            WARNING,
+            Severity.WARNING,
             "REMS2021-ENROLLMENT-LABS",
             sources.REMS_2021_LABS,
             "The enrollment on {enrolled_on} has no usable ANC collected from {window_from} to"
@@ -196,7 +205,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
         ),
         FindingRule(
             "psf-overdue",
-            WARNING,
+            Severity.WARNING,
             "REMS2021-PSF",
             sources.REMS_2021_PSF,
             "The last Patient Status Form (or the enrollment) was on {last_on}, {age_days} days"
@@ -204,7 +213,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
         ),
         FindingRule(
             "treatment-rationale-required",
-            WARNING,
+            Severity.WARNING,
             "REMS2021-RATIONALE",
             sources.REMS_2021_RATIONALE,
             "The latest ANC is {value}/uL ({category}): the program dispensed clozapine only with"
@@ -218,7 +227,7 @@ def label_2025_findings() -> dict[str, FindingRule]:
     """The notice that the REMS no longer exists, made under the label policy."""
     row = FindingRule(
         "rems-eliminated",
-        INFO,
+        Severity.INFO,
         "LABEL-REMS-ELIMINATED",
         sources.REMS_ELIMINATED,
         "The Clozapine REMS was eliminated (effective 2025-06-13; participation not expected"

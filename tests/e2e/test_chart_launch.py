@@ -193,7 +193,13 @@ def test_chart_launch_prescriber_findings_match_smartapp_evaluate(
     codes = frame.evaluate(
         "() => [...document.querySelectorAll('li.finding')].map(f => f.dataset.code)"
     )
-    assert codes == [finding["code"] for finding in evaluation["findings"]]
+    # Each finding appears once: program findings in the program panel, the rest above it.
+    assert sorted(codes) == sorted(finding["code"] for finding in evaluation["findings"])
+    program = frame.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=program] li.finding')]"
+        ".map(f => f.dataset.code)"
+    )
+    assert "prescriber-not-certified" in program
     assert_matches_cli(page_state(frame), evaluation)
 
 
@@ -225,6 +231,7 @@ def test_writeback_button_writes_once_then_says_already(stack, open_browser) -> 
     before = flags_in_engine(stack, WRITEBACK_PATIENT)
     outcomes = frame.get_by_test_id("writeback-outcome")
 
+    expect(frame.get_by_test_id("writeback-button")).to_contain_text("to the chart as Flag")
     frame.get_by_test_id("writeback-button").click()
     expect(frame.get_by_test_id("writeback-result")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(outcomes.first).to_have_attribute("data-outcome", "created")
@@ -239,10 +246,63 @@ def test_writeback_button_writes_once_then_says_already(stack, open_browser) -> 
     frame.get_by_test_id("writeback-result").scroll_into_view_if_needed()
     save_screenshot(opened.page, "chart-writeback")
 
-    frame.get_by_test_id("writeback-button").click()
+    button = frame.get_by_test_id("writeback-button")
+    expect(button).to_contain_text("Already in the chart: Flag/")
+    button.click()
     expect(outcomes.first).to_have_attribute("data-outcome", "existing", timeout=LOAD_TIMEOUT_MS)
     again = outcome_pairs(frame)
     assert sorted(again) == sorted(("existing", r) for _, r in created), again
     expect(frame.get_by_test_id("writeback-result")).to_contain_text("already in the chart")
     assert flags_in_engine(stack, WRITEBACK_PATIENT) == after_first
+    assert app_errors(opened, stack) == []
+
+
+# The trend's x-axis and its date labels, read from the drawn Chart.js scale.
+AXIS_JS = """() => {
+  const chart = window.Chart.getChart(document.querySelector('canvas#anc-chart'));
+  const data = JSON.parse(document.getElementById('anc-chart-data').textContent);
+  const scale = chart.scales.x;
+  const ctx = chart.ctx;
+  ctx.font = `11px ${window.Chart.defaults.font.family}`;
+  const day = (iso) => Date.parse(iso + 'T00:00:00Z') / 86400000;
+  const labels = scale.ticks.map((tick) => ({
+    x: scale.getPixelForValue(tick.value),
+    width: ctx.measureText(new Date(tick.value * 86400000).toISOString().slice(0, 10)).width,
+  }));
+  let overlaps = 0;
+  for (let i = 1; i < labels.length; i += 1) {
+    if (labels[i].x - labels[i - 1].x < (labels[i].width + labels[i - 1].width) / 2) { overlaps += 1; }
+  }
+  return {
+    max: scale.max, min: scale.min, today: day(data.as_of), due: data.due ? day(data.due) : null,
+    ticks: labels.length, overlaps,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, NARROW_PX])
+def test_chart_headline_and_trend_say_it_once_and_plainly(stack, open_browser, width) -> None:
+    opened = open_browser(width=width)
+    frame = launch_in_chart(opened, stack, "sbx-weekly-overdue")
+    headline = frame.get_by_test_id("overall").inner_text()
+    assert headline.startswith("Draw a CBC with differential today: ANC "), headline
+    assert headline.endswith("overdue"), headline
+    recommendation = frame.get_by_test_id("recommendation").inner_text()
+    assert recommendation == "Recommendation: Continue clozapine", recommendation
+    text = frame.evaluate("() => document.body.innerText")
+    assert "/uL" not in text and "ben-neutropenia neutropenia" not in text
+    axis = frame.evaluate(AXIS_JS)
+    assert axis["max"] >= axis["today"] and (axis["due"] is None or axis["max"] >= axis["due"])
+    assert axis["ticks"] >= 2 and axis["overlaps"] == 0, axis
+    save_screenshot(opened.page, f"chart-headline-{width}px")
+    assert app_errors(opened, stack) == []
+
+
+def test_chart_severe_patient_headline_says_interrupt(stack, open_browser) -> None:
+    opened = open_browser()
+    frame = launch_in_chart(opened, stack, "sbx-ben-severe")
+    headline = frame.get_by_test_id("overall").inner_text()
+    assert headline.startswith("Interrupt clozapine: ANC "), headline
+    assert headline.endswith("/µL, severe (BEN)"), headline
+    save_screenshot(opened.page, "chart-interrupt")
     assert app_errors(opened, stack) == []

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.app_harness import SCOPES
-from tests.integration.test_writeback_harness import (  # noqa: F401 - fixtures, by name
+from tests.integration.writeback_harness import (  # noqa: F401 - fixtures, by name
     READ_ONLY_SCOPES,
     app_for_fixture,
     database_url_fixture,
@@ -15,6 +15,7 @@ from tests.integration.test_writeback_harness import (  # noqa: F401 - fixtures,
     identifier_search,
     launch,
     lifecycle_lines,
+    load_chart,
     outcomes,
     post_writeback,
     today,
@@ -114,7 +115,10 @@ def test_writeback_oracle_profile_falls_back_to_a_document_reference(app_for, sm
     patient = ehr.new_patient()
     client, launched = launch(app, smart, patient)
     assert 'data-testid="writeback-fallback"' in launched.html
-    assert "the EHR has no Flag resource; the EHR has no Task resource" in launched.html
+    assert (
+        "Oracle Health&#39;s FHIR API has no Flag resource (the app&#39;s Oracle Health profile);"
+        " Oracle Health&#39;s FHIR API has no Task resource" in launched.html
+    )
     assert 'data-resource-type="DocumentReference"' in launched.html
 
     page = post_writeback(client, launched.handle, "monitoring-overdue").get_data(as_text=True)
@@ -155,7 +159,7 @@ def test_writeback_lifecycle_retires_when_the_anc_comes_in(
     reference = outcomes(page)[0]["resource"]
 
     ehr.anc(patient, days_ago=0)
-    reloaded = client.get("/chart", query_string={"h": launched.handle}).get_data(as_text=True)
+    reloaded = load_chart(client, launched.handle)
     assert lifecycle_lines(reloaded) == [
         f"{reference} for monitoring-overdue set {retired}: the ANC came in ({today().isoformat()})."
     ]
@@ -170,7 +174,7 @@ def test_writeback_lifecycle_retires_when_the_anc_comes_in(
         "writeback-retire",
         "writeback-create",
     ]
-    again = client.get("/chart", query_string={"h": launched.handle}).get_data(as_text=True)
+    again = load_chart(client, launched.handle)
     assert lifecycle_lines(again) == []
 
 
@@ -183,7 +187,7 @@ def test_writeback_lifecycle_reopens_the_flag_when_the_anc_was_entered_in_error(
     page = post_writeback(client, launched.handle, "monitoring-overdue").get_data(as_text=True)
     reference = outcomes(page)[0]["resource"]
     ehr.anc(patient, days_ago=0)
-    client.get("/chart", query_string={"h": launched.handle})
+    load_chart(client, launched.handle)
     assert ehr.read(reference)["status"] == "inactive"
 
     ehr.anc(patient, days_ago=0, status="entered-in-error")
@@ -207,7 +211,7 @@ def test_writeback_lifecycle_retires_the_enrollment_flag_once_enrolled(app_for, 
     app.extensions["smartapp"].registry.record_enrollment(
         f"Patient/{patient}", today(), actor="Practitioner/test-admin"
     )
-    reloaded = client.get("/chart", query_string={"h": launched.handle}).get_data(as_text=True)
+    reloaded = load_chart(client, launched.handle)
     assert lifecycle_lines(reloaded) == [
         f"{reference} for patient-not-enrolled set inactive:"
         " the program registry now has the record."

@@ -34,6 +34,7 @@ def wrk() -> str:
     found = shutil.which("wrk")
     if found is None:
         skip_or_fail("wrk is absent: install Debian's wrk (scripts/install does)")
+    assert found is not None
     return found
 
 

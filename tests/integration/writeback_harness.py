@@ -208,20 +208,50 @@ def ehr_fixture(sandbox_ehr) -> Ehr:
     return Ehr(smart, str(token["access_token"]))
 
 
+AUTO_SYNC = 'data-testid="writeback-sync" data-auto-submit="true"'
+
+
 def launch(app: Flask, smart: SmartClient, patient: str) -> tuple[FlaskClient, Launched]:
-    """A test client and its EHR launch of the app for the patient."""
+    """A test client and its EHR launch of the app for the patient, as a browser shows it
+    (the page's own update posted once it loaded, if it asked for one)."""
     client = app.test_client()
     launched = ehr_launch(client, smart, patient)
     assert launched.response.status_code == 200, launched.html[:800]
-    return client, launched
+    return client, Launched(launched.handle, settle(client, launched.handle, launched.response))
 
 
-def post_writeback(client: FlaskClient, handle: str, *findings: str) -> Any:
+def load_chart(client: FlaskClient, handle: str) -> str:
+    """GET the chart as a browser does: with its own update POST when it sends one; the HTML."""
+    page = client.get("/chart", query_string={"h": handle})
+    return str(settle(client, handle, page).get_data(as_text=True))
+
+
+def settle(client: FlaskClient, handle: str, page: Any) -> Any:
+    """The page, or, when its script would post the write-back update, the page after it."""
+    if AUTO_SYNC not in page.get_data(as_text=True):
+        return page
+    form = {"h": handle, "csrf_token": csrf_token(SECRET_KEY, handle)}
+    synced = client.post("/writeback/sync", data=form)
+    assert synced.status_code == 303, synced.get_data(as_text=True)[:500]
+    shown = client.get(synced.headers["Location"])
+    assert AUTO_SYNC not in shown.get_data(as_text=True)  # a page after a sync never posts again
+    return shown
+
+
+def post_writeback_only(client: FlaskClient, handle: str, *findings: str) -> Any:
     """The prescriber's click: POST /writeback with the session's handle and form token."""
     form: dict[str, Any] = {"h": handle, "csrf_token": csrf_token(SECRET_KEY, handle)}
     if findings:
         form["finding"] = list(findings)
     return client.post("/writeback", data=form)
+
+
+def post_writeback(client: FlaskClient, handle: str, *findings: str) -> Any:
+    """The click and the chart its 303 leads to (where the outcome is shown)."""
+    answer = post_writeback_only(client, handle, *findings)
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
+    assert answer.headers["Location"] == f"/chart?h={handle}"
+    return client.get(answer.headers["Location"])
 
 
 def outcomes(html: str) -> list[dict[str, str]]:

@@ -1,0 +1,174 @@
+"""A fake EHR for in-process tests: SMART discovery, token and FHIR endpoints on `responses`.
+
+One patient on clozapine (pt-1) whose latest ANC is `anc_on`; writes (POST Flag, PUT Flag) are
+answered and kept, so a test can count what reached the EHR. No Node, no sockets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+
+ISS = "https://ehr.example.org/fhir"
+AUTHORIZE = "https://ehr.example.org/auth/authorize"
+TOKEN = "https://ehr.example.org/auth/token"
+PATIENT = "pt-1"
+SCOPES = (
+    "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
+    " patient/MedicationRequest.rs patient/Condition.rs patient/Flag.cru"
+)
+CAPABILITY = {
+    "resourceType": "CapabilityStatement",
+    "status": "active",
+    "kind": "instance",
+    "fhirVersion": "4.0.1",
+    "format": ["json"],
+    "rest": [
+        {
+            "mode": "server",
+            "resource": [
+                {"type": t}
+                for t in ("Patient", "Observation", "MedicationRequest", "Condition", "Task")
+            ]
+            + [{"type": "Flag", "conditionalCreate": True}],
+        }
+    ],
+}
+ISSUER_TOML = (
+    "[[issuer]]\n"
+    'name = "Example EHR"\n'
+    f'iss = "{ISS}"\n'
+    'client_id = "clozapine-smartapp"\n'
+    'auth_method = "none"\n'
+    f'scopes = "{SCOPES}"\n'
+    'frame_ancestors = ["https://ehr.example.org"]\n'
+    'writeback = ["Flag"]\n'
+)
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+    }
+
+
+@dataclass
+class FakeEhr:
+    """The EHR's answers; `anc_on` is the collection date of the patient's latest ANC."""
+
+    anc_on: str
+    authored_on: str = "2026-05-01"
+    flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def install(self, mock: responses.RequestsMock) -> None:
+        """Register every endpoint on a responses mock."""
+        mock.add(
+            responses.GET,
+            f"{ISS}/.well-known/smart-configuration",
+            json={
+                "authorization_endpoint": AUTHORIZE,
+                "token_endpoint": TOKEN,
+                "code_challenge_methods_supported": ["S256"],
+                "capabilities": ["launch-ehr", "context-ehr-patient"],
+            },
+        )
+        mock.add(
+            responses.POST,
+            TOKEN,
+            json={
+                "access_token": "fake-access-token",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": SCOPES,
+                "patient": PATIENT,
+                "need_patient_banner": True,
+                "tenant": "fake-tenant",
+            },
+        )
+        mock.add(responses.GET, f"{ISS}/metadata", json=CAPABILITY)
+        mock.add(
+            responses.GET,
+            f"{ISS}/Patient/{PATIENT}",
+            json={"resourceType": "Patient", "id": PATIENT, "name": [{"text": "Pat Example"}]},
+        )
+        mock.add_callback(responses.GET, re.compile(rf"{ISS}/MedicationRequest\b.*"), self._orders)
+        mock.add_callback(responses.GET, re.compile(rf"{ISS}/Observation\b.*"), self._labs)
+        mock.add(responses.GET, re.compile(rf"{ISS}/Condition\b.*"), json=_bundle())
+        mock.add_callback(responses.POST, f"{ISS}/Flag", self._create_flag)
+        mock.add_callback(responses.GET, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._read_flag)
+        mock.add_callback(responses.PUT, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._update_flag)
+
+    def _orders(self, request: Any) -> tuple[int, dict[str, str], str]:
+        order = {
+            "resourceType": "MedicationRequest",
+            "id": "rx-1",
+            "status": "active",
+            "intent": "order",
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "authoredOn": self.authored_on,
+            "medicationCodeableConcept": {
+                "coding": [
+                    {
+                        "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                        "code": "2626",
+                        "display": "clozapine",
+                    }
+                ]
+            },
+        }
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(_bundle(order))
+
+    def _labs(self, request: Any) -> tuple[int, dict[str, str], str]:
+        anc = {
+            "resourceType": "Observation",
+            "id": f"anc-{self.anc_on}",
+            "status": "final",
+            "category": [{"coding": [{"code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "effectiveDateTime": f"{self.anc_on}T15:00:00Z",
+            "valueQuantity": {"value": 2400, "unit": "/uL", "code": "/uL"},
+        }
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(_bundle(anc))
+
+    def _create_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
+        flag = json.loads(request.body)
+        flag["id"] = f"flag-{next(self._ids)}"
+        flag["meta"] = {"versionId": "1"}
+        self.flags[flag["id"]] = flag
+        return 201, {"Content-Type": "application/fhir+json"}, json.dumps(flag)
+
+    def _read_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
+        flag = self.flags[urlsplit(request.url).path.rsplit("/", 1)[-1]]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(flag)
+
+    def _update_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
+        flag = json.loads(request.body)
+        version = int(self.flags[flag["id"]]["meta"]["versionId"]) + 1
+        flag["meta"] = {"versionId": str(version)}
+        self.flags[flag["id"]] = flag
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(flag)
+
+
+def writes(mock: responses.RequestsMock) -> list[str]:
+    """`METHOD path` of every request that could change the EHR."""
+    found = []
+    for call in mock.calls:
+        method, url = str(call.request.method), str(call.request.url)
+        if method not in ("GET", "HEAD") and not url.startswith(TOKEN):
+            found.append(f"{method} {urlsplit(url).path}")
+    return found
+
+
+def state_of(authorize_url: str) -> str:
+    """The `state` the app put on its authorize redirect."""
+    return parse_qs(urlsplit(authorize_url).query)["state"][0]
