@@ -199,11 +199,3 @@ class DiscoveryCache:
         with self._lock:
             self._entries[key] = config
         return config
-
-    def clear(self, iss: str | None = None) -> None:
-        """Forget one issuer (e.g. after its endpoints failed) or, without `iss`, all of them."""
-        with self._lock:
-            if iss is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(_cache_key(iss), None)

@@ -1,1 +1,2 @@
-"""Web plumbing shared by the blueprints: security headers, CSRF, request ids, logging."""
+"""The web layer's plumbing and entry pages: launch, health, assets, session and handle,
+CSRF, security headers, error pages, request logs, findings as pages list them."""

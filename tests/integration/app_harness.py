@@ -87,7 +87,11 @@ class Launched:
         return match.group(1)
 
     def finding_codes(self) -> list[str]:
-        return re.findall(r'class="finding [^"]*" data-code="([^"]+)"', self.html)
+        """Every finding on the page (the main list and the program panel's), in the order of
+        the evaluation's JSON: critical, warning, info, then by code."""
+        found = re.findall(r'class="finding severity-([a-z]+)" data-code="([^"]+)"', self.html)
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        return [code for _, code in sorted(found, key=lambda f: (rank[f[0]], f[1]))]
 
 
 def authorize_at_ehr(smart: SmartClient, authorize_url: str) -> str:

@@ -168,8 +168,8 @@ def test_logs_carry_request_ids_but_no_tokens_or_patient_data(app, smart) -> Non
     text = buffer.getvalue()
     assert '"request_id"' in text and '"path": "/chart"' in text
     for secret in (
-        session.grant.access_token,
-        session.grant.refresh_token,
+        session.tokens.access_token,
+        session.tokens.refresh_token,
         launched.handle,
         "sbx-xss-name",
         "Sandbox-Escape",

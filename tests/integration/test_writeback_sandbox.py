@@ -115,9 +115,10 @@ def test_writeback_oracle_profile_falls_back_to_a_document_reference(app_for, sm
     patient = ehr.new_patient()
     client, launched = launch(app, smart, patient)
     assert 'data-testid="writeback-fallback"' in launched.html
+    # The EHR's own CapabilityStatement left them out (the app's issuer profile is generic).
     assert (
-        "Oracle Health&#39;s FHIR API has no Flag resource (the app&#39;s Oracle Health profile);"
-        " Oracle Health&#39;s FHIR API has no Task resource" in launched.html
+        "the EHR&#39;s CapabilityStatement has no Flag resource;"
+        " the EHR&#39;s CapabilityStatement has no Task resource" in launched.html
     )
     assert 'data-resource-type="DocumentReference"' in launched.html
 
@@ -128,6 +129,20 @@ def test_writeback_oracle_profile_falls_back_to_a_document_reference(app_for, sm
     assert note["type"]["coding"][0]["code"] == "51851-4"
     assert note["content"][0]["attachment"]["contentType"] == "text/plain"
     assert ehr.count("Flag", patient) == 0 and ehr.count("Task", patient) == 0
+
+
+def test_writeback_fallback_names_the_vendor_profile_that_removed_flag_and_task(
+    app_for, smart, ehr
+) -> None:
+    app = app_for(vendor="oracle")
+    patient = ehr.new_patient()
+    _, launched = launch(app, smart, patient)
+    assert 'data-testid="writeback-fallback"' in launched.html
+    assert (
+        "Oracle Health&#39;s FHIR API has no Flag resource (the app&#39;s Oracle Health profile);"
+        " Oracle Health&#39;s FHIR API has no Task resource" in launched.html
+    )
+    assert 'data-resource-type="DocumentReference"' in launched.html
 
 
 def test_writeback_read_only_token_is_told_why_and_nothing_is_written(app_for, smart, ehr):

@@ -208,7 +208,7 @@ def ehr_fixture(sandbox_ehr) -> Ehr:
     return Ehr(smart, str(token["access_token"]))
 
 
-AUTO_SYNC = 'data-testid="writeback-sync" data-auto-submit="true"'
+AUTO_SYNC = 'data-auto-submit="true"'  # on the sync form the page's script posts
 
 
 def launch(app: Flask, smart: SmartClient, patient: str) -> tuple[FlaskClient, Launched]:

@@ -163,15 +163,6 @@ def test_discovery_cache_reuses_until_ttl_passes(ehr, http) -> None:
     assert len(ehr.mock.calls) == 2
 
 
-def test_discovery_cache_clear_forgets_an_issuer(ehr, http) -> None:
-    ehr.serve_discovery()
-    cache = DiscoveryCache()
-    cache.get(ISS, http)
-    cache.clear(ISS)
-    cache.get(ISS, http)
-    assert len(ehr.mock.calls) == 2
-
-
 def test_discovery_cache_does_not_keep_failures(ehr, http) -> None:
     ehr.mock.get(WELL_KNOWN, status=500)
     cache = DiscoveryCache()
