@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -307,4 +309,59 @@ def test_chart_severe_patient_headline_says_interrupt(stack, open_browser) -> No
     assert headline.startswith("Interrupt clozapine: ANC "), headline
     assert headline.endswith("/µL, severe (BEN)"), headline
     save_screenshot(opened.page, "chart-interrupt")
+    assert app_errors(opened, stack) == []
+
+
+LIFECYCLE_PATIENT = "sbx-biweekly-overdue"  # used by this test only
+
+
+def put_in_engine(stack: Stack, resource: dict[str, Any]) -> None:
+    """Store a resource in the sandbox's FHIR engine directly (as the lab system would)."""
+    url = f"{stack.sandbox.engine_base}/{resource['resourceType']}/{resource['id']}"
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.put(
+            url, json=resource, headers={"Content-Type": "application/fhir+json"}, timeout=10
+        )
+    answer.raise_for_status()
+
+
+def test_page_posts_its_own_update_and_retires_a_flag_without_cookies(stack, open_browser):
+    """After the ANC comes in, the page's own POST (its script, its CSRF token, the handle in
+    its form) sets the Flag inactive; the GET itself changed nothing."""
+    opened = open_browser(block_third_party_cookies=True)
+    frame = launch_in_chart(opened, stack, LIFECYCLE_PATIENT)
+    frame.get_by_test_id("writeback-button").click()
+    expect(frame.get_by_test_id("writeback-outcome").first).to_have_attribute(
+        "data-outcome", "created", timeout=LOAD_TIMEOUT_MS
+    )
+    overdue = frame.locator('[data-testid="writeback-outcome"][data-code="monitoring-overdue"]')
+    flag = str(overdue.get_attribute("data-resource")).removeprefix("Flag/")
+    today = datetime.now(ZoneInfo("America/Chicago")).date().isoformat()
+    put_in_engine(
+        stack,
+        {
+            "resourceType": "Observation",
+            "id": f"{LIFECYCLE_PATIENT}-anc-e2e-today",
+            "status": "final",
+            "category": [{"coding": [{"code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+            "subject": {"reference": f"Patient/{LIFECYCLE_PATIENT}"},
+            "effectiveDateTime": today,
+            "valueQuantity": {"value": 2600, "unit": "/uL", "code": "/uL"},
+        },
+    )
+    frame.goto(frame.url)  # the prescriber reloads the app's page
+    retired = frame.locator(
+        f'[data-testid="writeback-lifecycle"][data-resource="Flag/{flag}"][data-done="true"]'
+    )
+    expect(retired).to_contain_text("set inactive", timeout=LOAD_TIMEOUT_MS)
+    expect(frame.locator('[data-auto-submit="true"]')).to_have_count(0)
+    (posted,) = opened.log.urls(stack.app.origin, "/writeback/sync")
+    assert posted.method == "POST" and posted.headers.get("cookie") is None
+    with requests.Session() as session:
+        session.trust_env = False
+        status = session.get(f"{stack.sandbox.engine_base}/Flag/{flag}", timeout=10).json()
+    assert status["status"] == "inactive"
+    save_screenshot(opened.page, "chart-lifecycle-after-sync")
     assert app_errors(opened, stack) == []
