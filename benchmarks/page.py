@@ -76,7 +76,7 @@ def page_ratio() -> tuple[float, float, float]:
             app = make_app(root, smart, "clozapine-smartapp")
             client = app.test_client()
             launched = ehr_launch(client, smart, PATIENT)
-            grant = app.extensions["smartapp"].sessions.get(launched.handle).grant
+            grant = app.extensions["smartapp"].sessions.get(launched.handle).tokens
             app_times, bare_times = [], []
             for _ in range(ROUNDS):
                 started = time.perf_counter()
