@@ -28,14 +28,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, default=str)
 
 
+# The app's loggers, and the FHIR client's (a package of its own, which logs method, resource
+# type, status and timing of each call, never its URL).
+LOGGERS = ("smartapp", "fhir_client")
+
+
 def configure_logging(level: str) -> None:
-    """Send the app's loggers to stderr as JSON lines."""
+    """Send the app's and the FHIR client's loggers to stderr as JSON lines."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("smartapp")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    for name in LOGGERS:
+        root = logging.getLogger(name)
+        root.handlers[:] = [handler]
+        root.setLevel(level)
+        root.propagate = False
 
 
 def init_request_log(app: Flask) -> None:

@@ -150,23 +150,26 @@ def test_logs_carry_request_ids_but_no_tokens_or_patient_data(app, smart) -> Non
     import io
     import logging
 
-    from smartapp.web.request_log import JsonFormatter
+    from smartapp.web.request_log import LOGGERS, JsonFormatter
 
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("smartapp")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in LOGGERS]  # the app's and the FHIR client's
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         launched = ehr_launch(app.test_client(), smart, "sbx-xss-name", need_patient_banner=True)
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
     session = app.extensions["smartapp"].sessions.get(launched.handle)
     text = buffer.getvalue()
     assert '"request_id"' in text and '"path": "/chart"' in text
+    assert "fhir GET Observation status=200" in text  # the FHIR client's lines are kept too
     for secret in (
         session.tokens.access_token,
         session.tokens.refresh_token,
