@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from clozapine.registry import normalise_reference
-from fhir_mappings.fhir_json import FhirJson, obj, objs, reference, text
+from fhir_mappings.fhir_json import FhirJson, identifier, obj, objs, reference, text
 
 
 class Entry(NamedTuple):
@@ -84,13 +84,13 @@ def contained(resource_json: FhirJson, reference_text: str) -> FhirJson | None:
         return None
     wanted = reference_text[1:]
     for candidate in objs(resource_json.get("contained")):
-        if text(candidate.get("id")) == wanted:
+        if identifier(candidate.get("id")) == wanted:
             return candidate
     return None
 
 
 def _name(resource: FhirJson, resource_type: str, full_url: str | None, position: int) -> str:
-    resource_id = text(resource.get("id"))
+    resource_id = identifier(resource.get("id"))  # a numeric id reads as its string
     if resource_id is not None:
         return f"{resource_type}/{resource_id}"
     if full_url is not None:

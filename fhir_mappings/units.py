@@ -14,13 +14,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from clozapine.labs import MAX_COUNT_PER_UL
 from fhir_mappings.fhir_json import FhirJson, text
 
 _THOUSANDS = ("10*3/uL", "10*9/L", "K/uL", "x10E3/uL", "10^3/uL", "x10(3)/uL", "thou/uL")
 _CELLS = ("/uL", "{cells}/uL", "cells/uL", "/mm3", "/cmm", "10*6/L")
 PERCENT = "%"
-
-MAX_COUNT_PER_UL = Decimal(100_000)
 
 
 @lru_cache(maxsize=256)
