@@ -87,7 +87,7 @@ def read_value(value: Decimal, comparator: Comparator | None) -> Decimal:
 
 def decimal_shown(value: Decimal) -> str:
     """A Decimal as a reader expects it: 500, 499.5, 0.000001 (never 5E+2)."""
-    magnitude = abs(value)
+    magnitude = value.copy_abs()  # exact, whatever the exponent (abs() uses the context)
     if magnitude >= Decimal("1E12") or (magnitude and magnitude < Decimal("1E-6")):
         return f"{value:.3E}"
     if value == value.to_integral_value():

@@ -15,7 +15,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from clozapine.facts import DataNote
-from clozapine.labs import EXACT, HUNDRED, MAX_COUNT_PER_UL, Comparator, LabResult, read_value
+from clozapine.labs import (
+    EXACT,
+    HUNDRED,
+    MAX_COUNT_PER_UL,
+    Comparator,
+    LabResult,
+    decimal_shown,
+    read_value,
+)
 from fhir_mappings.codes import (
     COUNTING_RESULT_STATUSES,
     LOINC_LAB_KINDS,
@@ -149,15 +157,9 @@ def _written(quantity: FhirJson, observation_json: FhirJson) -> str:
         return f"no value ({shown(reason, 30)})" if reason else NO_VALUE
     comparator = quantity.get("comparator")
     prefix = shown(comparator, 3) if isinstance(comparator, str) else ""
-    shown_value = _number_shown(value)
+    shown_value = decimal_shown(value)
     unit = written_unit(quantity)
     return f"{prefix.strip()}{shown_value} {shown(unit, 30)}" if unit else prefix + shown_value
-
-
-def _number_shown(value: Decimal) -> str:
-    if value == 0 or Decimal("1E-6") <= abs(value) < Decimal("1E12"):
-        return f"{value.normalize(EXACT):f}"
-    return f"{value:.3E}"
 
 
 def _unit_shown(unit: str | None) -> str:

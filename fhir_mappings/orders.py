@@ -17,6 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from clozapine.facts import ClozapineOrder, DataNote
+from clozapine.labs import EXACT
 from fhir_mappings.codes import COUNTING_ORDER_STATUSES, ONGOING_ORDER_STATUSES
 from fhir_mappings.dates import (
     UnreadableDate,
@@ -151,7 +152,7 @@ def _fills(dispense: FhirJson) -> Decimal:
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
     if repeats is None or repeats < 0 or repeats > _MAX_AMOUNT or repeats != int(repeats):
         return Decimal(1)
-    return 1 + repeats
+    return EXACT.add(repeats, Decimal(1))
 
 
 def _duration_end(start: date, duration: object, times: Decimal = Decimal(1)) -> date | None:
@@ -159,11 +160,11 @@ def _duration_end(start: date, duration: object, times: Decimal = Decimal(1)) ->
     duration_json = obj(duration)
     value = number(duration_json.get("value"))
     unit = text(duration_json.get("code")) or text(duration_json.get("unit"))
-    if value is None or unit not in _DURATION_STEPS or abs(value) > _MAX_AMOUNT:
+    if value is None or unit not in _DURATION_STEPS or value.copy_abs() > _MAX_AMOUNT:
         return None
     size, in_months = _DURATION_STEPS[unit]
     # A part-day (or part-month) supply still covers that day (or month): round up.
-    steps = math.ceil(value * times * size)
+    steps = math.ceil(EXACT.multiply(EXACT.multiply(value, times), Decimal(size)))
     try:
         return add_months(start, steps) if in_months else add_days(start, steps)
     except (OverflowError, ValueError):
