@@ -70,7 +70,7 @@ REGISTRY = maybe(
 
 def registries(document: Any) -> list[Registry | None]:
     """The registry each policy would read from the document (None when it is malformed)."""
-    read = []
+    read: list[Registry | None] = []
     for program_fields in (False, True):
         try:
             read.append(Registry.from_json(document, program_fields=program_fields))
