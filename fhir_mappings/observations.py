@@ -32,11 +32,14 @@ from fhir_mappings.codes import (
     LabKind,
 )
 from fhir_mappings.dates import UnreadableDate, collection_instant, read_date_time
-from fhir_mappings.fhir_json import FhirJson, code_text, codings, number, obj, objs, shown, text
+from fhir_mappings.fhir_json import FhirJson, codings, number, obj, shown, text
 from fhir_mappings.settings import LocalCode, MappingSettings
 from fhir_mappings.units import count_factor, is_percent, written_unit
 
 LabReading = LabResult  # the name this module used before the engine took the type over
+_PERCENT_KINDS = frozenset(kind for kind in LabKind if kind.is_percent)
+# Builds a NamedTuple without its Python-level __new__ (all fields given): one per result.
+_new = tuple.__new__
 _RANK = {kind: rank for rank, kind in enumerate(LabKind)}
 _COMPARATORS = {comparator.value: comparator for comparator in Comparator}
 NO_VALUE = "no value"
@@ -46,17 +49,32 @@ def lab_kind(code: object, settings: MappingSettings) -> LabKind | None:
     """What an Observation code measures: a LOINC ANC code or part, or a local ANC code.
 
     A result coded as more than one kind is read as the first in LabKind's order (ANC first).
+    Read once per result, so the lenient readers (`objs`, `text`) are written out here.
     """
+    if not isinstance(code, dict):
+        return None
+    coding_list = code.get("coding")
+    if isinstance(coding_list, dict):
+        coding_list = [coding_list]
+    elif not isinstance(coding_list, list):
+        return None
+    local = settings.local_anc_codes
     found: LabKind | None = None
-    for coding in objs(obj(code).get("coding")):
-        code_value = text(coding.get("code"))
-        kind = LOINC_LAB_KINDS.get(code_value) if code_value else None
+    for coding in coding_list:
+        if not isinstance(coding, dict):
+            continue
+        code_value = coding.get("code")
+        if not isinstance(code_value, str) or not (code_value := code_value.strip()):
+            continue
+        kind = LOINC_LAB_KINDS.get(code_value)
         # The system is read only for a code worth it: one Bundle holds hundreds of codings.
-        if kind is not None and text(coding.get("system")) not in (None, LOINC_SYSTEM):
+        if kind is None and not local:
+            continue
+        system = text(coding.get("system"))
+        if kind is not None and system not in (None, LOINC_SYSTEM):
             kind = None
-        if code_value and settings.local_anc_codes:
-            if LocalCode(text(coding.get("system")), code_value) in settings.local_anc_codes:
-                kind = LabKind.ANC
+        if local and LocalCode(system, code_value) in local:
+            kind = LabKind.ANC
         if kind is not None and (found is None or _RANK[kind] < _RANK[found]):
             found = kind
     return found
@@ -67,28 +85,46 @@ def lab_reading(
 ) -> LabResult | DataNote | None:
     """The Observation as an ANC or part, a DataNote when it cannot be dated, else None."""
     kind = lab_kind(observation_json.get("code"), settings)
-    status = code_text(observation_json.get("status"))
+    if kind is None:
+        return None
+    status = observation_json.get("status")
+    status = status.strip().lower() if isinstance(status, str) else None
     pending = status == PENDING_RESULT_STATUS
-    if kind is None or not (pending or status in COUNTING_RESULT_STATUSES):
+    if not pending and status not in COUNTING_RESULT_STATUSES:
         return None
     try:
         collected_on, collected_at = _collected(observation_json, settings)
     except UnreadableDate as error:
         return DataNote(source, f"{kind.value} result left out: collection time {error}")
-    quantity = obj(observation_json.get("valueQuantity"))
+    quantity = observation_json.get("valueQuantity")
+    if not isinstance(quantity, dict):
+        quantity = {}
     if pending:
         written = _written(quantity, observation_json)
-        return LabResult(kind, source, collected_on, collected_at, True, None, written)
+        pending_fields = (kind, source, collected_on, collected_at, True, None, written, None, None)
+        return _new(LabResult, pending_fields)
     value, comparator, problem = _value(kind, quantity)
     # What was sent is shown only for a result that cannot be used.
     written = _written(quantity, observation_json) if value is None else ""
-    return LabResult(
-        kind, source, collected_on, collected_at, False, value, written, problem, comparator
-    )
+    fields = (kind, source, collected_on, collected_at, False, value, written, problem, comparator)
+    return _new(LabResult, fields)
 
 
 def _collected(observation_json: FhirJson, settings: MappingSettings) -> tuple[date, datetime]:
     written = observation_json.get("effectiveDateTime")
+    if isinstance(written, str) and len(written) >= 20 and written[10] == "T":
+        # The usual full dateTime with an offset, read as `collection_instant` would read it.
+        try:
+            at = datetime.fromisoformat(written)
+        except ValueError:
+            pass
+        else:
+            if at.tzinfo is not None and 1 < at.year < 9999:
+                zone = settings.timezone
+                if zone is None:
+                    return at.date(), at
+                in_zone = at.astimezone(zone)
+                return in_zone.date(), in_zone
     if written is None:
         written = obj(observation_json.get("effectivePeriod")).get("start")
     if written is None:
@@ -101,20 +137,25 @@ def _value(
 ) -> tuple[Decimal | None, Comparator | None, str | None]:
     """The value in cells/uL (or %) and its comparator, or None and why it cannot be used."""
     written_value = quantity.get("value")
-    value = number(written_value)
+    if type(written_value) is Decimal and written_value.is_finite():
+        value: Decimal | None = written_value  # as `read_json` gives it: no conversion
+    else:
+        value = number(written_value)
     if value is None:
         if written_value is None:
             return None, None, NO_VALUE
         return None, None, _UNREADABLE
-    comparator, problem = _comparator(quantity.get("comparator"))
-    if problem is not None:
-        return None, None, problem
+    comparator: Comparator | None = None
+    if "comparator" in quantity:
+        comparator, problem = _comparator(quantity["comparator"])
+        if problem is not None:
+            return None, None, problem
     if value < 0:
         return None, None, "the value is negative"
     if comparator is Comparator.BELOW and value == 0:
         return None, None, "a value below 0 is no count"
     unit = written_unit(quantity)
-    if kind.is_percent:
+    if kind in _PERCENT_KINDS:
         if not is_percent(unit):
             return None, None, f"unit {_unit_shown(unit)} is not a percentage (%)"
         return (value, comparator, None) if value <= HUNDRED else (None, None, _ABOVE_100)

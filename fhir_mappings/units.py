@@ -44,9 +44,13 @@ _COUNT_FACTORS: dict[str, CountFactor] = {
 
 def written_unit(quantity_json: FhirJson) -> str | None:
     """The unit a Quantity is read in: its `code` when present, else its `unit`."""
-    return text(quantity_json.get("code")) or text(quantity_json.get("unit"))
+    code = quantity_json.get("code")
+    if isinstance(code, str) and (code := code.strip()):
+        return code
+    return text(quantity_json.get("unit"))
 
 
+@lru_cache(maxsize=256)
 def count_factor(unit: str | None) -> CountFactor | None:
     """Factor from a cell-count unit to cells/uL, or None when the unit is not accepted."""
     return _COUNT_FACTORS.get(unit_key(unit)) if unit else None
