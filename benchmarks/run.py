@@ -59,7 +59,8 @@ def mapping_ratio() -> tuple[float, float, float]:
         for facts in patient_facts_from_bundle(read_json(text)):
             evaluate(facts, AS_OF, policy)
 
-    parse_batches, full_batches = [], []
+    parse_batches: list[float] = []
+    full_batches: list[float] = []
     started = time.perf_counter()
     while time.perf_counter() - started < 4.0:
         for work, batches in ((json.loads, parse_batches), (evaluate_all, full_batches)):
