@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from clozapine.anc_derivation import anc_results
 from clozapine.evaluation import AncSummary, Evaluation, Finding, Monitoring, Treatment
-from clozapine.facts import AncResult, PatientFacts, ResultProblem
+from clozapine.facts import AncResult, PatientFacts, ResultProblem, UnusableResult
 from clozapine.finding_list import FindingList, when
 from clozapine.low_results import LowResultReading, Phase, band_of, category_of, read_low_results
 from clozapine.organisation import organisation_findings
@@ -50,20 +51,21 @@ def evaluate(
     """
     population = Population.BEN if facts.ben_documented else Population.GENERAL
     rules = policy.rules_for(population)
-    through = facts.ancs_through
-    values = None
-    if through is not None and through <= as_of:
-        results = list(facts.ancs)
-        values = facts.anc_values
-    else:
-        results = [r for r in facts.ancs if r.collected_on <= as_of]
+    results, values, unusable = _results_by(facts, as_of)
     latest = results[-1] if results else None
     anc = None
     applied: list[str] = []
     if latest is not None:
         band = band_of(latest.value_per_ul, rules)
         applied.append(band.rule_id)
-        anc = AncSummary(latest.value_per_ul, latest.collected_on, band.category, latest.derived)
+        anc = AncSummary(
+            latest.value_per_ul,
+            latest.collected_on,
+            band.category,
+            latest.derived,
+            latest.comparator,
+            latest.bound_per_ul,
+        )
     episodes = treatment_episodes(facts.orders, policy.treatment_gap_days)
     episode = current_episode(episodes, as_of, policy.treatment_gap_days)
     if episode is None:
@@ -97,12 +99,12 @@ def evaluate(
     if recommendation is Recommendation.INTERRUPT:
         findings.add(
             "interrupt-recommended",
-            value=anc.value_per_ul if anc else "",
+            value=anc.shown if anc else "",
             category=anc.category.value if anc else "",
             on=latest.collected_on if latest else "",
             resume=_resume_text(rules, reading),
         )
-    _result_problems(facts, latest, as_of, findings)
+    _result_problems(unusable, latest, findings)
     program_findings(policy, facts, registry, episode, results, anc, as_of, findings)
     if policy.organisation is not None:
         order = current_order(episode, as_of)
@@ -115,6 +117,7 @@ def evaluate(
             anc,
             as_of,
             findings,
+            prescriber_unidentified=order.prescriber_unidentified,
         )
     if policy.policy_notice:
         findings.add(policy.policy_notice)
@@ -133,6 +136,28 @@ def evaluate(
         overall=_overall(ordered, monitoring, recommendation, anc),
         rules_applied=tuple(dict.fromkeys([*applied, *(f.rule for f in ordered)])),
     )
+
+
+def _results_by(
+    facts: PatientFacts, as_of: date
+) -> tuple[list[AncResult], tuple[int, ...] | None, list[UnusableResult]]:
+    """The usable ANCs (and their values, when already listed) and unusable results by as_of.
+
+    Results collected after as_of are left out each by its own date before the results at one
+    instant are merged, so ANCs are derived again when laboratory results run past as_of.
+    """
+    lab_through = facts.lab_results_through
+    if lab_through is not None and lab_through > as_of:
+        ancs, unusable = anc_results(r for r in facts.lab_results if r.collected_on <= as_of)
+        ancs.sort(key=lambda r: r.collected_at)
+        unusable.sort(key=lambda r: r.collected_at)
+        return ancs, None, unusable
+    through = facts.ancs_through
+    if through is not None and through <= as_of:
+        results, values = list(facts.ancs), facts.anc_values
+    else:
+        results, values = [r for r in facts.ancs if r.collected_on <= as_of], None
+    return results, values, [p for p in facts.unusable if p.collected_on <= as_of]
 
 
 def _episode_start(episode: TreatmentEpisode, reading: LowResultReading) -> tuple[date, bool]:
@@ -179,7 +204,7 @@ def _schedule(
             findings.add(
                 "low-anc-unconfirmed",
                 threshold=rules.normal_threshold_per_ul,
-                value=latest.value_per_ul,
+                value=latest.shown,
                 collected_at=when(latest.collected_at),
                 repeat_by=when(latest.collected_at, timedelta(hours=24)),
             )
@@ -188,7 +213,7 @@ def _schedule(
                 "hematology-consult-recommended",
                 worst=category_of(low.worst_value_per_ul, rules).value,
                 episode_on=low.first.collected_on,
-                worst_value=low.worst_value_per_ul,
+                worst_value=low.worst.shown if low.worst else low.worst_value_per_ul,
                 threshold=rules.normal_threshold_per_ul,
             )
         if rule.rechallenge_judgement:
@@ -232,7 +257,7 @@ def _monitoring(
     facts = dict(
         frequency=label,
         next_due=next_due,
-        last_value=latest.value_per_ul,
+        last_value=latest.shown,
         last_on=latest.collected_on,
     )
     if as_of < next_due:
@@ -274,7 +299,7 @@ def _baseline_fails(
     if last.value_per_ul < rules.baseline_min_per_ul:
         findings.add(
             "baseline-below-threshold",
-            value=last.value_per_ul,
+            value=last.shown,
             on=last.collected_on,
             threshold=rules.baseline_min_per_ul,
         )
@@ -298,14 +323,13 @@ def _resume_text(rules: PopulationRules, reading: LowResultReading) -> str:
 
 
 def _result_problems(
-    facts: PatientFacts, latest: AncResult | None, as_of: date, findings: FindingList
+    unusable: list[UnusableResult], latest: AncResult | None, findings: FindingList
 ) -> None:
     """result-pending and unit-error, for results collected since the latest usable ANC."""
     recent = [
         problem
-        for problem in facts.unusable
-        if problem.collected_on <= as_of
-        and (latest is None or problem.collected_at >= latest.collected_at)
+        for problem in unusable
+        if latest is None or problem.collected_at >= latest.collected_at
     ]
     for kind in (ResultProblem.PENDING, ResultProblem.UNIT_ERROR):
         of_kind = [p for p in recent if p.problem is kind]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from clozapine.labs import Comparator, decimal_shown
 from clozapine.vocabulary import (
     Category,
     Frequency,
@@ -39,12 +41,21 @@ class Treatment:
 
 @dataclass(frozen=True, slots=True)
 class AncSummary:
-    """The latest usable ANC."""
+    """The latest usable ANC; a bound keeps its comparator and the bound in cells/uL."""
 
     value_per_ul: int
     collected: date
     category: Category
     derived: bool
+    comparator: Comparator | None = None
+    bound_per_ul: Decimal | None = None
+
+    @property
+    def shown(self) -> str:
+        """The value as messages show it: "1800", or the bound as reported, "<500"."""
+        if self.comparator is None or self.bound_per_ul is None:
+            return str(self.value_per_ul)
+        return f"{self.comparator.value}{decimal_shown(self.bound_per_ul)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,7 @@ def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
             "collected": anc.collected.isoformat(),
             "category": anc.category.value,
             "derived": anc.derived,
+            "comparator": None if anc.comparator is None else anc.comparator.value,
         },
         "monitoring": {
             "frequency": None if monitoring.frequency is None else monitoring.frequency.value,

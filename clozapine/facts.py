@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from clozapine.anc_derivation import anc_results
+from clozapine.labs import AncResult, LabResult, ResultProblem, UnusableResult
 
-class ResultProblem(enum.Enum):
-    """Why a laboratory result that names an ANC (or a part of one) could not be used."""
-
-    PENDING = "result-pending"
-    UNIT_ERROR = "unit-error"
-
-
-@dataclass(frozen=True, slots=True)
-class AncResult:
-    """One usable absolute neutrophil count, already normalised to cells/uL and rounded.
-
-    `collected_at` is the collection instant (aware; a value written without a time is the start
-    of its date in the organisation's zone) and orders results; `collected_on` is the collection
-    date the schedule counts from.
-    """
-
-    value_per_ul: int
-    collected_on: date
-    collected_at: datetime
-    derived: bool = False
-    source: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UnusableResult:
-    """An ANC (or ANC part) whose status counts but whose value cannot be used, or a pending one.
-
-    `detail` says what was wrong in words a prescriber can check against the lab report
-    ("3000 10*3/uL is above 100,000/uL", "preliminary, value 800 /uL").
-    """
-
-    problem: ResultProblem
-    collected_on: date
-    collected_at: datetime
-    detail: str
-    source: str | None = None
+__all__ = [
+    "AncResult",
+    "ClozapineOrder",
+    "DataNote",
+    "PatientFacts",
+    "ResultProblem",
+    "UnusableResult",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +23,10 @@ class ClozapineOrder:
     """The period one clozapine MedicationRequest covers (dates as written on the order).
 
     `end_on` is None for an ongoing order. `prescriber` and `pharmacy` are normalised
-    references ("Practitioner/dr-a", "Organization/ph-1") or None when the order names none.
+    references ("Practitioner/dr-a", "Organization/ph-1") or None when the order names none;
+    `prescriber_unidentified` is True when it names a requester that does not resolve to a
+    Practitioner. `authored_at` (the authoredOn instant) and `order_id` break ties between
+    orders (contract ruling "Order ties").
     """
 
     start_on: date
@@ -59,6 +35,9 @@ class ClozapineOrder:
     prescriber: str | None = None
     pharmacy: str | None = None
     source: str | None = None
+    authored_at: datetime | None = None
+    order_id: str | None = None
+    prescriber_unidentified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +56,9 @@ class PatientFacts:
     `PatientFacts.create` to build one from unordered parts. `ancs_through`, when set, is the
     latest ANC collection date (it lets the engine skip filtering by the as-of date), and
     `anc_values`, when set, the ANCs' values in the same order (read once, not per evaluation).
+    `lab_results`, when the facts come from laboratory results, are those results: `ancs` and
+    `unusable` are then what all of them give, and the engine derives them again from the
+    results collected by the as-of date when some are later (`lab_results_through`).
     """
 
     patient: str
@@ -87,6 +69,8 @@ class PatientFacts:
     notes: tuple[DataNote, ...] = field(default=())
     ancs_through: date | None = None
     anc_values: tuple[int, ...] | None = None
+    lab_results: tuple[LabResult, ...] = ()
+    lab_results_through: date | None = None
 
     @classmethod
     def create(
@@ -98,8 +82,12 @@ class PatientFacts:
         ancs: tuple[AncResult, ...] | list[AncResult] = (),
         unusable: tuple[UnusableResult, ...] | list[UnusableResult] = (),
         notes: tuple[DataNote, ...] | list[DataNote] = (),
+        lab_results: tuple[LabResult, ...] | list[LabResult] = (),
     ) -> PatientFacts:
-        """Build facts, ordering results by collection instant."""
+        """Build facts, ordering results by collection instant; ANCs from `lab_results` too."""
+        if lab_results:
+            derived, problems = anc_results(lab_results)
+            ancs, unusable = [*ancs, *derived], [*unusable, *problems]
         ordered = tuple(sorted(ancs, key=lambda r: r.collected_at))
         return cls(
             patient=patient,
@@ -110,4 +98,6 @@ class PatientFacts:
             notes=tuple(notes),
             ancs_through=max((r.collected_on for r in ordered), default=None),
             anc_values=tuple(r.value_per_ul for r in ordered),
+            lab_results=tuple(lab_results),
+            lab_results_through=max((r.collected_on for r in lab_results), default=None),
         )

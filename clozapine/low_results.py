@@ -30,6 +30,7 @@ class LowEpisode:
     phase: Phase
     recovery: AncResult | None
     step: EpisodeStep | None
+    worst: AncResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,8 @@ def _governing(
     last = len(results) - 1
     if end == last:
         step = next(s for s in rule.steps if latest.value_per_ul < s.below_per_ul)
-        return LowEpisode(rule, results[start], worst, Phase.UNRECOVERED, None, step)
+        lowest = min(results[start : end + 1], key=lambda r: r.value_per_ul)
+        return LowEpisode(rule, results[start], worst, Phase.UNRECOVERED, None, step, lowest)
     recovery = results[end + 1]
     if end + 1 == last:
         return LowEpisode(rule, results[start], worst, Phase.RECOVERY, recovery, None)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from clozapine.evaluation import AncSummary
 from clozapine.finding_list import FindingList
 from clozapine.policy import Citation, FindingRule, OrganisationProgram, Policy
-from clozapine.registry import Certification, Registry
+from clozapine.registry import Certification, Registry, latest_enrollment
 from clozapine.vocabulary import Severity
 
 
@@ -49,6 +49,14 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             "ORG-PRESCRIBER",
             cite("Prescriber certification"),
             "The prescriber ({prescriber}) has no certification in the {program_name} on record.",
+        ),
+        FindingRule(
+            "prescriber-unknown",
+            warning,
+            "ORG-PRESCRIBER-IDENTIFIED",
+            cite("Prescriber certification"),
+            "The prescriber of the current order could not be identified (its requester names"
+            " no Practitioner), so certification in the {program_name} could not be checked.",
         ),
         FindingRule(
             "pharmacy-not-certified",
@@ -104,6 +112,8 @@ def organisation_findings(
     anc: AncSummary | None,
     as_of: date,
     findings: FindingList,
+    *,
+    prescriber_unidentified: bool = False,
 ) -> None:
     """Add the organisation program's findings for a patient on clozapine."""
     names = {"program_name": program.name}
@@ -121,6 +131,8 @@ def organisation_findings(
         findings.add("enrollment-unknown", **names)
         return
     renewal = program.certification_renewal_days
+    if prescriber is None and prescriber_unidentified:
+        findings.add("prescriber-unknown", **names)
     for role, reference, records in (
         ("prescriber", prescriber, registry.prescribers),
         ("pharmacy", pharmacy, registry.pharmacies),
@@ -148,15 +160,14 @@ def _enrollment(
 ) -> None:
     if not program.enrollment_required:
         return
-    enrollments = [
-        e
-        for e in registry.patients
-        if e.patient == patient and e.enrolled_on <= as_of and e.status != "discontinued"
-    ]
-    if not enrollments:
+    # The latest enrollment decides: discontinued is not enrolled, whatever older records say;
+    # interrupted (treatment paused) stays enrolled.
+    latest = latest_enrollment(
+        e for e in registry.patients if e.patient == patient and e.enrolled_on <= as_of
+    )
+    if latest is None or latest.status == "discontinued":
         findings.add("patient-not-enrolled", program_name=program.name)
         return
-    latest = max(enrollments, key=lambda e: e.enrolled_on)
     expired_on = _expiry(latest.enrolled_on, latest.expires_on, program.enrollment_renewal_days)
     if expired_on is not None and as_of > expired_on:
         findings.add(

@@ -8,7 +8,7 @@ from clozapine.evaluation import AncSummary
 from clozapine.facts import AncResult, PatientFacts
 from clozapine.finding_list import FindingList
 from clozapine.policy import Policy, ProgramRules
-from clozapine.registry import Registry
+from clozapine.registry import Registry, latest_enrollment
 from clozapine.treatment import TreatmentEpisode, current_order
 
 
@@ -27,9 +27,7 @@ def program_findings(
     if program is None:
         return
     if anc is not None and anc.category in program.rationale_categories:
-        findings.add(
-            "treatment-rationale-required", value=anc.value_per_ul, category=anc.category.value
-        )
+        findings.add("treatment-rationale-required", value=anc.shown, category=anc.category.value)
     names = dict(program_name=policy.title, deadline_on=program.deadline_on)
     if registry is None:
         findings.add("enrollment-unknown", **names)
@@ -42,18 +40,19 @@ def program_findings(
     certified = {c.reference for c in registry.prescribers if counts(c.certified_on)}
     if order.prescriber is not None and order.prescriber not in certified:
         findings.add("prescriber-not-certified", prescriber=order.prescriber, **names)
+    elif order.prescriber is None and order.prescriber_unidentified:
+        findings.add("prescriber-unknown", **names)
     pharmacies = {c.reference for c in registry.pharmacies if counts(c.certified_on)}
     if order.pharmacy is not None and order.pharmacy not in pharmacies:
         findings.add("pharmacy-not-certified", pharmacy=order.pharmacy, **names)
-    enrollments = [
-        e.enrolled_on
-        for e in registry.patients
-        if e.patient == facts.patient and counts(e.enrolled_on)
-    ]
-    if not enrollments:
+    # The latest counting enrollment decides; the REMS rules ignore its status.
+    latest = latest_enrollment(
+        e for e in registry.patients if e.patient == facts.patient and counts(e.enrolled_on)
+    )
+    if latest is None:
         findings.add("patient-not-enrolled", **names)
         return
-    enrolled_on = max(enrollments)
+    enrolled_on = latest.enrolled_on
     _enrollment_labs(program, enrolled_on, results, findings)
     forms = [
         f.submitted_on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,8 @@ class Certification:
 class Enrollment:
     """A patient's enrollment in the program, dated, with the enrolling prescriber if known.
 
-    `status` is active, interrupted or discontinued; a discontinued enrollment does not count.
+    `status` is active, interrupted or discontinued; the REMS rules ignore it, and under an
+    organisation program a latest enrollment that is discontinued means not enrolled.
     """
 
     patient: str
@@ -52,14 +54,39 @@ class Registry:
     status_forms: tuple[StatusForm, ...] = ()
 
     @classmethod
-    def from_json(cls, document: Any) -> Registry:
+    def from_json(cls, document: Any, *, program_fields: bool = True) -> Registry:
         """Read the contract's registry JSON (parsed); RegistryFormatError when it is malformed.
 
         Optional fields: `expires` (YYYY-MM-DD) on any certification or enrollment and `status`
-        (active, interrupted, discontinued) on an enrollment; other extra fields are ignored.
+        (active, interrupted, discontinued) on an enrollment, read only with `program_fields`
+        (an organisation program reads them; the REMS rules ignore them, whatever they hold:
+        contract ruling "Registry files"). Other extra fields are ignored.
         """
         if not isinstance(document, dict):
             raise RegistryFormatError("the registry file must hold a JSON object")
+        if not program_fields:
+            return cls(
+                prescribers=tuple(
+                    Certification(ref, on)
+                    for ref, on, _, _ in _records(
+                        document, "prescribers", "practitioner", "certified"
+                    )
+                ),
+                pharmacies=tuple(
+                    Certification(ref, on)
+                    for ref, on, _, _ in _records(
+                        document, "pharmacies", "organization", "certified"
+                    )
+                ),
+                patients=tuple(
+                    Enrollment(ref, on, _optional_reference(record, "prescriber"))
+                    for ref, on, record, _ in _records(document, "patients", "patient", "enrolled")
+                ),
+                status_forms=tuple(
+                    StatusForm(ref, on)
+                    for ref, on, _, _ in _records(document, "status_forms", "patient", "submitted")
+                ),
+            )
         return cls(
             prescribers=tuple(
                 Certification(ref, on, _expires(record, where))
@@ -99,6 +126,16 @@ def normalise_reference(reference: str) -> str:
 
 
 _STATUSES = ("active", "interrupted", "discontinued")
+# Of two enrollments on one date the later in this order is the latest (ruling "The latest
+# enrollment decides").
+_STATUS_RANK = {status: rank for rank, status in enumerate(_STATUSES)}
+
+
+def latest_enrollment(enrollments: Iterable[Enrollment]) -> Enrollment | None:
+    """The latest enrollment by date; on one date discontinued, then interrupted, then active."""
+    return max(
+        enrollments, key=lambda e: (e.enrolled_on, _STATUS_RANK.get(e.status, 0)), default=None
+    )
 
 
 def _records(
@@ -106,9 +143,7 @@ def _records(
 ) -> list[tuple[str, date, dict[str, Any], str]]:
     """(reference, date, the record, where it is) for each record of a list; checks the shape."""
     records = document.get(key, [])
-    if records is None:
-        records = []
-    if not isinstance(records, list):
+    if not isinstance(records, list):  # null included (contract ruling "Registry files")
         raise RegistryFormatError(f"'{key}' must be a list")
     parsed = []
     for index, record in enumerate(records):
@@ -130,9 +165,11 @@ def _expires(record: dict[str, Any], where: str) -> date | None:
 
 def _status(record: dict[str, Any], where: str) -> str:
     value = record.get("status", "active")
-    if value not in _STATUSES:
-        raise RegistryFormatError(f"{where} has status {value!r} (use {', '.join(_STATUSES)})")
-    return str(value)
+    status = value.strip().lower() if isinstance(value, str) else None
+    if status not in _STATUSES:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise RegistryFormatError(f"{where} has status {shown} (use {', '.join(_STATUSES)})")
+    return status
 
 
 def _date(value: Any, where: str, date_key: str) -> date:

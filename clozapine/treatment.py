@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from clozapine.facts import ClozapineOrder
 
@@ -71,11 +71,30 @@ def current_episode(
 def current_order(episode: TreatmentEpisode, as_of: date) -> ClozapineOrder:
     """The order naming prescriber and pharmacy: latest started by as_of, else earliest planned.
 
-    Ties go to the latest authoredOn (an order without one loses the tie).
+    Ties go to the latest authoredOn instant (an order without one loses), then to the greater
+    order id by code point (a missing id lowest): never to the order's place in the Bundle.
     """
     started = [o for o in episode.orders if o.start_on <= as_of]
     if started:
-        return max(started, key=lambda o: (o.start_on, o.authored_on or date.min))
+        latest_on = max(o.start_on for o in started)
+        return max((o for o in started if o.start_on == latest_on), key=_tie_break)
     first_on = min(o.start_on for o in episode.orders)
-    planned = [o for o in episode.orders if o.start_on == first_on]
-    return max(planned, key=lambda o: o.authored_on or date.min)
+    return max((o for o in episode.orders if o.start_on == first_on), key=_tie_break)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _tie_break(order: ClozapineOrder) -> tuple[bool, datetime, bool, str, str, str]:
+    """Contract ruling "Order ties": authoredOn instant, then id; the rest only for determinism."""
+    authored_at = order.authored_at
+    if authored_at is None and order.authored_on is not None:
+        authored_at = datetime.combine(order.authored_on, time(), UTC)
+    return (
+        authored_at is not None,
+        authored_at or _NEVER,
+        order.order_id is not None,
+        order.order_id or "",
+        order.prescriber or "",
+        order.pharmacy or "",
+    )

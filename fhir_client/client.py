@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -14,6 +13,7 @@ import requests
 from fhir_client.capability_cache import CapabilityCache
 from fhir_client.errors import FhirError, FhirNotFound
 from fhir_client.fhir_json import FhirJson
+from fhir_client.json_body import decode_body, encode_body
 from fhir_client.messages import Call, error_from_body, error_from_guard
 from fhir_client.paging import next_link, same_origin
 from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
@@ -178,7 +178,7 @@ class FhirClient:
             f"{self.base_url}/{resource_type}",
             resource_type,
             retry_safe=bool(if_none_exist),
-            body=json.dumps(resource).encode("utf-8"),
+            body=encode_body(resource),
             headers=headers,
         )
         response = self._transport.send(request)
@@ -196,7 +196,7 @@ class FhirClient:
         if if_match:
             headers["If-Match"] = if_match if '"' in if_match else f'W/"{if_match}"'
         url = f"{self.base_url}/{resource_type}/{quote(resource_id, safe='')}"
-        body = json.dumps(resource).encode("utf-8")
+        body = encode_body(resource)
         request = Request("PUT", url, resource_type, True, body=body, headers=headers)
         return self._written(self._transport.send(request), resource_type) or resource
 
@@ -204,7 +204,7 @@ class FhirClient:
     def _json(self, request: Request) -> FhirJson:
         response = self._transport.send(request)
         try:
-            body = response.json()
+            body = decode_body(response.content)
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
@@ -215,7 +215,7 @@ class FhirClient:
         """The resource a write answered with; from its Location when the body is empty."""
         if response.content:
             try:
-                body = response.json()
+                body = decode_body(response.content)
             except ValueError:
                 body = None
             if isinstance(body, dict) and body.get("resourceType") == resource_type:

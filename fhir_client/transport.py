@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from fhir_client.errors import FhirError, FhirUnavailable
+from fhir_client.json_body import decode_body
 from fhir_client.messages import Call, error_from_status, error_from_transport
 from fhir_client.retry import RetryPolicy, retry_after_seconds
 
@@ -173,7 +174,7 @@ class Transport:
 def _outcome(response: requests.Response) -> dict[str, Any] | None:
     """The OperationOutcome in an error response's body, if it has one."""
     try:
-        body = response.json()
+        body = decode_body(response.content)
     except ValueError:
         return None
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":

@@ -7,27 +7,28 @@ and clozapine-monitoring.md section 4 (LOINC 4.1-4.2, RxNorm 4.4), whose tables 
 
 from __future__ import annotations
 
-import enum
 import re
+
+from clozapine.labs import LabKind
+
+__all__ = [
+    "BEN_CLINICAL_STATUSES",
+    "BEN_VERIFICATION_STATUSES",
+    "BEN_WORDS",
+    "CLOZAPINE_NAMES",
+    "COUNTING_ORDER_STATUSES",
+    "COUNTING_RESULT_STATUSES",
+    "LOINC_LAB_KINDS",
+    "LOINC_SYSTEM",
+    "ONGOING_ORDER_STATUSES",
+    "PENDING_RESULT_STATUS",
+    "RXNORM_CLOZAPINE_CODES",
+    "RXNORM_SYSTEM",
+    "LabKind",
+]
 
 LOINC_SYSTEM = "http://loinc.org"
 RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-
-
-class LabKind(enum.Enum):
-    """What a laboratory Observation measures, as far as the ANC is concerned."""
-
-    ANC = "absolute neutrophil count"
-    WBC = "WBC"
-    NEUTROPHIL_PERCENT = "neutrophil %"
-    BAND_PERCENT = "band %"
-    SEGMENTED_COUNT = "segmented neutrophil count"
-    BAND_COUNT = "band count"
-
-    @property
-    def is_percent(self) -> bool:
-        """Whether results of this kind are percentages of leukocytes (unit `%`)."""
-        return self in (LabKind.NEUTROPHIL_PERCENT, LabKind.BAND_PERCENT)
 
 
 # clozapine-monitoring.md 4.1 (ANC: 751-8 automated, 753-4 manual, 26499-4 method-less;
@@ -77,14 +78,16 @@ RXNORM_CLOZAPINE_CODES = frozenset(
 CLOZAPINE_NAMES = re.compile(r"clozapine|clozaril|fazaclo|versacloz", re.IGNORECASE)
 
 # Contract: a Condition whose text or display contains "benign ethnic neutropenia" or
-# "Duffy-null". Runs of spaces and a space for the hyphen are accepted: same words, same meaning.
-BEN_WORDS = re.compile(r"benign\s+ethnic\s+neutropenia|duffy[\s-]*null", re.IGNORECASE)
+# "Duffy-null"; ruling "Spelling": "Duffy null" with a hyphen or spaces, ignoring case and runs of
+# white space.
+BEN_WORDS = re.compile(r"benign\s+ethnic\s+neutropenia|duffy(?:\s*-\s*|\s+)null", re.IGNORECASE)
 
 # Contract: order statuses that count (draft, cancelled, entered-in-error, unknown do not).
 COUNTING_ORDER_STATUSES = frozenset({"active", "on-hold", "completed", "stopped"})
 ONGOING_ORDER_STATUSES = frozenset({"active", "on-hold"})
 
 # Contract: Observation statuses that count; `preliminary` yields result-pending; others ignored.
+# Statuses are matched ignoring case (ruling "Spelling"): the readers lower-case them first.
 COUNTING_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 PENDING_RESULT_STATUS = "preliminary"
 

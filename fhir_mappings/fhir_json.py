@@ -14,9 +14,14 @@ from typing import Any
 
 FhirJson = dict[str, Any]
 
-# A FHIR decimal written as a JSON string ("rank": "1" in Oracle's examples): digits only, no
-# exponent, so no string can build a number too large to compute with.
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# A FHIR decimal written as a JSON string ("rank": "1" in Oracle's examples), read as that number
+# (contract ruling "Spelling"); like a JSON number, one written with more than 100 characters is
+# unusable (ruling "Exact numbers").
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_MAX_CHARACTERS = 100
+# An integer written with more than 100 characters: 101 digits, or a minus and 100 digits.
+_TOO_HIGH = 10**100
+_TOO_LOW = -(10**99)
 
 
 def obj(value: object) -> FhirJson:
@@ -48,16 +53,35 @@ def code_text(value: object) -> str | None:
 
 
 def number(value: object) -> Decimal | None:
-    """A finite JSON number (or a plain decimal written as a string) as a Decimal, else None."""
+    """A finite number (JSON number, or a decimal written as a string) as a Decimal, else None.
+
+    Exact: a Decimal (as `read_json` gives) is kept as it is; a float (from another reader) is
+    read as its shortest repr, the value as written. A number written with more than 100
+    characters is None (`read_json` reads it as NaN; an int is judged by its digits).
+    """
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Decimal(value)
+        return Decimal(value) if _TOO_LOW < value < _TOO_HIGH else None
     if isinstance(value, float):
-        # repr is the shortest text that reads back as the same float: the value as written.
         return Decimal(repr(value)) if math.isfinite(value) else None
-    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
-        return Decimal(value.strip())
+    if isinstance(value, str):
+        written = value.strip()
+        if len(written) <= _MAX_CHARACTERS and _DECIMAL_TEXT.fullmatch(written):
+            return Decimal(written)
+    return None
+
+
+def identifier(value: object) -> str | None:
+    """A resource id: a non-blank string, or a number written as one (ruling "Identifiers")."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if _TOO_LOW < value < _TOO_HIGH else None
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
     return None
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clozapine.facts import ClozapineOrder, DataNote, PatientFacts
-from fhir_mappings.anc import anc_results
+from clozapine.labs import LabResult
 from fhir_mappings.conditions import documents_ben
 from fhir_mappings.fhir_json import FhirJson
-from fhir_mappings.observations import LabReading, lab_reading
+from fhir_mappings.observations import lab_reading
 from fhir_mappings.orders import clozapine_order
 from fhir_mappings.references import BundleIndex, Entry
 from fhir_mappings.settings import MappingSettings
@@ -32,7 +32,7 @@ class _Collected:
 
     ben_documented: bool = False
     orders: list[ClozapineOrder] = field(default_factory=list)
-    readings: list[LabReading] = field(default_factory=list)
+    readings: list[LabResult] = field(default_factory=list)
     notes: list[DataNote] = field(default_factory=list)
 
 
@@ -65,12 +65,12 @@ def _entries(bundle_json: object) -> list[object]:
 def _read(entry: Entry, index: BundleIndex, settings: MappingSettings, into: _Collected) -> None:
     if entry.resource_type == "Observation":
         reading = lab_reading(entry.resource, entry.name, settings)
-        if isinstance(reading, LabReading):
+        if isinstance(reading, LabResult):
             into.readings.append(reading)
         elif reading is not None:
             into.notes.append(reading)
     elif entry.resource_type == "MedicationRequest":
-        order, notes = clozapine_order(entry.resource, entry.name, index)
+        order, notes = clozapine_order(entry.resource, entry.name, index, settings.timezone)
         into.notes.extend(notes)
         if order is not None:
             into.orders.append(order)
@@ -79,12 +79,10 @@ def _read(entry: Entry, index: BundleIndex, settings: MappingSettings, into: _Co
 
 
 def _facts(patient: str, collected: _Collected) -> PatientFacts:
-    ancs, unusable = anc_results(collected.readings)
     return PatientFacts.create(
         patient,
         ben_documented=collected.ben_documented,
         orders=collected.orders,
-        ancs=ancs,
-        unusable=unusable,
         notes=collected.notes,
+        lab_results=collected.readings,
     )

@@ -12,13 +12,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from clozapine.facts import ClozapineOrder, DataNote
+from clozapine.labs import EXACT
 from fhir_mappings.codes import COUNTING_ORDER_STATUSES, ONGOING_ORDER_STATUSES
-from fhir_mappings.dates import UnreadableDate, add_days, add_months, written_date
-from fhir_mappings.fhir_json import FhirJson, code_text, number, obj, objs, reference, text
+from fhir_mappings.dates import (
+    UnreadableDate,
+    add_days,
+    add_months,
+    collection_instant,
+    read_date_time,
+    written_date,
+)
+from fhir_mappings.fhir_json import (
+    FhirJson,
+    code_text,
+    identifier,
+    number,
+    obj,
+    objs,
+    reference,
+    text,
+)
 from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.references import BundleIndex, contained
 
@@ -52,9 +70,12 @@ class _DateReader:
 
 
 def clozapine_order(
-    request_json: FhirJson, source: str, index: BundleIndex
+    request_json: FhirJson, source: str, index: BundleIndex, zone: ZoneInfo | None = None
 ) -> tuple[ClozapineOrder | None, list[DataNote]]:
-    """The order a MedicationRequest makes, or None when it is no counting clozapine order."""
+    """The order a MedicationRequest makes, or None when it is no counting clozapine order.
+
+    `zone` is the organisation's time zone: it places an authoredOn written without an offset.
+    """
     status = code_text(request_json.get("status"))
     if status not in COUNTING_ORDER_STATUSES or not orders_clozapine(request_json, index):
         return None, []
@@ -64,15 +85,32 @@ def clozapine_order(
     if period is None:
         reason = "clozapine order with no readable start (validityPeriod, boundsPeriod, authoredOn)"
         return None, [*dates.notes, DataNote(source, reason)]
+    prescriber, unidentified = _prescriber(request_json, index)
     order = ClozapineOrder(
         start_on=period[0],
         end_on=period[1],
         authored_on=authored_on,
-        prescriber=_prescriber(request_json, index),
+        prescriber=prescriber,
         pharmacy=_named(obj(request_json.get("dispenseRequest")).get("performer"), index),
         source=source,
+        authored_at=_authored_at(request_json.get("authoredOn"), authored_on, zone),
+        order_id=identifier(request_json.get("id")),
+        prescriber_unidentified=unidentified,
     )
     return order, dates.notes
+
+
+def _authored_at(
+    written: object, authored_on: date | None, zone: ZoneInfo | None
+) -> datetime | None:
+    """authoredOn as an instant (ruling "Order ties"): a date alone is the start of that date
+    in the organisation's zone (00:00 UTC with none); a time without offset is local there."""
+    if authored_on is None:
+        return None
+    try:
+        return collection_instant(read_date_time(written), zone)[1]
+    except UnreadableDate:
+        return None
 
 
 def _period(
@@ -114,7 +152,7 @@ def _fills(dispense: FhirJson) -> Decimal:
     repeats = number(dispense.get("numberOfRepeatsAllowed"))
     if repeats is None or repeats < 0 or repeats > _MAX_AMOUNT or repeats != int(repeats):
         return Decimal(1)
-    return 1 + repeats
+    return EXACT.add(repeats, Decimal(1))
 
 
 def _duration_end(start: date, duration: object, times: Decimal = Decimal(1)) -> date | None:
@@ -122,29 +160,47 @@ def _duration_end(start: date, duration: object, times: Decimal = Decimal(1)) ->
     duration_json = obj(duration)
     value = number(duration_json.get("value"))
     unit = text(duration_json.get("code")) or text(duration_json.get("unit"))
-    if value is None or unit not in _DURATION_STEPS or abs(value) > _MAX_AMOUNT:
+    if value is None or unit not in _DURATION_STEPS or value.copy_abs() > _MAX_AMOUNT:
         return None
     size, in_months = _DURATION_STEPS[unit]
     # A part-day (or part-month) supply still covers that day (or month): round up.
-    steps = math.ceil(value * times * size)
+    steps = math.ceil(EXACT.multiply(EXACT.multiply(value, times), Decimal(size)))
     try:
         return add_months(start, steps) if in_months else add_days(start, steps)
     except (OverflowError, ValueError):
         return None
 
 
-def _prescriber(request_json: FhirJson, index: BundleIndex) -> str | None:
-    """The requester; a PractitionerRole (contained or in the Bundle) counts as its practitioner."""
-    requester = reference(request_json.get("requester"))
+def _prescriber(request_json: FhirJson, index: BundleIndex) -> tuple[str | None, bool]:
+    """The requester as a Practitioner, and whether a requester is named but is none.
+
+    A PractitionerRole (contained or in the Bundle) counts as its practitioner. A requester that
+    does not resolve to a Practitioner (a role not in the Bundle or naming no practitioner, a
+    requester with only a display or an identifier, another resource type) is unidentified
+    (ruling "Unidentifiable prescriber"); with no requester at all, neither.
+    """
+    requester_json = request_json.get("requester")
+    if requester_json is None:
+        return None, False
+    requester = reference(requester_json)
     if requester is None:
-        return None
+        return None, True
     role = contained(request_json, requester)
     if role is None:
         found = index.resolve(requester)
         role = found.resource if found is not None else None
+    named = requester_json
     if role is not None and role.get("resourceType") == "PractitionerRole":
-        return _named(role.get("practitioner"), index)
-    return _named(request_json.get("requester"), index)
+        named = role.get("practitioner")
+    elif requester.startswith("#"):
+        return None, True  # a contained Practitioner has no name the registry knows
+    name = _named(named, index)
+    if name is None:
+        return None, True
+    found = index.resolve(name)
+    if name.startswith("Practitioner/") or (found and found.resource_type == "Practitioner"):
+        return name, False
+    return None, True
 
 
 def _named(reference_json: object, index: BundleIndex) -> str | None:

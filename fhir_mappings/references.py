@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from clozapine.registry import normalise_reference
-from fhir_mappings.fhir_json import FhirJson, obj, objs, reference, text
+from fhir_mappings.fhir_json import FhirJson, identifier, objs, reference, text
 
 
 class Entry(NamedTuple):
@@ -20,6 +20,10 @@ class Entry(NamedTuple):
     resource: FhirJson
     resource_type: str
     name: str
+
+
+# Builds a NamedTuple without its Python-level __new__ (all fields given): one per entry.
+_new = tuple.__new__
 
 
 class BundleIndex:
@@ -31,7 +35,7 @@ class BundleIndex:
         self._by_type_id: dict[str, Entry] = {}
         self._owners: dict[str, str | None] = {}
         for position, entry_json in enumerate(entries_json):
-            self._add(obj(entry_json), position)
+            self._add(entry_json, position)
         patients = [entry for entry in self.entries if entry.resource_type == "Patient"]
         self.patients: list[str] = list(dict.fromkeys(entry.name for entry in patients))
 
@@ -53,9 +57,12 @@ class BundleIndex:
 
     def owner(self, resource_json: FhirJson) -> str | None:
         """The Patient a resource belongs to, or None when it is no Patient's in this Bundle."""
-        subject_reference = reference(resource_json.get("subject")) or reference(
-            resource_json.get("patient")
-        )
+        subject = resource_json.get("subject")
+        if isinstance(subject, dict):  # the usual case, read once per resource: no helpers
+            written = subject.get("reference")
+            if isinstance(written, str) and written in self._owners:
+                return self._owners[written]
+        subject_reference = reference(subject) or reference(resource_json.get("patient"))
         if subject_reference is None:
             return self.patients[0] if len(self.patients) == 1 else None
         if subject_reference not in self._owners:  # most resources name the same few Patients
@@ -64,13 +71,23 @@ class BundleIndex:
             self._owners[subject_reference] = found.name if found and is_patient else None
         return self._owners[subject_reference]
 
-    def _add(self, entry_json: FhirJson, position: int) -> None:
+    def _add(self, entry_json: object, position: int) -> None:
+        # Once per entry, so the lenient readers (`obj`, `text`) are written out here.
+        if not isinstance(entry_json, dict):
+            return
         resource = entry_json.get("resource")
-        resource_type = text(obj(resource).get("resourceType"))
-        if not isinstance(resource, dict) or resource_type is None:
+        if not isinstance(resource, dict):
+            return
+        resource_type = resource.get("resourceType")
+        if not isinstance(resource_type, str) or not (resource_type := resource_type.strip()):
             return
         full_url = text(entry_json.get("fullUrl"))
-        entry = Entry(resource, resource_type, _name(resource, resource_type, full_url, position))
+        resource_id = resource.get("id")
+        if isinstance(resource_id, str) and (resource_id := resource_id.strip()):
+            name = f"{resource_type}/{resource_id}"
+        else:
+            name = _name(resource, resource_type, full_url, position)
+        entry = _new(Entry, (resource, resource_type, name))
         self.entries.append(entry)
         if full_url is not None:
             self._by_full_url.setdefault(full_url, entry)
@@ -84,13 +101,13 @@ def contained(resource_json: FhirJson, reference_text: str) -> FhirJson | None:
         return None
     wanted = reference_text[1:]
     for candidate in objs(resource_json.get("contained")):
-        if text(candidate.get("id")) == wanted:
+        if identifier(candidate.get("id")) == wanted:
             return candidate
     return None
 
 
 def _name(resource: FhirJson, resource_type: str, full_url: str | None, position: int) -> str:
-    resource_id = text(resource.get("id"))
+    resource_id = identifier(resource.get("id"))  # a numeric id reads as its string
     if resource_id is not None:
         return f"{resource_type}/{resource_id}"
     if full_url is not None:

@@ -14,13 +14,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from clozapine.labs import MAX_COUNT_PER_UL
 from fhir_mappings.fhir_json import FhirJson, text
 
 _THOUSANDS = ("10*3/uL", "10*9/L", "K/uL", "x10E3/uL", "10^3/uL", "x10(3)/uL", "thou/uL")
 _CELLS = ("/uL", "{cells}/uL", "cells/uL", "/mm3", "/cmm", "10*6/L")
 PERCENT = "%"
-
-MAX_COUNT_PER_UL = Decimal(100_000)
 
 
 @lru_cache(maxsize=256)
@@ -45,9 +44,13 @@ _COUNT_FACTORS: dict[str, CountFactor] = {
 
 def written_unit(quantity_json: FhirJson) -> str | None:
     """The unit a Quantity is read in: its `code` when present, else its `unit`."""
-    return text(quantity_json.get("code")) or text(quantity_json.get("unit"))
+    code = quantity_json.get("code")
+    if isinstance(code, str) and (code := code.strip()):
+        return code
+    return text(quantity_json.get("unit"))
 
 
+@lru_cache(maxsize=256)
 def count_factor(unit: str | None) -> CountFactor | None:
     """Factor from a cell-count unit to cells/uL, or None when the unit is not accepted."""
     return _COUNT_FACTORS.get(unit_key(unit)) if unit else None

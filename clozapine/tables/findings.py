@@ -153,6 +153,15 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
             " on record" + deadline,
         ),
         FindingRule(
+            "prescriber-unknown",
+            Severity.WARNING,
+            f"{program}-PRESCRIBER-IDENTIFIED",
+            cite,
+            "The prescriber of the current order could not be identified (its requester names"
+            " no Practitioner), so certification in the {program_name} could not be checked"
+            + deadline,
+        ),
+        FindingRule(
             "pharmacy-not-certified",
             Severity.WARNING,
             f"{program}-PHARMACY-CERTIFIED",

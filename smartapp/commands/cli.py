@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "evaluate" and args.ndjson:
             progress = Progress.for_file(args.bundle, sys.stderr)
-            return 2 if run_evaluate_stream(args, sys.stdout.write, progress) else 0
+            counts = run_evaluate_stream(args, sys.stdout.write, progress)
+            return 0 if counts.evaluated else 2  # 2 only when no line was usable
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
             return 0

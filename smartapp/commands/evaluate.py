@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import sys
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 from clozapine import (
@@ -25,7 +26,13 @@ from clozapine import (
     policy_in_force,
     with_organisation_program,
 )
-from fhir_mappings import BundleError, MappingSettings, patient_facts_from_bundle
+from fhir_mappings import (
+    BundleError,
+    JsonReadError,
+    MappingSettings,
+    patient_facts_from_bundle,
+    read_json,
+)
 from smartapp.clock import today
 from smartapp.commands.progress import Progress
 from smartapp.commands.text_report import text_report
@@ -64,6 +71,8 @@ class _Run:
 
 def _prepare(args: argparse.Namespace) -> _Run:
     config = _config(args.config)
+    if args.timezone is not None and not args.timezone.strip():
+        raise UsageError("--timezone is empty (use an IANA name such as America/Chicago)")
     try:
         settings = config.mapping_settings(args.timezone)
     except ConfigError as exc:
@@ -72,7 +81,10 @@ def _prepare(args: argparse.Namespace) -> _Run:
     policy = _policy(args.policy, as_of)
     if config.program is not None:
         policy = with_organisation_program(policy, config.program)
-    return _Run(settings, as_of, policy, _registry(args.registry), args.format == "text")
+    # The registry is read once the policy is known: only an organisation program reads the
+    # records' `expires` and `status`; under the REMS rules they never fail the file.
+    registry = _registry(args.registry, program_fields=policy.organisation is not None)
+    return _Run(settings, as_of, policy, registry, args.format == "text")
 
 
 def run_evaluate(args: argparse.Namespace) -> str:
@@ -81,18 +93,26 @@ def run_evaluate(args: argparse.Namespace) -> str:
     return run.render(_json_input(args.bundle, "bundle"))
 
 
+@dataclass(slots=True)
+class StreamCounts:
+    """How many lines of an `--ndjson` stream were evaluated and how many were skipped."""
+
+    evaluated: int = 0
+    skipped: int = 0
+
+
 def run_evaluate_stream(
     args: argparse.Namespace, write: Callable[[str], object], progress: Progress
-) -> int:
+) -> StreamCounts:
     """`--ndjson`: one Bundle per input line, evaluated and written as it is read.
 
-    Memory stays flat whatever the number of patients. A line that is not a usable Bundle is
-    reported on stderr with its line number and skipped; the count of such lines is returned.
+    Memory stays flat whatever the number of patients. A line that cannot be evaluated is
+    reported on stderr with its line number and the stream goes on; the counts are returned.
     """
     run = _prepare(args)
-    skipped = 0
+    counts = StreamCounts()
     try:
-        stream = sys.stdin if args.bundle == "-" else open(args.bundle, encoding="utf-8")
+        stream = _stdin_bytes() if args.bundle == "-" else open(args.bundle, "rb")
     except OSError as exc:
         raise UsageError(f"cannot read bundle file {args.bundle}: {exc.strerror or exc}") from None
     with stream:
@@ -100,16 +120,38 @@ def run_evaluate_stream(
             progress.advance(len(line))
             if not line.strip():
                 continue
-            try:
-                write(run.render(json.loads(line)))
-            except (json.JSONDecodeError, RecursionError):
-                skipped += 1
-                sys.stderr.write(f"smartapp: line {number} is not valid JSON; skipped\n")
-            except UsageError as exc:
-                skipped += 1
-                sys.stderr.write(f"smartapp: line {number}: {exc}; skipped\n")
+            reason = _evaluate_line(run, line, write)
+            if reason is None:
+                counts.evaluated += 1
+            else:
+                counts.skipped += 1
+                sys.stderr.write(f"smartapp: line {number}: {reason}; skipped\n")
     progress.finish()
-    return skipped
+    return counts
+
+
+def _stdin_bytes() -> BinaryIO:
+    """Standard input as bytes (each line is decoded, and judged, on its own)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return cast(BinaryIO, buffer)
+    return io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+
+
+def _evaluate_line(run: _Run, line: bytes, write: Callable[[str], object]) -> str | None:
+    """Evaluate one line and write its output; the reason it could not be, or None."""
+    try:
+        bundle = read_json(line)
+    except JsonReadError as exc:
+        return f"not valid JSON ({exc})"
+    try:
+        output = run.render(bundle)
+    except UsageError as exc:
+        return str(exc)
+    except Exception as exc:  # one line must not stop a population: report it and go on
+        return f"internal error ({type(exc).__name__}); please report it"
+    write(output)
+    return None
 
 
 def _config(path: str | None) -> OrgConfig:
@@ -144,23 +186,22 @@ def _policy(policy_id: str | None, as_of: date) -> Policy:
         raise UsageError(str(exc)) from None
 
 
-def _registry(path: str | None) -> Registry | None:
+def _registry(path: str | None, *, program_fields: bool) -> Registry | None:
     if path is None:
         return None
     try:
-        return Registry.from_json(_json_input(path, "registry"))
+        return Registry.from_json(_json_input(path, "registry"), program_fields=program_fields)
     except RegistryFormatError as exc:
         raise UsageError(f"registry file {path} is malformed: {exc}") from None
 
 
 def _json_input(path: str, what: str) -> Any:
+    """The file's JSON, read exactly (`fhir_mappings.read_json`: numbers as Decimal)."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = _stdin_bytes().read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{what} file {path} is not UTF-8 text") from None
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        return read_json(text)
+    except JsonReadError as exc:
         raise UsageError(f"{what} file {path} is not valid JSON: {exc}") from None

@@ -155,6 +155,8 @@ NO_PATIENT = {"resourceType": "Bundle", "type": "collection", "entry": []}
         (["{in}", "--as-of", "20261125"], None, None, "YYYY-MM-DD"),
         (["{in}", "--policy", "us-rems-2030"], None, None, "unknown policy"),
         (["{in}", "--timezone", "Mars/Olympus"], None, None, "unknown time zone"),
+        (["{in}", "--timezone", ""], None, None, "--timezone is empty"),
+        (["{in}", "--timezone", "  "], None, None, "--timezone is empty"),
         (["{in}", "--registry", "/nonexistent.json"], None, None, "cannot read registry"),
         (["{in}", "--config", "/nonexistent.toml"], None, None, "cannot read config"),
         (["{in}", "--format", "xml"], None, None, "invalid choice"),
@@ -182,6 +184,11 @@ def test_cli_unusable_input_exits_2_with_one_line(
         '{"pharmacies": [{"organization": "Organization/x", "certified": "2021/10/01"}]}',
         '{"status_forms": [{"patient": "Patient/a", "submitted": "2021-13-01"}]}',
         '{"status_forms": ["Patient/a"]}',
+        '{"prescribers": null}',
+        '{"patients": null, "pharmacies": []}',
+        '{"status_forms": [{"patient": "Patient/a", "submitted": 2021}]}',
+        '{"patients": [{"patient": "Patient/a", "enrolled": ' + "2" * 5000 + "}]}",
+        '{"patients": [{"patient": "Patient/a", "enrolled": "' + "2" * 500 + '"}]}',
         "not json",
     ],
 )
@@ -190,6 +197,51 @@ def test_cli_malformed_registry_exits_2(tmp_path: Path, registry: str) -> None:
     path.write_text(registry)
     done = run(tmp_path, "{in}", "--as-of", "2021-12-01", "--registry", str(path))
     assert done.returncode == 2 and done.stdout == "" and "registry" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        '"expires": "soon"',
+        '"expires": null',
+        '"expires": ' + "9" * 5000,
+        '"status": "paused"',
+        '"status": ["active"]',
+        '"status": 3, "expires": {"a": 1}, "note": [1.5e999999]',
+    ],
+)
+def test_cli_registry_fields_the_rems_rules_ignore_never_fail_it(
+    tmp_path: Path, extra: str
+) -> None:
+    path = tmp_path / "registry.json"
+    record = '{"patient": "Patient/pt-1", "enrolled": "2021-11-20", ' + extra + "}"
+    certified = '{"practitioner": "Practitioner/dr-a", "certified": "2021-09-01", ' + extra + "}"
+    path.write_text('{"patients": [' + record + '], "prescribers": [' + certified + "]}")
+    done = run(tmp_path, "{in}", "--as-of", "2021-12-01", "--registry", str(path))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["policy"] == "us-rems-2021"
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [('"expires": "soon"', "patients[0]"), ('"status": "paused"', "patients[0]")],
+)
+def test_cli_registry_fields_an_organisation_program_reads_must_be_readable(
+    tmp_path: Path, extra: str, named: str
+) -> None:
+    registry = tmp_path / "registry.json"
+    registry.write_text(
+        '{"patients": [{"patient": "Patient/pt-1", "enrolled": "2026-01-20", ' + extra + "}]}"
+    )
+    config = tmp_path / "org.toml"
+    config.write_text(
+        "[program]\nid = 'x'\nname = 'X program'\ndocument = 'X policy'\nenrollment_required = true\n"
+    )
+    done = run(
+        tmp_path, "{in}", "--as-of", AS_OF, "--config", str(config), "--registry", str(registry)
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "malformed" in done.stderr and named in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -291,12 +343,8 @@ def test_cli_ndjson_streams_one_bundle_per_line_in_order(tmp_path: Path) -> None
     assert done.stderr == ""  # no progress line when stderr is not a terminal
 
 
-def test_cli_ndjson_reports_bad_lines_and_exits_2_after_the_rest(tmp_path: Path) -> None:
-    path = _ndjson(
-        tmp_path,
-        [json.dumps(bundle("a")), "{oops", json.dumps(NO_PATIENT), "", json.dumps(bundle("b"))],
-    )
-    done = subprocess.run(
+def _stream(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -312,12 +360,43 @@ def test_cli_ndjson_reports_bad_lines_and_exits_2_after_the_rest(tmp_path: Path)
         timeout=60,
         check=False,
     )
-    assert done.returncode == 2
+
+
+def test_cli_ndjson_reports_bad_lines_and_goes_on_exit_0_when_some_line_was_usable(
+    tmp_path: Path,
+) -> None:
+    path = _ndjson(
+        tmp_path,
+        [json.dumps(bundle("a")), "{oops", json.dumps(NO_PATIENT), "", json.dumps(bundle("b"))],
+    )
+    with path.open("ab") as stream:
+        stream.write(b'{"resourceType": "\xff"}\n' + json.dumps(bundle("c")).encode() + b"\n")
+    done = _stream(path)
+    assert done.returncode == 0
     assert [json.loads(x)["patient"] for x in done.stdout.splitlines()] == [
         "Patient/a",
         "Patient/b",
+        "Patient/c",
     ]
-    assert "line 2 is not valid JSON" in done.stderr and "line 3: " in done.stderr
+    errors = done.stderr.splitlines()
+    assert [e.split(":")[1] for e in errors] == [" line 2", " line 3", " line 6"]
+    assert "not valid JSON" in errors[0] and "UTF-8" in errors[2]
+
+
+def test_cli_ndjson_exits_2_only_when_no_line_was_usable(tmp_path: Path) -> None:
+    done = _stream(_ndjson(tmp_path, ["{oops", json.dumps(NO_PATIENT), ""]))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "line 1" in done.stderr and "line 2" in done.stderr
+
+
+def test_cli_ndjson_line_with_over_long_numbers_is_evaluated(tmp_path: Path) -> None:
+    document = json.dumps(bundle("a")).replace(
+        '"resourceType": "Patient"', '"n": 1, "resourceType": "Patient"'
+    )
+    huge = document.replace('"n": 1', '"n": ' + "9" * 5000)
+    done = _stream(_ndjson(tmp_path, [huge]))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["patient"] == "Patient/a"
 
 
 def test_progress_line_only_on_a_terminal() -> None:

@@ -58,6 +58,10 @@ def _case(name: str, registry: Registry | None, *, anc_offset: int = -2, **kwarg
     return Case(name, _patient(anc_offset), kwargs.pop("expected", {}), registry=registry, **kwargs)
 
 
+def _replace_patients(*enrollments: Enrollment) -> Registry:
+    return replace(_registry(), patients=enrollments)
+
+
 ORG_CODES = (
     "patient-not-enrolled",
     "enrollment-expired",
@@ -89,6 +93,57 @@ CASES = [
         "enrollment-discontinued-does-not-count",
         _registry(status="discontinued"),
         include=("patient-not-enrolled",),
+    ),
+    _case(
+        "latest-enrollment-discontinued-whatever-older-records-say",
+        _replace_patients(
+            Enrollment("Patient/p1", day(-300)),
+            Enrollment("Patient/p1", day(-10), None, "discontinued"),
+        ),
+        include=("patient-not-enrolled",),
+    ),
+    _case(
+        "latest-enrollment-active-after-a-discontinued-one",
+        _replace_patients(
+            Enrollment("Patient/p1", day(-300), None, "discontinued"),
+            Enrollment("Patient/p1", day(-10)),
+        ),
+        exclude=("patient-not-enrolled", "enrollment-expired"),
+    ),
+    _case(
+        "same-date-discontinued-wins-over-active",
+        _replace_patients(
+            Enrollment("Patient/p1", day(-10)),
+            Enrollment("Patient/p1", day(-10), None, "discontinued"),
+        ),
+        include=("patient-not-enrolled",),
+    ),
+    _case(
+        "same-date-interrupted-wins-over-active-and-stays-enrolled",
+        _replace_patients(
+            Enrollment("Patient/p1", day(-10), None, "interrupted", day(-1)),
+            Enrollment("Patient/p1", day(-10)),
+        ),
+        include=("enrollment-expired",),  # the interrupted record (own expiry) is the latest
+        exclude=("patient-not-enrolled",),
+    ),
+    Case(
+        "requester-names-no-practitioner-unknown",
+        facts(
+            [anc(2000, -2)],
+            [order(-70, pharmacy="Organization/ph-1", prescriber_unidentified=True)],
+        ),
+        {"overall": "attention"},
+        include=("prescriber-unknown",),
+        exclude=("prescriber-not-certified",),
+        registry=_registry(),
+    ),
+    Case(
+        "no-requester-no-prescriber-finding",
+        facts([anc(2000, -2)], [order(-70, pharmacy="Organization/ph-1")]),
+        {"overall": "ok"},
+        exclude=("prescriber-unknown", "prescriber-not-certified"),
+        registry=_registry(),
     ),
     _case(
         "enrollment-interrupted-still-counts",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
-from clozapine import PatientFacts, Registry, policy_in_force
+from clozapine import ClozapineOrder, PatientFacts, Registry, policy_in_force
 from clozapine.registry import Certification, Enrollment, StatusForm
 from tests.unit.cases import Case, anc, check, facts, ids, order
 
@@ -174,6 +175,82 @@ CASES = [
         as_of=AS_OF_2018,
     ),
     Case(
+        "2015-requester-names-no-practitioner-unknown",
+        facts(
+            [anc(2000, -2, as_of=AS_OF_2018)],
+            [order(-200, as_of=AS_OF_2018, prescriber_unidentified=True)],
+        ),
+        {"overall": "attention"},
+        include=("prescriber-unknown",),
+        exclude=("prescriber-not-certified",),
+        as_of=AS_OF_2018,
+        registry=_registry("2015-10-12", "2016-01-01", "2017-01-01"),
+    ),
+    Case(
+        "2021-requester-names-no-practitioner-unknown",
+        facts(
+            [anc(2000, d, as_of=AS_OF_2021) for d in (-30, -16, -2)],
+            [order(-200, as_of=AS_OF_2021, prescriber_unidentified=True)],
+        ),
+        {},
+        include=("prescriber-unknown",),
+        exclude=("prescriber-not-certified",),
+        as_of=AS_OF_2021,
+        registry=_registry(),
+    ),
+    Case(
+        "2021-no-requester-no-prescriber-finding",
+        facts(
+            [anc(2000, d, as_of=AS_OF_2021) for d in (-30, -16, -2)],
+            [order(-200, as_of=AS_OF_2021)],
+        ),
+        {},
+        exclude=("prescriber-unknown", "prescriber-not-certified"),
+        as_of=AS_OF_2021,
+        registry=_registry(),
+    ),
+    Case(
+        "2021-unidentified-without-registry-only-enrollment-unknown",
+        facts(
+            [anc(2000, -2, as_of=AS_OF_2021)],
+            [order(-200, as_of=AS_OF_2021, prescriber_unidentified=True)],
+        ),
+        {},
+        include=("enrollment-unknown",),
+        exclude=("prescriber-unknown",),
+        as_of=AS_OF_2021,
+    ),
+    Case(
+        "2021-latest-enrollment-decides-status-ignored",
+        _patient(AS_OF_2021, FRESH),
+        {},
+        exclude=("patient-not-enrolled", "enrollment-anc-stale"),
+        as_of=AS_OF_2021,
+        registry=Registry(
+            prescribers=(Certification("Practitioner/dr-a", date(2021, 9, 1)),),
+            pharmacies=(Certification("Organization/ph-1", date(2021, 10, 1)),),
+            patients=(
+                Enrollment("Patient/p1", date(2021, 8, 20)),
+                Enrollment("Patient/p1", date(2021, 11, 20), None, "discontinued"),
+            ),
+        ),
+    ),
+    Case(
+        "2021-latest-enrollment-labs-window",
+        _patient(AS_OF_2021, [(2000, -50), (2000, -2)]),
+        {},
+        include=("enrollment-anc-stale",),  # the latest enrollment, 2021-11-20, has no labs
+        as_of=AS_OF_2021,
+        registry=Registry(
+            prescribers=(Certification("Practitioner/dr-a", date(2021, 9, 1)),),
+            pharmacies=(Certification("Organization/ph-1", date(2021, 10, 1)),),
+            patients=(
+                Enrollment("Patient/p1", date(2021, 11, 20)),
+                Enrollment("Patient/p1", date(2021, 10, 13)),
+            ),
+        ),
+    ),
+    Case(
         "label-policy-rems-eliminated",
         facts([anc(2000, -2)]),
         {"policy": "us-label-2025"},
@@ -254,3 +331,47 @@ def test_engine_current_order_prescriber_from_latest_started_order() -> None:
         exclude=("prescriber-not-certified",),
     )
     check(case)
+
+
+def _tied(**kwargs) -> list[ClozapineOrder]:
+    start: Any = {"start_on": date(2021, 11, 1), "end_on": None}
+    return [
+        ClozapineOrder(**start, prescriber="Practitioner/dr-a", **kwargs.pop("certified", {})),
+        ClozapineOrder(**start, prescriber="Practitioner/other", **kwargs.pop("other", {})),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("certified", "other", "winner"),
+    [
+        # authoredOn compared as instants: 09:00-05:00 is after 13:00Z on the same date
+        (
+            {"authored_at": datetime(2021, 10, 1, 9, tzinfo=timezone(timedelta(hours=-5)))},
+            {"authored_at": datetime(2021, 10, 1, 13, tzinfo=UTC)},
+            "Practitioner/dr-a",
+        ),
+        # equal instants: the greater id by code point ("b" > "B"; "10" < "9")
+        (
+            {"authored_at": datetime(2021, 10, 1, tzinfo=UTC), "order_id": "b"},
+            {"authored_at": datetime(2021, 10, 1, tzinfo=UTC), "order_id": "B"},
+            "Practitioner/dr-a",
+        ),
+        (
+            {"authored_at": datetime(2021, 10, 1, tzinfo=UTC), "order_id": "10"},
+            {"authored_at": datetime(2021, 10, 1, tzinfo=UTC), "order_id": "9"},
+            "Practitioner/other",
+        ),
+        # a missing id is lowest, a missing authoredOn loses
+        ({"order_id": "a"}, {}, "Practitioner/dr-a"),
+        ({"authored_on": date(2021, 1, 1)}, {"order_id": "z"}, "Practitioner/dr-a"),
+    ],
+)
+def test_engine_current_order_ties_never_follow_bundle_order(certified, other, winner) -> None:
+    from clozapine.treatment import current_order, treatment_episodes
+
+    for orders in (
+        _tied(certified=certified, other=other),
+        _tied(certified=certified, other=other)[::-1],
+    ):
+        [episode] = treatment_episodes(tuple(orders), 30)
+        assert current_order(episode, AS_OF_2021).prescriber == winner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,11 @@ SCALARS = (
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
+    # What the exact reader gives: Decimals of any exponent, NaN, integers past any limit.
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(
+        [Decimal("1E+999999999"), Decimal("-1E-999999999"), Decimal("NaN"), 10**4000, "9" * 300]
+    )
 )
 JUNK = st.recursive(
     SCALARS,
@@ -60,7 +66,7 @@ DATES = st.sampled_from(
 NUMBERS = st.one_of(
     st.integers(-5, 5000),
     st.floats(-1, 1e6),
-    st.sampled_from([0, 1e308, 10**40, "1.5", "-0", 100000.5, 0.5]),
+    st.sampled_from([0, 1e308, 10**40, "1.5", "-0", 100000.5, 0.5, Decimal("0.4995"), "1e3"]),
 )
 
 
@@ -140,9 +146,11 @@ CONDITION = st.fixed_dictionaries(
 OTHER = st.fixed_dictionaries(
     {"resourceType": st.sampled_from(["Patient", "Medication", "PractitionerRole", "Bundle"])},
     optional={
-        "id": maybe(st.sampled_from(["pt-2", "m", "r"])),
+        "id": maybe(st.sampled_from(["pt-2", "m", "r", 7, 12345678901234567890])),
         "code": CONCEPT,
         "practitioner": REFERENCE,
+        "ingredient": maybe(st.lists(st.fixed_dictionaries({"itemCodeableConcept": CONCEPT}))),
+        "contained": JUNK,
     },
 )
 RESOURCE = st.one_of(OBSERVATION, OBSERVATION, MEDICATION_REQUEST, CONDITION, OTHER, JUNK)

@@ -107,13 +107,20 @@ def test_units_spelling_variants_convert(unit, expected):
         ({"value": 1.2, "code": "G/L", "unit": "10*3/uL"}, "'G/L'"),  # code wins over unit
         ({"code": "10*3/uL"}, "no value"),
         ({"value": None, "code": "10*3/uL"}, "no value"),
-        ({"value": "abc", "code": "10*3/uL"}, "no value"),
-        ({"value": True, "code": "10*3/uL"}, "no value"),
+        ({"value": "abc", "code": "10*3/uL"}, "no readable value"),
+        ({"value": True, "code": "10*3/uL"}, "no readable value"),
         ({"value": -0.1, "code": "10*3/uL"}, "negative"),
         ({"value": 3000, "code": "10*3/uL"}, "above 100,000/uL"),
         ({"value": 100.001, "code": "10*3/uL"}, "above 100,000/uL"),
         ({"value": 100000.4, "code": "/uL"}, "above 100,000/uL"),  # before rounding
-        ({"value": 0.4, "comparator": "<", "code": "10*3/uL"}, "comparator"),
+        ({"value": 0.4, "comparator": "ad", "code": "10*3/uL"}, "comparator"),
+        ({"value": 0.4, "comparator": 1, "code": "10*3/uL"}, "comparator"),
+        ({"value": 0, "comparator": "<", "code": "10*3/uL"}, "below 0"),
+        ({"value": 100.0015, "comparator": ">", "code": "10*3/uL"}, "above 100,000/uL"),
+        ({"value": "1" * 101, "code": "/uL"}, "no readable value"),
+        ({"value": "0." + "0" * 99, "code": "/uL"}, "no readable value"),
+        ({"value": 10**100, "code": "/uL"}, "no readable value"),
+        ({"value": -(10**99), "code": "/uL"}, "no readable value"),
     ],
 )
 def test_units_unusable_value_is_unit_error(quantity, detail_part):
@@ -313,7 +320,6 @@ def band_count(value: Any = 0.2, **kw: Any) -> dict[str, Any]:
         ((segs(), band_count()), 1300, "Observation/segs+Observation/bands"),
         ((segs(),), 1100, "Observation/segs"),
         ((wbc(), neut(), segs()), 1200, "Observation/wbc+Observation/neut"),  # WBC x % first
-        ((wbc(unit="G/L"), neut(), segs()), 1100, "Observation/segs"),  # unusable WBC x %
         ((wbc(4.1, unit="K/uL"), neut(33.3)), 1365, "Observation/wbc+Observation/neut"),
         ((wbc(), neut(when="2026-11-20T13:00:00Z")), 1200, "Observation/wbc+Observation/neut"),
         (
@@ -362,13 +368,34 @@ def test_derived_nothing_without_a_complete_recipe_at_one_instant(resources):
     assert (result.ancs, result.unusable) == ((), ())
 
 
-def test_derived_measured_usable_anc_wins_and_derived_yields_nothing():
+def test_derived_measured_usable_anc_wins_and_a_usable_derived_yields_nothing():
+    result = facts(observation("751-8", 1.8, "10*3/uL"), wbc(), neut())
+    [anc] = result.ancs
+    assert (anc.value_per_ul, anc.derived, anc.source) == (1800, False, "Observation/anc-1")
+    assert result.unusable == ()
+
+
+def test_derived_parts_still_report_problems_when_a_measured_anc_decides():
+    # Rulings: a pending part whose recipe is complete is always reported, and an unusable
+    # counting part is a unit error even when a measured ANC decides the instant.
     result = facts(
         observation("751-8", 1.8, "10*3/uL"), wbc(unit="G/L"), neut(status="preliminary")
     )
     [anc] = result.ancs
-    assert (anc.value_per_ul, anc.derived, anc.source) == (1800, False, "Observation/anc-1")
-    assert result.unusable == ()
+    assert (anc.value_per_ul, anc.derived) == (1800, False)
+    assert sorted((u.problem.value, u.source) for u in result.unusable) == [
+        ("result-pending", "Observation/neut"),
+        ("unit-error", "Observation/wbc"),
+    ]
+
+
+def test_derived_counts_decide_when_wbc_x_percent_has_an_unusable_part():
+    # "Both derivations possible" means both have usable parts; the unusable WBC is reported.
+    result = facts(wbc(unit="G/L"), neut(), segs())
+    [anc] = result.ancs
+    assert (anc.value_per_ul, anc.derived, anc.source) == (1100, True, "Observation/segs")
+    [error] = result.unusable
+    assert (error.problem, error.source) == (ResultProblem.UNIT_ERROR, "Observation/wbc")
 
 
 def test_derived_used_when_measured_anc_at_same_instant_is_unusable():
@@ -390,7 +417,6 @@ def test_derived_used_when_measured_anc_at_same_instant_is_pending():
         ((wbc(status="preliminary"), neut()), "Observation/wbc"),
         ((wbc(), neut(), band(status="preliminary")), "Observation/band"),
         ((segs(), band_count(status="preliminary")), "Observation/bands"),
-        ((wbc(), neut(), segs(status="preliminary")), "Observation/segs"),
         ((wbc(), neut(status="preliminary", valueQuantity=None)), "Observation/neut"),
     ],
 )
@@ -400,7 +426,31 @@ def test_derived_preliminary_part_blocks_derivation_and_is_pending(resources, pe
     [pending] = result.unusable
     assert pending.problem is ResultProblem.PENDING
     assert pending.source == pending_source
-    assert "no ANC derived" in pending.detail
+    assert "preliminary" in pending.detail
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected", "pending_source"),
+    [
+        # A preliminary count blocks only segmented + band: WBC x % derives.
+        ((wbc(), neut(), segs(status="preliminary")), 1200, "Observation/segs"),
+        # A preliminary WBC blocks only WBC x %: the counts derive.
+        ((wbc(status="preliminary"), neut(), segs()), 1100, "Observation/wbc"),
+        # Beside a counting result of its kind it blocks nothing.
+        (
+            (wbc(), wbc(9.9, obs_id="wbc-p", status="preliminary"), neut()),
+            1200,
+            "Observation/wbc-p",
+        ),
+        ((segs(), segs(0.3, obs_id="segs-p", status="preliminary")), 1100, "Observation/segs-p"),
+    ],
+)
+def test_derived_preliminary_part_blocks_only_its_own_recipe(resources, expected, pending_source):
+    result = facts(*resources)
+    [anc] = result.ancs
+    assert (anc.value_per_ul, anc.derived) == (expected, True)
+    [pending] = result.unusable
+    assert (pending.problem, pending.source) == (ResultProblem.PENDING, pending_source)
 
 
 @pytest.mark.parametrize(

@@ -549,8 +549,8 @@ def test_period_add_months_clamps_to_month_end(start, months, expected):
             ],
             "Practitioner/dr-p",
         ),
-        ({"reference": "PractitionerRole/not-here"}, [], "PractitionerRole/not-here"),
-        ({"reference": "urn:uuid:not-here"}, [], "urn:uuid:not-here"),
+        ({"reference": "PractitionerRole/not-here"}, [], None),
+        ({"reference": "urn:uuid:not-here"}, [], None),
         ({"reference": "#not-contained"}, [], None),
         ({"display": "Dr A"}, [], None),
         (None, [], None),
@@ -558,6 +558,50 @@ def test_period_add_months_clamps_to_month_end(start, months, expected):
 )
 def test_prescriber_is_the_requester_or_its_role_practitioner(requester, entries, expected):
     assert only_order(request(requester=requester), entries=entries).prescriber == expected
+
+
+@pytest.mark.parametrize(
+    ("requester", "entries", "unidentified"),
+    [
+        ({"reference": "Practitioner/dr-a"}, [], False),
+        (None, [], False),  # no requester: no prescriber finding at all
+        ({"reference": "PractitionerRole/not-here"}, [], True),
+        ({"reference": "urn:uuid:not-here"}, [], True),
+        ({"reference": "#not-contained"}, [], True),
+        ({"display": "Dr A"}, [], True),
+        ({"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1"}}, [], True),
+        ({"reference": "Organization/clinic"}, [], True),
+        (
+            {"reference": "PractitionerRole/r"},
+            [{"resource": {"resourceType": "PractitionerRole", "id": "r"}}],
+            True,  # a role that names no practitioner
+        ),
+        (
+            {"reference": "PractitionerRole/r"},
+            [
+                {
+                    "resource": {
+                        "resourceType": "PractitionerRole",
+                        "id": "r",
+                        "practitioner": {"display": "Dr R"},
+                    }
+                }
+            ],
+            True,
+        ),
+        (
+            {"reference": "urn:uuid:p"},
+            [{"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Practitioner"}}],
+            False,  # resolves to a Practitioner, even one without an id
+        ),
+    ],
+)
+def test_prescriber_unidentified_when_the_requester_resolves_to_no_practitioner(
+    requester, entries, unidentified
+):
+    order = only_order(request(requester=requester), entries=entries)
+    assert order.prescriber_unidentified is unidentified
+    assert (order.prescriber is None) is (unidentified or requester is None)
 
 
 def test_prescriber_contained_practitioner_role_counts_as_its_practitioner():
