@@ -11,6 +11,7 @@ from fhir_client.errors import (
     FhirAuthError,
     FhirBadRequest,
     FhirError,
+    FhirIncompleteRead,
     FhirNotFound,
     FhirUnavailable,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "FhirBadRequest",
     "FhirClient",
     "FhirError",
+    "FhirIncompleteRead",
     "FhirNotFound",
     "FhirUnavailable",
     "RetryPolicy",

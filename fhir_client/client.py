@@ -11,10 +11,17 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from fhir_client.capability_cache import CapabilityCache
-from fhir_client.errors import FhirError, FhirNotFound
+from fhir_client.completeness import read_searchset_page, short_of_total, total_of
+from fhir_client.errors import FhirError, FhirIncompleteRead, FhirNotFound
 from fhir_client.fhir_json import FhirJson
 from fhir_client.json_body import decode_body, encode_body
-from fhir_client.messages import Call, error_from_body, error_from_guard
+from fhir_client.messages import (
+    Call,
+    error_from_body,
+    error_from_guard,
+    error_from_incomplete,
+    error_from_stopped_paging,
+)
 from fhir_client.paging import next_link, same_origin
 from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
 from fhir_client.transport import FHIR_JSON, Request, Transport
@@ -91,19 +98,36 @@ class FhirClient:
         """Every resource of a search, following `next` links to the last page.
 
         Searchset entries of every mode (match and include) are returned; OperationOutcome
-        entries (mode `outcome`, warnings about the search) are left out.
+        entries (mode `outcome`, warnings about the search) are left out. A search that cannot
+        be read whole (completeness.py: malformed entries, a next page that fails, fewer matches
+        than the server's `total`) raises FhirIncompleteRead: nothing is skipped silently.
         """
+        call = Call("GET", resource_type)
         resources: list[FhirJson] = []
-        for bundle in self.search_pages(resource_type, params):
-            for entry in bundle.get("entry") or []:
-                resource = entry.get("resource") if isinstance(entry, dict) else None
-                if (
-                    isinstance(resource, dict)
-                    and resource.get("resourceType") != "OperationOutcome"
-                ):
-                    resources.append(resource)
+        matches = 0
+        total: int | None = None
+        pages = self.search_pages(resource_type, params)
+        for page in range(1, self.max_pages + 2):
+            try:
+                bundle = next(pages)
+            except StopIteration:
+                break
+            except FhirError as error:
+                if page == 1 or isinstance(error, FhirIncompleteRead):
+                    raise
+                raise error_from_stopped_paging(call, page, error) from error
+            reading = read_searchset_page(bundle, resource_type)
+            if reading.problems:
+                raise error_from_incomplete(call, reading.problems)
+            if page == 1:
+                total = total_of(bundle)
+            resources.extend(reading.resources)
+            matches += reading.matches
             if len(resources) > self.max_resources:
                 raise self._too_much(resource_type, f"more than {self.max_resources} resources")
+        short = short_of_total(matches, total)
+        if short is not None:
+            raise error_from_incomplete(call, (short,))
         return resources
 
     def search_pages(

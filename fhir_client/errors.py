@@ -5,7 +5,8 @@ FhirError                  any failed FHIR call (status, OperationOutcome, retry
 ├── FhirAuthError          401 (token missing, invalid or `expired`) and 403 (scope not granted)
 ├── FhirUnavailable        429, 5xx, timeouts and connection errors, after the client's retries
 ├── FhirNotFound           404 and 410, and a resource type the vendor profile says is absent
-└── FhirBadRequest         400 and 422: the server refused the request as written
+├── FhirBadRequest         400 and 422: the server refused the request as written
+└── FhirIncompleteRead     a search answered, but not whole (completeness.py): never read as empty
 ```
 
 `str(error)` is the technical line for logs: method, resource type, status and OperationOutcome
@@ -28,6 +29,7 @@ __all__ = [
     "FhirAuthError",
     "FhirBadRequest",
     "FhirError",
+    "FhirIncompleteRead",
     "FhirNotFound",
     "FhirUnavailable",
     "outcome_texts",
@@ -79,6 +81,16 @@ class FhirNotFound(FhirError):
 
 class FhirBadRequest(FhirError):
     """400 or 422: the EHR refused the request as written (a missing or unknown parameter)."""
+
+
+class FhirIncompleteRead(FhirError):
+    """A search answered with entries the client cannot read, or stopped paging early.
+
+    `problems` names each reason (safe to log: shapes and counts, never the server's text)."""
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.problems = problems
 
 
 def outcome_texts(operation_outcome: FhirJson | None) -> list[str]:

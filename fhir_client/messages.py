@@ -8,6 +8,7 @@ from fhir_client.errors import (
     FhirAuthError,
     FhirBadRequest,
     FhirError,
+    FhirIncompleteRead,
     FhirNotFound,
     FhirUnavailable,
     outcome_codes,
@@ -146,6 +147,40 @@ def error_from_guard(call: Call, reason: str, user_message: str) -> FhirError:
         f"{call.method} {call.resource_type}: {reason}",
         user_message=user_message,
         resource_type=call.resource_type,
+    )
+
+
+def error_from_incomplete(
+    call: Call, problems: tuple[str, ...], retryable: bool = False
+) -> FhirIncompleteRead:
+    """The FhirIncompleteRead for a search that could not be read whole."""
+    reasons = "; ".join(problems)
+    return FhirIncompleteRead(
+        f"{call.method} {call.resource_type}: incomplete searchset ({reasons})",
+        user_message=(
+            f"The EHR's answer for {call.words} could not be read completely ({reasons}), so "
+            "the app cannot tell what is missing. Try again; if this persists, ask your EHR team "
+            "to check the FHIR interface."
+        ),
+        resource_type=call.resource_type,
+        problems=problems,
+        retryable=retryable,
+    )
+
+
+def error_from_stopped_paging(call: Call, page: int, error: FhirError) -> FhirIncompleteRead:
+    """The FhirIncompleteRead for a search whose later page failed: what was read is partial."""
+    return FhirIncompleteRead(
+        f"{call.method} {call.resource_type}: paging stopped at page {page} ({error})",
+        user_message=(
+            f"{error.user_message} Only part of {call.words} was read (page {page} failed), so "
+            "the app does not show it as complete."
+        ),
+        status=error.status,
+        resource_type=call.resource_type,
+        problems=(f"page {page} could not be read",),
+        retryable=error.retryable,
+        attempts=error.attempts,
     )
 
 

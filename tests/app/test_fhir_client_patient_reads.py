@@ -87,10 +87,16 @@ def anc(number: int, day: str, value: float) -> FhirJson:
 
 
 def searchset(*resources: FhirJson) -> FhirJson:
+    """A searchset as servers send it: the first resource's type matched, the others included."""
+    searched = resources[0]["resourceType"] if resources else None
+
+    def mode(resource: FhirJson) -> str:
+        return "match" if resource["resourceType"] == searched else "include"
+
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "entry": [{"resource": r} for r in resources],
+        "entry": [{"resource": r, "search": {"mode": mode(r)}} for r in resources],
     }
 
 
