@@ -59,7 +59,8 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
     """Usable ANCs and unusable (unit-error, pending) results, one collection instant at a time."""
     by_instant: dict[datetime, list[LabResult]] = {}
     for result in results:
-        key = result.collected_at.astimezone(UTC)
+        at = result.collected_at
+        key = at if at.tzinfo is UTC else at.astimezone(UTC)
         group = by_instant.get(key)
         if group is None:
             by_instant[key] = [result]

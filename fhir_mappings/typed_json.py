@@ -18,7 +18,7 @@ from fhir_mappings.exact_json import exact_decimal
 from fhir_mappings.fhir_json import FhirJson
 
 
-class TypedCoding(msgspec.Struct):
+class TypedCoding(msgspec.Struct, gc=False):
     """A Coding: the three elements the mapping reads."""
 
     system: str | None = None
@@ -26,7 +26,7 @@ class TypedCoding(msgspec.Struct):
     display: str | None = None
 
 
-class TypedConcept(msgspec.Struct):
+class TypedConcept(msgspec.Struct, gc=False):
     """A CodeableConcept."""
 
     coding: list[TypedCoding] | None = None
@@ -42,7 +42,7 @@ class TypedConcept(msgspec.Struct):
         return concept
 
 
-class TypedQuantity(msgspec.Struct):
+class TypedQuantity(msgspec.Struct, gc=False):
     """A valueQuantity; `value` as `read_json` reads it (Decimal, int, or whatever was sent)."""
 
     value: Any = None
@@ -60,7 +60,7 @@ class TypedQuantity(msgspec.Struct):
         }
 
 
-class TypedResource(msgspec.Struct):
+class TypedResource(msgspec.Struct, gc=False):
     """Any resource, with every top-level element some reader of `fhir_mappings` reads.
 
     Only `code` and `valueQuantity` (read once per Observation) are typed; the rest are decoded
@@ -106,14 +106,14 @@ class TypedResource(msgspec.Struct):
 _PRESENCE_DECIDES = "medicationCodeableConcept"
 
 
-class TypedEntry(msgspec.Struct):
+class TypedEntry(msgspec.Struct, gc=False):
     """A Bundle entry."""
 
     resource: TypedResource | None = None
     fullUrl: Any = None
 
 
-class TypedBundle(msgspec.Struct):
+class TypedBundle(msgspec.Struct, gc=False):
     """A Bundle: its type and entries."""
 
     resourceType: Any = None

@@ -16,6 +16,8 @@ from fhir_mappings.units import count_factor
 
 # Builds a NamedTuple without its Python-level __new__ (all fields given): one per result.
 _new = tuple.__new__
+# Units as most results write them (no whitespace), looked up before the general reading.
+_USUAL_FACTORS = {unit: count_factor(unit) for unit in ("10*3/uL", "/uL", "10*9/L", "K/uL")}
 
 
 def typed_lab_reading(
@@ -50,9 +52,11 @@ def _usual_reading(
         return None
     instant = usual_instant(observation.effectiveDateTime, settings)
     unit = quantity.code
-    if type(unit) is not str or not (unit := unit.strip()):
-        unit = text(quantity.unit)
-    factor = count_factor(unit)
+    factor = _USUAL_FACTORS.get(unit) if type(unit) is str else None
+    if factor is None:
+        if type(unit) is not str or not (unit := unit.strip()):
+            unit = text(quantity.unit)
+        factor = count_factor(unit)
     if instant is None or factor is None:
         return None
     per_ul = value if factor.per_ul == 1 else EXACT.multiply(value, factor.per_ul)
