@@ -66,11 +66,14 @@ class BundleIndex:
 
     def owner_of(self, subject: object, patient: object) -> str | None:
         """`owner` of a resource with this `subject` and `patient`."""
-        if isinstance(subject, dict):  # the usual case, read once per resource: no helpers
-            written = subject.get("reference")
-            if isinstance(written, str) and written in self._owners:
-                return self._owners[written]
-        subject_reference = reference(subject) or reference(patient)
+        written = subject.get("reference") if isinstance(subject, dict) else None
+        return self.owner_by_reference(written, patient)
+
+    def owner_by_reference(self, written: object, patient: object) -> str | None:
+        """`owner` of a resource whose `subject.reference` is `written` (None: no subject)."""
+        if isinstance(written, str) and written in self._owners:  # the usual case
+            return self._owners[written]
+        subject_reference = text(written) or reference(patient)
         if subject_reference is None:
             return self.patients[0] if len(self.patients) == 1 else None
         if subject_reference not in self._owners:  # most resources name the same few Patients
@@ -100,7 +103,7 @@ class BundleIndex:
         position: int,
     ) -> None:
         """Index one entry's resource (a dict, or a typed Observation) with its id and fullUrl."""
-        url = text(full_url)
+        url = text(full_url) if full_url is not None else None
         if isinstance(resource_id, str) and (resource_id := resource_id.strip()):
             name = f"{resource_type}/{resource_id}"
         else:

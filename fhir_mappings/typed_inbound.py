@@ -54,7 +54,9 @@ def _typed_facts(bundle: TypedBundle, settings: MappingSettings) -> list[Patient
             if owner is not None:
                 read_entry(entry, index, settings, collected[owner])
             continue
-        owner = index.owner_of(resource.subject, resource.patient)
+        subject = resource.subject
+        written = subject.reference if subject is not None else None
+        owner = index.owner_by_reference(written, resource.patient)
         if owner is not None:
             reading = typed_lab_reading(resource, entry.name, settings)
             if isinstance(reading, LabResult):

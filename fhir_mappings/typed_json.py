@@ -42,6 +42,16 @@ class TypedConcept(msgspec.Struct, gc=False):
         return concept
 
 
+class TypedReference(msgspec.Struct, gc=False):
+    """A Reference: its `reference`, the one element the mapping reads of a subject."""
+
+    reference: Any = None
+
+    def as_json(self) -> FhirJson:
+        """The dict the lenient readers take."""
+        return {"reference": self.reference}
+
+
 class TypedQuantity(msgspec.Struct, gc=False):
     """A valueQuantity; `value` as `read_json` reads it (Decimal, int, or whatever was sent)."""
 
@@ -63,7 +73,7 @@ class TypedQuantity(msgspec.Struct, gc=False):
 class TypedResource(msgspec.Struct, gc=False):
     """Any resource, with every top-level element some reader of `fhir_mappings` reads.
 
-    Only `code` and `valueQuantity` (read once per Observation) are typed; the rest are decoded
+    Only `code`, `subject` and `valueQuantity` (read once per Observation) are typed; the rest are decoded
     as plain JSON. `medicationCodeableConcept` is UNSET when absent: its presence decides.
     """
 
@@ -71,7 +81,7 @@ class TypedResource(msgspec.Struct, gc=False):
     id: Any = None
     status: Any = None
     code: TypedConcept | None = None
-    subject: Any = None
+    subject: TypedReference | None = None
     patient: Any = None
     effectiveDateTime: Any = None
     effectivePeriod: Any = None
@@ -96,7 +106,7 @@ class TypedResource(msgspec.Struct, gc=False):
             value = getattr(self, name)
             if value is msgspec.UNSET or (value is None and name != _PRESENCE_DECIDES):
                 continue
-            if isinstance(value, TypedConcept | TypedQuantity):
+            if isinstance(value, TypedConcept | TypedQuantity | TypedReference):
                 value = value.as_json()
             resource[name] = value
         return resource

@@ -45,7 +45,11 @@ def _usual_reading(
     quantity = observation.valueQuantity
     if type(status) is not str or quantity is None or quantity.comparator is not None:
         return None
-    if status.strip().lower() not in COUNTING_RESULT_STATUSES or kind in PERCENT_KINDS:
+    if status not in COUNTING_RESULT_STATUSES and (
+        status.strip().lower() not in COUNTING_RESULT_STATUSES
+    ):
+        return None
+    if kind is not LabKind.ANC and kind in PERCENT_KINDS:  # an Enum hashes in Python: ANC first
         return None
     value = quantity.value
     if type(value) is not Decimal or not value.is_finite() or value < 0:
