@@ -71,7 +71,8 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
     for group in by_instant.values():
         first = group[0]
         if len(group) == 1 and first.kind is LabKind.ANC:  # the usual case: one measured ANC
-            if first.value is not None and first.comparator is None and _counts(first):
+            usable = first.problem is None and not first.pending
+            if usable and first.value is not None and first.comparator is None:
                 ancs.append(_plain(first, first.value))
                 continue
             problem = _measured_problem(first)
@@ -125,10 +126,6 @@ def _measured_problem(result: LabResult) -> UnusableResult | None:
     if result.problem is not None or result.value is None:
         return _unusable(ResultProblem.UNIT_ERROR, result.described(), (result,))
     return None
-
-
-def _counts(result: LabResult) -> bool:
-    return not result.pending and result.problem is None
 
 
 def _plain(result: LabResult, value: Decimal) -> AncResult:

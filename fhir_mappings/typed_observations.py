@@ -80,11 +80,15 @@ def typed_lab_kind(codings: list[TypedCoding], settings: MappingSettings) -> Lab
         kind = LOINC_LAB_KINDS.get(code_value)
         if kind is None and not local:
             continue
-        system = coding.system.strip() or None if coding.system is not None else None
+        system = coding.system
+        if system is not None and system != LOINC_SYSTEM:
+            system = system.strip() or None
         if kind is not None and system not in (None, LOINC_SYSTEM):
             kind = None
         if local and LocalCode(system, code_value) in local:
             kind = LabKind.ANC
+        if kind is LabKind.ANC:
+            return kind  # first in LabKind's order: no later coding changes the reading
         if kind is not None and (found is None or KIND_RANK[kind] < KIND_RANK[found]):
             found = kind
     return found
