@@ -18,7 +18,7 @@ from benchmarks.population import run_population, write_population
 from benchmarks.sandbox_search import observation_search_times
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from clozapine import evaluate, policy_in_force
-from fhir_mappings import patient_facts_from_bundle, read_json
+from fhir_mappings import patient_facts_from_text
 
 PATIENTS = 200
 ENGINE_TARGET_PER_S = 20_000
@@ -56,7 +56,7 @@ def mapping_ratio() -> tuple[float, float, float]:
     policy = policy_in_force(AS_OF)
 
     def evaluate_all(text: str) -> None:
-        for facts in patient_facts_from_bundle(read_json(text)):
+        for facts in patient_facts_from_text(text):
             evaluate(facts, AS_OF, policy)
 
     parse_batches: list[float] = []

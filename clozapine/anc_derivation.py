@@ -32,6 +32,9 @@ from clozapine.labs import (
     read_value,
 )
 
+# Builds a NamedTuple without its Python-level __new__ (all fields given): one per result.
+_new = tuple.__new__
+
 _ZERO = Decimal(0)
 
 
@@ -56,7 +59,8 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
     """Usable ANCs and unusable (unit-error, pending) results, one collection instant at a time."""
     by_instant: dict[datetime, list[LabResult]] = {}
     for result in results:
-        key = result.collected_at.astimezone(UTC)
+        at = result.collected_at
+        key = at if at.tzinfo is UTC else at.astimezone(UTC)
         group = by_instant.get(key)
         if group is None:
             by_instant[key] = [result]
@@ -67,6 +71,10 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
     for group in by_instant.values():
         first = group[0]
         if len(group) == 1 and first.kind is LabKind.ANC:  # the usual case: one measured ANC
+            usable = first.problem is None and not first.pending
+            if usable and first.value is not None and first.comparator is None:
+                ancs.append(_plain(first, first.value))
+                continue
             problem = _measured_problem(first)
             if problem is None:
                 ancs.append(_measured(first))
@@ -118,6 +126,13 @@ def _measured_problem(result: LabResult) -> UnusableResult | None:
     if result.problem is not None or result.value is None:
         return _unusable(ResultProblem.UNIT_ERROR, result.described(), (result,))
     return None
+
+
+def _plain(result: LabResult, value: Decimal) -> AncResult:
+    """`_measured` of a usable result with no comparator, built in one step (one per result)."""
+    per_ul = int(value.quantize(ONE_CELL, rounding=ROUND_HALF_UP, context=EXACT))
+    fields = (per_ul, result.collected_on, result.collected_at, False, result.source, None, None)
+    return _new(AncResult, fields)
 
 
 def _measured(result: LabResult) -> AncResult:

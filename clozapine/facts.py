@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 
 from clozapine.anc_derivation import anc_results
 from clozapine.labs import AncResult, LabResult, ResultProblem, UnusableResult
+
+_COLLECTED_AT = attrgetter("collected_at")
 
 __all__ = [
     "AncResult",
@@ -88,13 +91,13 @@ class PatientFacts:
         if lab_results:
             derived, problems = anc_results(lab_results)
             ancs, unusable = [*ancs, *derived], [*unusable, *problems]
-        ordered = tuple(sorted(ancs, key=lambda r: r.collected_at))
+        ordered = tuple(sorted(ancs, key=_COLLECTED_AT))
         return cls(
             patient=patient,
             ben_documented=ben_documented,
             orders=tuple(orders),
             ancs=ordered,
-            unusable=tuple(sorted(unusable, key=lambda r: r.collected_at)),
+            unusable=tuple(sorted(unusable, key=_COLLECTED_AT)),
             notes=tuple(notes),
             ancs_through=max((r.collected_on for r in ordered), default=None),
             anc_values=tuple(r.value_per_ul for r in ordered),

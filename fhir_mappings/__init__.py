@@ -1,5 +1,8 @@
 """FHIR JSON to the engine's facts: `patient_facts_from_bundle` reads a Bundle into PatientFacts.
 
+`patient_facts_from_text` reads Bundle JSON text the same way, faster (typed decode, with the
+dict reading as its fallback).
+
 `read_json` is the one reader of FHIR and registry JSON text for every entry point: numbers
 exact (Decimal), never a float; JsonReadError when the text is not JSON.
 
@@ -11,6 +14,7 @@ from fhir_mappings.exact_json import JsonReadError, read_json
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.inbound import BundleError, patient_facts_from_bundle
 from fhir_mappings.settings import LocalCode, MappingSettings
+from fhir_mappings.typed_inbound import patient_facts_from_text
 
 __all__ = [
     "BundleError",
@@ -19,5 +23,6 @@ __all__ = [
     "LocalCode",
     "MappingSettings",
     "patient_facts_from_bundle",
+    "patient_facts_from_text",
     "read_json",
 ]

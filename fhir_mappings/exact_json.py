@@ -29,7 +29,8 @@ class JsonReadError(ValueError):
     """The text is not JSON (or not UTF-8); the message says where, in one line."""
 
 
-def _decimal(written: str) -> Decimal:
+def exact_decimal(written: str) -> Decimal:
+    """A JSON number as written, as a Decimal (NaN, so unusable, past 100 characters)."""
     if len(written) > MAX_NUMBER_CHARACTERS:
         return UNREADABLE_NUMBER
     return Decimal(written)
@@ -45,7 +46,7 @@ def _constant(written: str) -> Decimal:
     return UNREADABLE_NUMBER  # NaN, Infinity, -Infinity: not JSON, and no count
 
 
-_DECODER = msgspec.json.Decoder(float_hook=_decimal)
+_DECODER = msgspec.json.Decoder(float_hook=exact_decimal)
 
 
 def read_json(text: str | bytes) -> Any:
@@ -66,7 +67,9 @@ def read_json_with_stdlib(text: str | bytes) -> Any:
         except UnicodeDecodeError as error:
             raise JsonReadError(f"not UTF-8 text (byte {error.start})") from None
     try:
-        return json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_constant)
+        return json.loads(
+            text, parse_float=exact_decimal, parse_int=_integer, parse_constant=_constant
+        )
     except json.JSONDecodeError as error:
         raise JsonReadError(str(error)) from None
     except RecursionError:

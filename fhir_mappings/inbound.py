@@ -22,13 +22,17 @@ from fhir_mappings.settings import MappingSettings
 _DEFAULT_SETTINGS = MappingSettings()
 
 
+NOT_A_BUNDLE = "the document is not a FHIR Bundle (resourceType must be 'Bundle')"
+NO_PATIENT = "the Bundle has no Patient"
+
+
 class BundleError(ValueError):
     """The input is not a FHIR Bundle, or names no Patient (one line, no patient data)."""
 
 
 @dataclass(slots=True)
-class _Collected:
-    """What has been read so far for one Patient."""
+class Collected:
+    """What has been read so far for one Patient (the typed reading fills the same)."""
 
     ben_documented: bool = False
     orders: list[ClozapineOrder] = field(default_factory=list)
@@ -42,18 +46,18 @@ def patient_facts_from_bundle(
     """One PatientFacts per Patient entry, in the order the Patients appear."""
     index = BundleIndex(_entries(bundle_json))
     if not index.patients:
-        raise BundleError("the Bundle has no Patient")
-    collected = {patient: _Collected() for patient in index.patients}
+        raise BundleError(NO_PATIENT)
+    collected = {patient: Collected() for patient in index.patients}
     for entry in index.entries:
         owner = index.owner(entry.resource) if entry.resource_type != "Patient" else None
         if owner is not None:
-            _read(entry, index, settings, collected[owner])
-    return [_facts(patient, collected[patient]) for patient in index.patients]
+            read_entry(entry, index, settings, collected[owner])
+    return [facts_of(patient, collected[patient]) for patient in index.patients]
 
 
 def _entries(bundle_json: object) -> list[object]:
     if not isinstance(bundle_json, dict) or bundle_json.get("resourceType") != "Bundle":
-        raise BundleError("the document is not a FHIR Bundle (resourceType must be 'Bundle')")
+        raise BundleError(NOT_A_BUNDLE)
     entries = bundle_json.get("entry")
     if entries is None:
         return []
@@ -62,7 +66,10 @@ def _entries(bundle_json: object) -> list[object]:
     return entries
 
 
-def _read(entry: Entry, index: BundleIndex, settings: MappingSettings, into: _Collected) -> None:
+def read_entry(
+    entry: Entry, index: BundleIndex, settings: MappingSettings, into: Collected
+) -> None:
+    """Read one resource (a dict) of the Patient's into what has been collected for them."""
     if entry.resource_type == "Observation":
         reading = lab_reading(entry.resource, entry.name, settings)
         if isinstance(reading, LabResult):
@@ -78,7 +85,8 @@ def _read(entry: Entry, index: BundleIndex, settings: MappingSettings, into: _Co
         into.ben_documented = into.ben_documented or documents_ben(entry.resource, settings)
 
 
-def _facts(patient: str, collected: _Collected) -> PatientFacts:
+def facts_of(patient: str, collected: Collected) -> PatientFacts:
+    """The PatientFacts of what was collected for one Patient."""
     return PatientFacts.create(
         patient,
         ben_documented=collected.ben_documented,

@@ -37,10 +37,10 @@ from fhir_mappings.settings import LocalCode, MappingSettings
 from fhir_mappings.units import count_factor, is_percent, written_unit
 
 LabReading = LabResult  # the name this module used before the engine took the type over
-_PERCENT_KINDS = frozenset(kind for kind in LabKind if kind.is_percent)
+PERCENT_KINDS = frozenset(kind for kind in LabKind if kind.is_percent)
 # Builds a NamedTuple without its Python-level __new__ (all fields given): one per result.
 _new = tuple.__new__
-_RANK = {kind: rank for rank, kind in enumerate(LabKind)}
+KIND_RANK = {kind: rank for rank, kind in enumerate(LabKind)}
 _COMPARATORS = {comparator.value: comparator for comparator in Comparator}
 NO_VALUE = "no value"
 
@@ -75,7 +75,7 @@ def lab_kind(code: object, settings: MappingSettings) -> LabKind | None:
             kind = None
         if local and LocalCode(system, code_value) in local:
             kind = LabKind.ANC
-        if kind is not None and (found is None or _RANK[kind] < _RANK[found]):
+        if kind is not None and (found is None or KIND_RANK[kind] < KIND_RANK[found]):
             found = kind
     return found
 
@@ -87,6 +87,13 @@ def lab_reading(
     kind = lab_kind(observation_json.get("code"), settings)
     if kind is None:
         return None
+    return reading_of_kind(kind, observation_json, source, settings)
+
+
+def reading_of_kind(
+    kind: LabKind, observation_json: FhirJson, source: str, settings: MappingSettings
+) -> LabResult | DataNote | None:
+    """`lab_reading` once the code has been read as `kind` (the typed reader shares this)."""
     status = observation_json.get("status")
     status = status.strip().lower() if isinstance(status, str) else None
     pending = status == PENDING_RESULT_STATUS
@@ -112,24 +119,31 @@ def lab_reading(
 
 def _collected(observation_json: FhirJson, settings: MappingSettings) -> tuple[date, datetime]:
     written = observation_json.get("effectiveDateTime")
-    if isinstance(written, str) and len(written) >= 20 and written[10] == "T":
-        # The usual full dateTime with an offset, read as `collection_instant` would read it.
-        try:
-            at = datetime.fromisoformat(written)
-        except ValueError:
-            pass
-        else:
-            if at.tzinfo is not None and 1 < at.year < 9999:
-                zone = settings.timezone
-                if zone is None:
-                    return at.date(), at
-                in_zone = at.astimezone(zone)
-                return in_zone.date(), in_zone
+    usual = usual_instant(written, settings)
+    if usual is not None:
+        return usual
     if written is None:
         written = obj(observation_json.get("effectivePeriod")).get("start")
     if written is None:
         raise UnreadableDate("is missing (no effectiveDateTime or effectivePeriod.start)")
     return collection_instant(read_date_time(written), settings.timezone)
+
+
+def usual_instant(written: object, settings: MappingSettings) -> tuple[date, datetime] | None:
+    """The usual full dateTime with an offset, read as `collection_instant` would read it; None
+    for any other value (which the general reader then reads)."""
+    if isinstance(written, str) and len(written) >= 20 and written[10] == "T":
+        try:
+            at = datetime.fromisoformat(written)
+        except ValueError:
+            return None
+        if at.tzinfo is not None and 1 < at.year < 9999:
+            zone = settings.timezone
+            if zone is None:
+                return at.date(), at
+            in_zone = at.astimezone(zone)
+            return in_zone.date(), in_zone
+    return None
 
 
 def _value(
@@ -155,7 +169,7 @@ def _value(
     if comparator is Comparator.BELOW and value == 0:
         return None, None, "a value below 0 is no count"
     unit = written_unit(quantity)
-    if kind in _PERCENT_KINDS:
+    if kind in PERCENT_KINDS:
         if not is_percent(unit):
             return None, None, f"unit {_unit_shown(unit)} is not a percentage (%)"
         return (value, comparator, None) if value <= HUNDRED else (None, None, _ABOVE_100)

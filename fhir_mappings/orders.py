@@ -188,7 +188,8 @@ def _prescriber(request_json: FhirJson, index: BundleIndex) -> tuple[str | None,
     role = contained(request_json, requester)
     if role is None:
         found = index.resolve(requester)
-        role = found.resource if found is not None else None
+        # A typed Observation (no dict) is no PractitionerRole: read it as any other non-role.
+        role = found.resource if found is not None and isinstance(found.resource, dict) else None
     named = requester_json
     if role is not None and role.get("resourceType") == "PractitionerRole":
         named = role.get("practitioner")

@@ -8,7 +8,7 @@ belongs to it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from clozapine.registry import normalise_reference
 from fhir_mappings.fhir_json import FhirJson, identifier, objs, reference, text
@@ -17,7 +17,7 @@ from fhir_mappings.fhir_json import FhirJson, identifier, objs, reference, text
 class Entry(NamedTuple):
     """One resource of the Bundle and the reference that names it ("Patient/123")."""
 
-    resource: FhirJson
+    resource: Any  # a dict; in a typed reading, an Observation is a TypedResource
     resource_type: str
     name: str
 
@@ -36,8 +36,13 @@ class BundleIndex:
         self._owners: dict[str, str | None] = {}
         for position, entry_json in enumerate(entries_json):
             self._add(entry_json, position)
+        self.patients: list[str] = []
+        self.find_patients()
+
+    def find_patients(self) -> None:
+        """List the distinct Patients, in entry order, once every entry has been added."""
         patients = [entry for entry in self.entries if entry.resource_type == "Patient"]
-        self.patients: list[str] = list(dict.fromkeys(entry.name for entry in patients))
+        self.patients = list(dict.fromkeys(entry.name for entry in patients))
 
     def resolve(self, reference_text: str) -> Entry | None:
         """The entry a reference names: by fullUrl first, then by type and id."""
@@ -57,12 +62,18 @@ class BundleIndex:
 
     def owner(self, resource_json: FhirJson) -> str | None:
         """The Patient a resource belongs to, or None when it is no Patient's in this Bundle."""
-        subject = resource_json.get("subject")
-        if isinstance(subject, dict):  # the usual case, read once per resource: no helpers
-            written = subject.get("reference")
-            if isinstance(written, str) and written in self._owners:
-                return self._owners[written]
-        subject_reference = reference(subject) or reference(resource_json.get("patient"))
+        return self.owner_of(resource_json.get("subject"), resource_json.get("patient"))
+
+    def owner_of(self, subject: object, patient: object) -> str | None:
+        """`owner` of a resource with this `subject` and `patient`."""
+        written = subject.get("reference") if isinstance(subject, dict) else None
+        return self.owner_by_reference(written, patient)
+
+    def owner_by_reference(self, written: object, patient: object) -> str | None:
+        """`owner` of a resource whose `subject.reference` is `written` (None: no subject)."""
+        if isinstance(written, str) and written in self._owners:  # the usual case
+            return self._owners[written]
+        subject_reference = text(written) or reference(patient)
         if subject_reference is None:
             return self.patients[0] if len(self.patients) == 1 else None
         if subject_reference not in self._owners:  # most resources name the same few Patients
@@ -81,16 +92,26 @@ class BundleIndex:
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str) or not (resource_type := resource_type.strip()):
             return
-        full_url = text(entry_json.get("fullUrl"))
-        resource_id = resource.get("id")
+        self.add(resource, resource_type, resource.get("id"), entry_json.get("fullUrl"), position)
+
+    def add(
+        self,
+        resource: Any,
+        resource_type: str,
+        resource_id: object,
+        full_url: object,
+        position: int,
+    ) -> None:
+        """Index one entry's resource (a dict, or a typed Observation) with its id and fullUrl."""
+        url = text(full_url) if full_url is not None else None
         if isinstance(resource_id, str) and (resource_id := resource_id.strip()):
             name = f"{resource_type}/{resource_id}"
         else:
-            name = _name(resource, resource_type, full_url, position)
+            name = _name(resource_id, resource_type, url, position)
         entry = _new(Entry, (resource, resource_type, name))
         self.entries.append(entry)
-        if full_url is not None:
-            self._by_full_url.setdefault(full_url, entry)
+        if url is not None:
+            self._by_full_url.setdefault(url, entry)
         if "/" in entry.name and not entry.name.startswith("urn:"):
             self._by_type_id.setdefault(entry.name, entry)
 
@@ -106,8 +127,8 @@ def contained(resource_json: FhirJson, reference_text: str) -> FhirJson | None:
     return None
 
 
-def _name(resource: FhirJson, resource_type: str, full_url: str | None, position: int) -> str:
-    resource_id = identifier(resource.get("id"))  # a numeric id reads as its string
+def _name(written_id: object, resource_type: str, full_url: str | None, position: int) -> str:
+    resource_id = identifier(written_id)  # a numeric id reads as its string
     if resource_id is not None:
         return f"{resource_type}/{resource_id}"
     if full_url is not None:
