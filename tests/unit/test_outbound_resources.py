@@ -13,6 +13,7 @@ from fhir.resources.R4B.task import Task
 from pydantic import BaseModel
 
 from clozapine import PatientFacts
+from clozapine.vocabulary import FindingCode
 from fhir_mappings.outbound import (
     DEFAULT_WRITEBACK_FINDINGS,
     Authorship,
@@ -44,7 +45,7 @@ BY_PRESCRIBER = Authorship(
 
 
 def target(evaluation=OVERDUE, code: str = "monitoring-overdue") -> WritebackTarget:
-    targets = writeback_targets(with_finding(evaluation, code), (code,), SYSTEM)
+    targets = writeback_targets(with_finding(evaluation, FindingCode(code)), (code,), SYSTEM)
     return targets[0]
 
 
