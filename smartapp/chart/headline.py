@@ -69,9 +69,10 @@ class Headline:
 
 
 def anc_words(evaluation: Evaluation) -> str:
-    """The latest ANC as the headline names it ("ANC 420/µL, severe"); empty without one."""
+    """The latest ANC as the headline names it ("ANC 420/µL, severe"; a result reported as a
+    bound keeps its comparator, "ANC <500/µL, severe"); empty without one."""
     anc = evaluation.anc
-    return f"ANC {anc.value_per_ul}/µL, {CATEGORY_SHORT[anc.category]}" if anc else ""
+    return f"ANC {anc.shown}/µL, {CATEGORY_SHORT[anc.category]}" if anc else ""
 
 
 def headline(evaluation: Evaluation) -> Headline:
