@@ -105,10 +105,14 @@ def valid_through(on: date, expires_on: date | None, renewal_days: int | None) -
 
 
 def record_rules(policy: Policy) -> RecordRules | None:
-    """The record rules of the program in force: the organisation's, else the REMS's, else None."""
+    """The record rules of the program in force: the organisation's (counting records only from
+    the REMS program's start when a REMS policy is also in force), else the REMS's, else None."""
     org = policy.organisation
     if org is not None:
-        return RecordRules(None, True, org.enrollment_renewal_days, org.certification_renewal_days)
+        counts_from = policy.program.program_start_on if policy.program else None
+        return RecordRules(
+            counts_from, True, org.enrollment_renewal_days, org.certification_renewal_days
+        )
     if policy.program is not None:
         return rems_record_rules(policy.program)
     return None
