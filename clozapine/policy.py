@@ -175,7 +175,7 @@ class OrganisationProgram:
     enrollment_renewal_days: int | None
     certification_renewal_days: int | None
     anc_dispense_window_days: int | None
-    writeback_findings: tuple[str, ...]
+    writeback_findings: tuple[FindingCode, ...]
 
 
 @dataclass(frozen=True, slots=True)
