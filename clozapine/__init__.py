@@ -30,6 +30,8 @@ from clozapine.policies import (
 )
 from clozapine.policy import OrganisationProgram, Policy
 from clozapine.registry import Registry, RegistryFormatError
+from clozapine.standing import ProgramStanding
+from clozapine.vocabulary import FindingCode
 
 __all__ = [
     "EARLIEST_AS_OF",
@@ -40,10 +42,12 @@ __all__ = [
     "DataNote",
     "Evaluation",
     "Finding",
+    "FindingCode",
     "Monitoring",
     "OrganisationProgram",
     "PatientFacts",
     "Policy",
+    "ProgramStanding",
     "Registry",
     "RegistryFormatError",
     "ResultProblem",

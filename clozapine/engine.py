@@ -14,6 +14,7 @@ from clozapine.organisation import organisation_findings
 from clozapine.policy import Policy, PopulationRules, RoutineInterval
 from clozapine.program import program_findings
 from clozapine.registry import Registry
+from clozapine.standing import program_standing
 from clozapine.treatment import (
     TreatmentEpisode,
     current_episode,
@@ -22,6 +23,7 @@ from clozapine.treatment import (
 )
 from clozapine.vocabulary import (
     Category,
+    FindingCode,
     Frequency,
     MonitoringStatus,
     Overall,
@@ -82,6 +84,7 @@ def evaluate(
             (),
             Overall.NOT_APPLICABLE,
             tuple(applied),
+            program_standing(policy, registry, facts.patient, None, as_of),
         )
     reading = read_low_results(results, rules, values)
     start_on, restarted = _episode_start(episode, reading)
@@ -98,27 +101,18 @@ def evaluate(
             recommendation = Recommendation.DO_NOT_START
     if recommendation is Recommendation.INTERRUPT:
         findings.add(
-            "interrupt-recommended",
+            FindingCode.INTERRUPT_RECOMMENDED,
             value=anc.shown if anc else "",
             category=anc.category.value if anc else "",
             on=latest.collected_on if latest else "",
             resume=_resume_text(rules, reading),
         )
     _result_problems(unusable, latest, findings)
-    program_findings(policy, facts, registry, episode, results, anc, as_of, findings)
+    order = current_order(episode, as_of)
+    standing = program_standing(policy, registry, facts.patient, order, as_of)
+    program_findings(policy, facts, registry, order, results, anc, as_of, findings)
     if policy.organisation is not None:
-        order = current_order(episode, as_of)
-        organisation_findings(
-            policy.organisation,
-            registry,
-            facts.patient,
-            order.prescriber,
-            order.pharmacy,
-            anc,
-            as_of,
-            findings,
-            prescriber_unidentified=order.prescriber_unidentified,
-        )
+        organisation_findings(policy.organisation, standing, anc, as_of, findings)
     if policy.policy_notice:
         findings.add(policy.policy_notice)
     ordered = findings.ordered()
@@ -135,6 +129,7 @@ def evaluate(
         findings=ordered,
         overall=_overall(ordered, monitoring, recommendation, anc),
         rules_applied=tuple(dict.fromkeys([*applied, *(f.rule for f in ordered)])),
+        standing=standing,
     )
 
 
@@ -202,7 +197,7 @@ def _schedule(
     if low.phase is Phase.UNRECOVERED and low.step is not None:
         if reading.first_low_is_latest:
             findings.add(
-                "low-anc-unconfirmed",
+                FindingCode.LOW_ANC_UNCONFIRMED,
                 threshold=rules.normal_threshold_per_ul,
                 value=latest.shown,
                 collected_at=when(latest.collected_at),
@@ -210,7 +205,7 @@ def _schedule(
             )
         if rule.hematology_consult:
             findings.add(
-                "hematology-consult-recommended",
+                FindingCode.HEMATOLOGY_CONSULT_RECOMMENDED,
                 worst=category_of(low.worst_value_per_ul, rules).value,
                 episode_on=low.first.collected_on,
                 worst_value=low.worst.shown if low.worst else low.worst_value_per_ul,
@@ -218,14 +213,17 @@ def _schedule(
             )
         if rule.rechallenge_judgement:
             findings.add(
-                "rechallenge-requires-prescriber-judgement", episode_on=low.first.collected_on
+                FindingCode.RECHALLENGE_REQUIRES_PRESCRIBER_JUDGEMENT,
+                episode_on=low.first.collected_on,
             )
         step = low.step
         return _Schedule(
             step.frequency, step.interval_days, step.recommendation, (rule.rule_id, step.rule_id)
         )
     if low.phase is Phase.RECOVERY and rule.rechallenge_judgement:
-        findings.add("rechallenge-requires-prescriber-judgement", episode_on=low.first.collected_on)
+        findings.add(
+            FindingCode.RECHALLENGE_REQUIRES_PRESCRIBER_JUDGEMENT, episode_on=low.first.collected_on
+        )
     recommendation = (
         rule.recovery_recommendation if low.phase is Phase.RECOVERY else Recommendation.CONTINUE
     )
@@ -249,7 +247,9 @@ def _monitoring(
         return Monitoring(frequency, interval, start_on, MonitoringStatus.CURRENT, 0)
     if latest is None:
         findings.add(
-            "no-anc-on-file", days_on_treatment=(as_of - start_on).days, frequency=frequency.value
+            FindingCode.NO_ANC_ON_FILE,
+            days_on_treatment=(as_of - start_on).days,
+            frequency=frequency.value,
         )
         return Monitoring(frequency, interval, None, MonitoringStatus.NO_ANC_ON_FILE, None)
     next_due = latest.collected_on + timedelta(days=interval)
@@ -263,10 +263,10 @@ def _monitoring(
     if as_of < next_due:
         return Monitoring(frequency, interval, next_due, MonitoringStatus.CURRENT, 0)
     if as_of == next_due:
-        findings.add("monitoring-due", **facts)
+        findings.add(FindingCode.MONITORING_DUE, **facts)
         return Monitoring(frequency, interval, next_due, MonitoringStatus.DUE, 0)
     days_overdue = (as_of - next_due).days
-    findings.add("monitoring-overdue", days_overdue=days_overdue, **facts)
+    findings.add(FindingCode.MONITORING_OVERDUE, days_overdue=days_overdue, **facts)
     return Monitoring(frequency, interval, next_due, MonitoringStatus.OVERDUE, days_overdue)
 
 
@@ -283,13 +283,16 @@ def _baseline_fails(
     baseline = [r for r in results if window_from <= r.collected_on <= window_to]
     if not baseline:
         findings.add(
-            "baseline-missing", window_from=window_from, window_to=start_on, start_on=start_on
+            FindingCode.BASELINE_MISSING,
+            window_from=window_from,
+            window_to=start_on,
+            start_on=start_on,
         )
         return True
     fails = False
     if len(baseline) < rules.baseline_min_results:
         findings.add(
-            "ben-baseline-incomplete",
+            FindingCode.BEN_BASELINE_INCOMPLETE,
             count=len(baseline),
             window_from=window_from,
             window_to=start_on,
@@ -298,7 +301,7 @@ def _baseline_fails(
     last = baseline[-1]
     if last.value_per_ul < rules.baseline_min_per_ul:
         findings.add(
-            "baseline-below-threshold",
+            FindingCode.BASELINE_BELOW_THRESHOLD,
             value=last.shown,
             on=last.collected_on,
             threshold=rules.baseline_min_per_ul,
@@ -336,7 +339,7 @@ def _result_problems(
         if of_kind:
             newest = of_kind[-1]
             findings.add(
-                kind.value,
+                FindingCode(kind.value),
                 count=len(of_kind),
                 collected_at=when(newest.collected_at),
                 detail=newest.detail,

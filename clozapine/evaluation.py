@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from clozapine.labs import Comparator, decimal_shown
+from clozapine.standing import ProgramStanding
 from clozapine.vocabulary import (
     Category,
+    FindingCode,
     Frequency,
     MonitoringStatus,
     Overall,
@@ -23,7 +25,7 @@ from clozapine.vocabulary import (
 class Finding:
     """Something a prescriber should know or do, with the rule and source behind it."""
 
-    code: str
+    code: FindingCode
     severity: Severity
     message: str
     rule: str
@@ -73,8 +75,9 @@ class Monitoring:
 class Evaluation:
     """One patient's clozapine monitoring evaluation on one as-of date under one policy.
 
-    `rules_applied` lists the ids of the policy rows that decided it (evidence for the page;
-    not part of the contract's JSON).
+    `rules_applied` lists the ids of the policy rows that decided it (evidence for the page);
+    `standing` is the program standing and the current order the findings were made from (for
+    the program panel and the write-back). Neither is part of the contract's JSON.
     """
 
     as_of: date
@@ -89,6 +92,7 @@ class Evaluation:
     findings: tuple[Finding, ...]
     overall: Overall
     rules_applied: tuple[str, ...] = ()
+    standing: ProgramStanding | None = None
 
 
 def _iso(day: date | None) -> str | None:
@@ -131,7 +135,7 @@ def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
         "recommendation": evaluation.recommendation.value,
         "findings": [
             {
-                "code": finding.code,
+                "code": finding.code.value,
                 "severity": finding.severity.value,
                 "message": finding.message,
                 "rule": finding.rule,

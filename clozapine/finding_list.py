@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from clozapine.evaluation import Finding
 from clozapine.policy import Policy
+from clozapine.vocabulary import FindingCode
 
 
 class FindingList:
@@ -13,9 +14,9 @@ class FindingList:
 
     def __init__(self, policy: Policy) -> None:
         self._rows = policy.findings
-        self._made: dict[str, Finding] = {}
+        self._made: dict[FindingCode, Finding] = {}
 
-    def add(self, code: str, **fields: object) -> None:
+    def add(self, code: FindingCode, **fields: object) -> None:
         """Make the finding `code` (once), filling its message template with `fields`."""
         if code in self._made:
             return
@@ -29,7 +30,7 @@ class FindingList:
             citation_url=row.citation.url,
         )
 
-    def has(self, code: str) -> bool:
+    def has(self, code: FindingCode) -> bool:
         """True when the finding has been made."""
         return code in self._made
 

@@ -8,18 +8,17 @@ data; its findings cite the organisation's policy document and are warnings (adm
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
 from clozapine.evaluation import AncSummary
 from clozapine.finding_list import FindingList
 from clozapine.policy import Citation, FindingRule, OrganisationProgram, Policy
-from clozapine.registry import Certification, Registry, latest_enrollment
-from clozapine.vocabulary import Severity
+from clozapine.standing import EnrollmentEnd, ProgramStanding
+from clozapine.vocabulary import FindingCode, Severity
 
 
-def organisation_finding_rows(program: OrganisationProgram) -> dict[str, FindingRule]:
+def organisation_finding_rows(program: OrganisationProgram) -> dict[FindingCode, FindingRule]:
     """The program's finding rows, each citing the organisation's own policy document."""
 
     def cite(section: str) -> Citation:
@@ -28,7 +27,7 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
     warning = Severity.WARNING
     rows = (
         FindingRule(
-            "patient-not-enrolled",
+            FindingCode.PATIENT_NOT_ENROLLED,
             warning,
             "ORG-ENROLLMENT",
             cite("Enrollment"),
@@ -36,7 +35,7 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             " Enroll the patient before the next dispense.",
         ),
         FindingRule(
-            "enrollment-expired",
+            FindingCode.ENROLLMENT_EXPIRED,
             warning,
             "ORG-ENROLLMENT-RENEWAL",
             cite("Enrollment renewal"),
@@ -44,14 +43,14 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             " {expired_on}. Re-enroll the patient.",
         ),
         FindingRule(
-            "prescriber-not-certified",
+            FindingCode.PRESCRIBER_NOT_CERTIFIED,
             warning,
             "ORG-PRESCRIBER",
             cite("Prescriber certification"),
             "The prescriber ({prescriber}) has no certification in the {program_name} on record.",
         ),
         FindingRule(
-            "prescriber-unknown",
+            FindingCode.PRESCRIBER_UNKNOWN,
             warning,
             "ORG-PRESCRIBER-IDENTIFIED",
             cite("Prescriber certification"),
@@ -59,7 +58,7 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             " no Practitioner), so certification in the {program_name} could not be checked.",
         ),
         FindingRule(
-            "pharmacy-not-certified",
+            FindingCode.PHARMACY_NOT_CERTIFIED,
             warning,
             "ORG-PHARMACY",
             cite("Pharmacy certification"),
@@ -67,14 +66,14 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             " on record.",
         ),
         FindingRule(
-            "certification-expired",
+            FindingCode.CERTIFICATION_EXPIRED,
             warning,
             "ORG-CERTIFICATION-RENEWAL",
             cite("Certification renewal"),
             "The certification of {who} in the {program_name} expired on {expired_on}. Renew it.",
         ),
         FindingRule(
-            "anc-too-old-to-dispense",
+            FindingCode.ANC_TOO_OLD_TO_DISPENSE,
             warning,
             "ORG-ANC-DISPENSE-WINDOW",
             cite("ANC before dispensing"),
@@ -82,7 +81,7 @@ def organisation_finding_rows(program: OrganisationProgram) -> dict[str, Finding
             " only with an ANC from the last {window_days} days (since {window_from}).",
         ),
         FindingRule(
-            "enrollment-unknown",
+            FindingCode.ENROLLMENT_UNKNOWN,
             Severity.INFO,
             "ORG-REGISTRY",
             cite("Enrollment"),
@@ -105,87 +104,57 @@ def with_organisation_program(policy: Policy, program: OrganisationProgram) -> P
 
 def organisation_findings(
     program: OrganisationProgram,
-    registry: Registry | None,
-    patient: str,
-    prescriber: str | None,
-    pharmacy: str | None,
+    standing: ProgramStanding,
     anc: AncSummary | None,
     as_of: date,
     findings: FindingList,
-    *,
-    prescriber_unidentified: bool = False,
 ) -> None:
-    """Add the organisation program's findings for a patient on clozapine."""
+    """Add the organisation program's findings for a patient on clozapine, from its standing
+    (computed under the organisation's record rules)."""
     names = {"program_name": program.name}
     window = program.anc_dispense_window_days
     if window is not None and anc is not None and (as_of - anc.collected).days > window:
         findings.add(
-            "anc-too-old-to-dispense",
+            FindingCode.ANC_TOO_OLD_TO_DISPENSE,
             collected=anc.collected,
             age_days=(as_of - anc.collected).days,
             window_days=window,
             window_from=as_of - timedelta(days=window),
             **names,
         )
-    if registry is None:
-        findings.add("enrollment-unknown", **names)
+    enrollment = standing.enrollment
+    if enrollment is None:
+        findings.add(FindingCode.ENROLLMENT_UNKNOWN, **names)
         return
-    renewal = program.certification_renewal_days
-    if prescriber is None and prescriber_unidentified:
-        findings.add("prescriber-unknown", **names)
-    for role, reference, records in (
-        ("prescriber", prescriber, registry.prescribers),
-        ("pharmacy", pharmacy, registry.pharmacies),
+    order = standing.order
+    if order is not None and order.prescriber is None and order.prescriber_unidentified:
+        findings.add(FindingCode.PRESCRIBER_UNKNOWN, **names)
+    for role, missing, certification in (
+        ("prescriber", FindingCode.PRESCRIBER_NOT_CERTIFIED, standing.prescriber),
+        ("pharmacy", FindingCode.PHARMACY_NOT_CERTIFIED, standing.pharmacy),
     ):
-        if reference is None:
+        if certification is None:
             continue
-        latest = _latest(c for c in records if c.reference == reference and c.certified_on <= as_of)
-        if latest is None:
-            findings.add(f"{role}-not-certified", **{role: reference}, **names)
-            continue
-        expired_on = _expiry(latest.certified_on, latest.expires_on, renewal)
-        if expired_on is not None and as_of > expired_on:
+        if certification.record is None:
+            findings.add(missing, **{role: certification.reference}, **names)
+        elif certification.expired:
             findings.add(
-                "certification-expired", who=f"{role} {reference}", expired_on=expired_on, **names
+                FindingCode.CERTIFICATION_EXPIRED,
+                who=f"{role} {certification.reference}",
+                expired_on=certification.valid_through,
+                **names,
             )
-    _enrollment(program, registry, patient, as_of, findings)
-
-
-def _enrollment(
-    program: OrganisationProgram,
-    registry: Registry,
-    patient: str,
-    as_of: date,
-    findings: FindingList,
-) -> None:
     if not program.enrollment_required:
         return
     # The latest enrollment decides: discontinued is not enrolled, whatever older records say;
     # interrupted (treatment paused) stays enrolled.
-    latest = latest_enrollment(
-        e for e in registry.patients if e.patient == patient and e.enrolled_on <= as_of
-    )
-    if latest is None or latest.status == "discontinued":
-        findings.add("patient-not-enrolled", program_name=program.name)
-        return
-    expired_on = _expiry(latest.enrolled_on, latest.expires_on, program.enrollment_renewal_days)
-    if expired_on is not None and as_of > expired_on:
+    record = enrollment.record
+    if record is None or enrollment.ended is EnrollmentEnd.DISCONTINUED:
+        findings.add(FindingCode.PATIENT_NOT_ENROLLED, **names)
+    elif enrollment.expired:
         findings.add(
-            "enrollment-expired",
-            enrolled_on=latest.enrolled_on,
-            expired_on=expired_on,
-            program_name=program.name,
+            FindingCode.ENROLLMENT_EXPIRED,
+            enrolled_on=record.enrolled_on,
+            expired_on=enrollment.valid_through,
+            **names,
         )
-
-
-def _latest(certifications: Iterable[Certification]) -> Certification | None:
-    return max(certifications, key=lambda c: c.certified_on, default=None)
-
-
-def _expiry(start_on: date, expires_on: date | None, renewal_days: int | None) -> date | None:
-    """The last day a record is valid: its own expiry, else start + renewal period - 1 day."""
-    if expires_on is not None:
-        return expires_on
-    if renewal_days is None:
-        return None
-    return start_on + timedelta(days=renewal_days - 1)

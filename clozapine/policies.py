@@ -7,7 +7,7 @@ from datetime import date
 from clozapine.policy import FindingRule, Policy, ProgramRules, Provenance
 from clozapine.tables import anc_rules, findings
 from clozapine.tables.sources import LABEL_2025, LABEL_REMS_ERA, LabelSections
-from clozapine.vocabulary import Category
+from clozapine.vocabulary import Category, FindingCode
 
 EARLIEST_AS_OF = date(2015, 10, 12)
 
@@ -42,8 +42,8 @@ def _policy(
     label: LabelSections,
     in_force: tuple[date, date | None],
     program: ProgramRules | None,
-    extra_findings: dict[str, FindingRule],
-    notice: str | None,
+    extra_findings: dict[FindingCode, FindingRule],
+    notice: FindingCode | None,
 ) -> Policy:
     return Policy(
         policy_id=policy_id,
@@ -102,7 +102,7 @@ US_LABEL_2025 = _policy(
     (date(2025, 2, 24), None),
     None,
     findings.label_2025_findings(),
-    "rems-eliminated",
+    FindingCode.REMS_ELIMINATED,
 )
 
 POLICIES: dict[str, Policy] = {

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from clozapine.vocabulary import Category, Frequency, Population, Recommendation, Severity
+from clozapine.vocabulary import (
+    Category,
+    FindingCode,
+    Frequency,
+    Population,
+    Recommendation,
+    Severity,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,7 @@ class FindingRule:
     `message` is a str.format template; the engine fills the named dates and values.
     """
 
-    code: str
+    code: FindingCode
     severity: Severity
     rule_id: str
     citation: Citation
@@ -168,7 +175,7 @@ class OrganisationProgram:
     enrollment_renewal_days: int | None
     certification_renewal_days: int | None
     anc_dispense_window_days: int | None
-    writeback_findings: tuple[str, ...]
+    writeback_findings: tuple[FindingCode, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +193,9 @@ class Policy:
     treatment_gap_days: int
     treatment_gap_rule_id: str
     treatment_gap_citation: Citation
-    findings: dict[str, FindingRule]
+    findings: dict[FindingCode, FindingRule]
     program: ProgramRules | None
-    policy_notice: str | None
+    policy_notice: FindingCode | None
     organisation: OrganisationProgram | None = None
 
     def rules_for(self, population: Population) -> PopulationRules:

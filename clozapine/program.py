@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from clozapine.evaluation import AncSummary
-from clozapine.facts import AncResult, PatientFacts
+from clozapine.facts import AncResult, ClozapineOrder, PatientFacts
 from clozapine.finding_list import FindingList
 from clozapine.policy import Policy, ProgramRules
-from clozapine.registry import Registry, latest_enrollment
-from clozapine.treatment import TreatmentEpisode, current_order
+from clozapine.registry import Registry
+from clozapine.standing import ProgramStanding, rems_record_rules, standing_under
+from clozapine.vocabulary import FindingCode
 
 
 def program_findings(
     policy: Policy,
     facts: PatientFacts,
     registry: Registry | None,
-    episode: TreatmentEpisode,
+    order: ClozapineOrder,
     results: list[AncResult],
     anc: AncSummary | None,
     as_of: date,
@@ -27,39 +28,46 @@ def program_findings(
     if program is None:
         return
     if anc is not None and anc.category in program.rationale_categories:
-        findings.add("treatment-rationale-required", value=anc.shown, category=anc.category.value)
+        findings.add(
+            FindingCode.TREATMENT_RATIONALE_REQUIRED, value=anc.shown, category=anc.category.value
+        )
     names = dict(program_name=policy.title, deadline_on=program.deadline_on)
     if registry is None:
-        findings.add("enrollment-unknown", **names)
+        findings.add(FindingCode.ENROLLMENT_UNKNOWN, **names)
         return
-
-    def counts(on: date) -> bool:
-        return program.program_start_on <= on <= as_of
-
-    order = current_order(episode, as_of)
-    certified = {c.reference for c in registry.prescribers if counts(c.certified_on)}
-    if order.prescriber is not None and order.prescriber not in certified:
-        findings.add("prescriber-not-certified", prescriber=order.prescriber, **names)
+    standing = rems_standing(policy.title, program, registry, facts.patient, order, as_of)
+    if standing.prescriber is not None and not standing.prescriber.certified:
+        findings.add(
+            FindingCode.PRESCRIBER_NOT_CERTIFIED, prescriber=standing.prescriber.reference, **names
+        )
     elif order.prescriber is None and order.prescriber_unidentified:
-        findings.add("prescriber-unknown", **names)
-    pharmacies = {c.reference for c in registry.pharmacies if counts(c.certified_on)}
-    if order.pharmacy is not None and order.pharmacy not in pharmacies:
-        findings.add("pharmacy-not-certified", pharmacy=order.pharmacy, **names)
+        findings.add(FindingCode.PRESCRIBER_UNKNOWN, **names)
+    if standing.pharmacy is not None and not standing.pharmacy.certified:
+        findings.add(
+            FindingCode.PHARMACY_NOT_CERTIFIED, pharmacy=standing.pharmacy.reference, **names
+        )
     # The latest counting enrollment decides; the REMS rules ignore its status.
-    latest = latest_enrollment(
-        e for e in registry.patients if e.patient == facts.patient and counts(e.enrolled_on)
-    )
+    enrollment = standing.enrollment
+    latest = enrollment.record if enrollment else None
     if latest is None:
-        findings.add("patient-not-enrolled", **names)
+        findings.add(FindingCode.PATIENT_NOT_ENROLLED, **names)
         return
-    enrolled_on = latest.enrolled_on
-    _enrollment_labs(program, enrolled_on, results, findings)
-    forms = [
-        f.submitted_on
-        for f in registry.status_forms
-        if f.patient == facts.patient and counts(f.submitted_on)
-    ]
-    _status_form(program, max([enrolled_on, *forms]), as_of, findings)
+    _enrollment_labs(program, latest.enrolled_on, results, findings)
+    _status_form(program, standing.status_form_due, as_of, findings)
+
+
+def rems_standing(
+    name: str,
+    program: ProgramRules,
+    registry: Registry,
+    patient: str,
+    order: ClozapineOrder | None,
+    as_of: date,
+) -> ProgramStanding:
+    """The standing under the REMS program's own record rules."""
+    return standing_under(
+        rems_record_rules(program), name, program, registry, patient, order, as_of
+    )
 
 
 def _enrollment_labs(
@@ -70,13 +78,21 @@ def _enrollment_labs(
         return
     window_from = enrolled_on - timedelta(days=window)
     if not any(window_from <= r.collected_on <= enrolled_on for r in results):
-        findings.add("enrollment-anc-stale", enrolled_on=enrolled_on, window_from=window_from)
+        findings.add(
+            FindingCode.ENROLLMENT_ANC_STALE, enrolled_on=enrolled_on, window_from=window_from
+        )
 
 
-def _status_form(program: ProgramRules, last_on: date, as_of: date, findings: FindingList) -> None:
+def _status_form(
+    program: ProgramRules, due_on: date | None, as_of: date, findings: FindingList
+) -> None:
     max_days = program.status_form_max_age_days
-    if max_days is None:
+    if max_days is None or due_on is None or as_of <= due_on:
         return
-    age_days = (as_of - last_on).days
-    if age_days > max_days:
-        findings.add("psf-overdue", last_on=last_on, age_days=age_days, max_days=max_days)
+    last_on = due_on - timedelta(days=max_days)
+    findings.add(
+        FindingCode.PSF_OVERDUE,
+        last_on=last_on,
+        age_days=(as_of - last_on).days,
+        max_days=max_days,
+    )

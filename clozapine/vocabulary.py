@@ -77,3 +77,33 @@ class Overall(enum.Enum):
     ATTENTION = "attention"
     ACTION_REQUIRED = "action-required"
     NOT_APPLICABLE = "not-applicable"
+
+
+class FindingCode(enum.StrEnum):
+    """The finding codes (the contract's, and the organisation program's); str-valued, so a code
+    compares equal to, and prints as, its contract spelling."""
+
+    MONITORING_OVERDUE = "monitoring-overdue"
+    NO_ANC_ON_FILE = "no-anc-on-file"
+    INTERRUPT_RECOMMENDED = "interrupt-recommended"
+    BASELINE_BELOW_THRESHOLD = "baseline-below-threshold"
+    BASELINE_MISSING = "baseline-missing"
+    MONITORING_DUE = "monitoring-due"
+    RESULT_PENDING = "result-pending"
+    LOW_ANC_UNCONFIRMED = "low-anc-unconfirmed"
+    HEMATOLOGY_CONSULT_RECOMMENDED = "hematology-consult-recommended"
+    RECHALLENGE_REQUIRES_PRESCRIBER_JUDGEMENT = "rechallenge-requires-prescriber-judgement"
+    BEN_BASELINE_INCOMPLETE = "ben-baseline-incomplete"
+    UNIT_ERROR = "unit-error"
+    PATIENT_NOT_ENROLLED = "patient-not-enrolled"
+    PRESCRIBER_NOT_CERTIFIED = "prescriber-not-certified"
+    PHARMACY_NOT_CERTIFIED = "pharmacy-not-certified"
+    PRESCRIBER_UNKNOWN = "prescriber-unknown"
+    ENROLLMENT_ANC_STALE = "enrollment-anc-stale"
+    PSF_OVERDUE = "psf-overdue"
+    TREATMENT_RATIONALE_REQUIRED = "treatment-rationale-required"
+    REMS_ELIMINATED = "rems-eliminated"
+    ENROLLMENT_UNKNOWN = "enrollment-unknown"
+    ENROLLMENT_EXPIRED = "enrollment-expired"
+    CERTIFICATION_EXPIRED = "certification-expired"
+    ANC_TOO_OLD_TO_DISPENSE = "anc-too-old-to-dispense"

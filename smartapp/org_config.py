@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from clozapine import OrganisationProgram
+from clozapine.vocabulary import FindingCode
 from fhir_mappings.settings import LocalCode, MappingSettings
 
 
@@ -139,6 +140,12 @@ def _program(table: Any) -> OrganisationProgram:
     findings = table.get("writeback_findings", [])
     if not isinstance(findings, list) or not all(isinstance(f, str) for f in findings):
         raise ConfigError("program.writeback_findings must be an array of finding codes")
+    known = {code.value for code in FindingCode}
+    unknown_codes = [f for f in findings if f not in known]
+    if unknown_codes:
+        raise ConfigError(
+            f"program.writeback_findings names {unknown_codes[0]!r}, which is not a finding code"
+        )
     return OrganisationProgram(
         program_id=table["id"],
         name=table["name"],
@@ -147,7 +154,7 @@ def _program(table: Any) -> OrganisationProgram:
         enrollment_renewal_days=_days(table, "enrollment_renewal_days"),
         certification_renewal_days=_days(table, "certification_renewal_days"),
         anc_dispense_window_days=_days(table, "anc_dispense_window_days"),
-        writeback_findings=tuple(findings),
+        writeback_findings=tuple(FindingCode(f) for f in findings),
     )
 
 

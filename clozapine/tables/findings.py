@@ -11,7 +11,7 @@ from datetime import date
 from clozapine.policy import Citation, FindingRule, Provenance
 from clozapine.tables import sources
 from clozapine.tables.sources import CONTRACT, LabelSections
-from clozapine.vocabulary import Severity
+from clozapine.vocabulary import FindingCode, Severity
 
 # Who wrote and checked these rows, and when they are next reviewed (openprescribing's fields).
 PROVENANCE = Provenance(
@@ -23,12 +23,12 @@ PROVENANCE = Provenance(
 )
 
 
-def label_findings(label: LabelSections) -> dict[str, FindingRule]:
+def label_findings(label: LabelSections) -> dict[FindingCode, FindingRule]:
     """Findings about ANC monitoring, made under every policy."""
     table = label.general_table
     rows = (
         FindingRule(
-            "monitoring-overdue",
+            FindingCode.MONITORING_OVERDUE,
             Severity.CRITICAL,
             "MON-OVERDUE",
             table,
@@ -36,14 +36,14 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " (last ANC {last_value}/uL on {last_on}). Draw a CBC with differential now.",
         ),
         FindingRule(
-            "monitoring-due",
+            FindingCode.MONITORING_DUE,
             Severity.WARNING,
             "MON-DUE",
             table,
             "{frequency} ANC is due today, {next_due} (last ANC {last_value}/uL on {last_on}).",
         ),
         FindingRule(
-            "no-anc-on-file",
+            FindingCode.NO_ANC_ON_FILE,
             Severity.CRITICAL,
             "MON-NO-ANC",
             table,
@@ -51,14 +51,14 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " of treatment, {frequency} schedule). Draw a CBC with differential now.",
         ),
         FindingRule(
-            "interrupt-recommended",
+            FindingCode.INTERRUPT_RECOMMENDED,
             Severity.CRITICAL,
             "EPI-INTERRUPT",
             table,
             "Interrupt clozapine: the latest ANC is {value}/uL ({category}) on {on}. {resume}",
         ),
         FindingRule(
-            "hematology-consult-recommended",
+            FindingCode.HEMATOLOGY_CONSULT_RECOMMENDED,
             Severity.WARNING,
             "EPI-HEMATOLOGY",
             table,
@@ -67,7 +67,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " {threshold}/uL or more.",
         ),
         FindingRule(
-            "rechallenge-requires-prescriber-judgement",
+            FindingCode.RECHALLENGE_REQUIRES_PRESCRIBER_JUDGEMENT,
             Severity.WARNING,
             "EPI-RECHALLENGE",
             table,
@@ -76,7 +76,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " patient is monitored as a new patient.",
         ),
         FindingRule(
-            "low-anc-unconfirmed",
+            FindingCode.LOW_ANC_UNCONFIRMED,
             Severity.WARNING,
             "LOW-CONFIRM-24H",
             label.confirmation,
@@ -84,7 +84,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " with a repeat ANC by {repeat_by} (within 24 hours).",
         ),
         FindingRule(
-            "baseline-missing",
+            FindingCode.BASELINE_MISSING,
             Severity.CRITICAL,
             "BASELINE-MISSING",
             label.baseline,
@@ -92,7 +92,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " {start_on}. Obtain a baseline ANC before starting.",
         ),
         FindingRule(
-            "baseline-below-threshold",
+            FindingCode.BASELINE_BELOW_THRESHOLD,
             Severity.CRITICAL,
             "BASELINE-BELOW",
             label.baseline,
@@ -100,7 +100,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " is not recommended.",
         ),
         FindingRule(
-            "ben-baseline-incomplete",
+            FindingCode.BEN_BASELINE_INCOMPLETE,
             Severity.WARNING,
             "BASELINE-BEN-TWO",
             label.baseline,
@@ -108,7 +108,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " {count} found from {window_from} to {window_to}.",
         ),
         FindingRule(
-            "result-pending",
+            FindingCode.RESULT_PENDING,
             Severity.WARNING,
             "RESULT-PENDING",
             Citation(
@@ -120,7 +120,7 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
             " may be the low one: review it when it is final.",
         ),
         FindingRule(
-            "unit-error",
+            FindingCode.UNIT_ERROR,
             Severity.WARNING,
             "UNIT-ERROR",
             Citation(
@@ -138,14 +138,14 @@ def label_findings(label: LabelSections) -> dict[str, FindingRule]:
 def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule, ...]:
     return (
         FindingRule(
-            "patient-not-enrolled",
+            FindingCode.PATIENT_NOT_ENROLLED,
             Severity.WARNING,
             f"{program}-PATIENT-ENROLLED",
             cite,
             "The patient has no counting enrollment in the {program_name} on record" + deadline,
         ),
         FindingRule(
-            "prescriber-not-certified",
+            FindingCode.PRESCRIBER_NOT_CERTIFIED,
             Severity.WARNING,
             f"{program}-PRESCRIBER-CERTIFIED",
             cite,
@@ -153,7 +153,7 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
             " on record" + deadline,
         ),
         FindingRule(
-            "prescriber-unknown",
+            FindingCode.PRESCRIBER_UNKNOWN,
             Severity.WARNING,
             f"{program}-PRESCRIBER-IDENTIFIED",
             cite,
@@ -162,7 +162,7 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
             + deadline,
         ),
         FindingRule(
-            "pharmacy-not-certified",
+            FindingCode.PHARMACY_NOT_CERTIFIED,
             Severity.WARNING,
             f"{program}-PHARMACY-CERTIFIED",
             cite,
@@ -170,7 +170,7 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
             " {program_name} on record" + deadline,
         ),
         FindingRule(
-            "enrollment-unknown",
+            FindingCode.ENROLLMENT_UNKNOWN,
             Severity.INFO,
             f"{program}-REGISTRY",
             cite,
@@ -180,12 +180,12 @@ def _rems_rows(program: str, cite: Citation, deadline: str) -> tuple[FindingRule
     )
 
 
-def rems_2015_findings() -> dict[str, FindingRule]:
+def rems_2015_findings() -> dict[FindingCode, FindingRule]:
     """Findings of the 2015 Clozapine REMS (certification, enrollment, treatment rationale)."""
     rows = (
         *_rems_rows("REMS2015", sources.REMS_2015, "."),
         FindingRule(
-            "treatment-rationale-required",
+            FindingCode.TREATMENT_RATIONALE_REQUIRED,
             Severity.WARNING,
             "REMS2015-RATIONALE",
             sources.REMS_2015_RATIONALE,
@@ -196,7 +196,7 @@ def rems_2015_findings() -> dict[str, FindingRule]:
     return {row.code: row for row in rows}
 
 
-def rems_2021_findings() -> dict[str, FindingRule]:
+def rems_2021_findings() -> dict[FindingCode, FindingRule]:
     """Findings of the 2021 modified Clozapine REMS: re-certification, labs, status forms."""
     deadline = (
         "; the modified program required it by {deadline_on}, the end of the 37-day"
@@ -205,7 +205,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
     rows = (
         *_rems_rows("REMS2021", sources.REMS_2021, deadline),
         FindingRule(
-            "enrollment-anc-stale",
+            FindingCode.ENROLLMENT_ANC_STALE,
             Severity.WARNING,
             "REMS2021-ENROLLMENT-LABS",
             sources.REMS_2021_LABS,
@@ -213,7 +213,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
             " {enrolled_on}; re-enrollment required labs from the past 30 days.",
         ),
         FindingRule(
-            "psf-overdue",
+            FindingCode.PSF_OVERDUE,
             Severity.WARNING,
             "REMS2021-PSF",
             sources.REMS_2021_PSF,
@@ -221,7 +221,7 @@ def rems_2021_findings() -> dict[str, FindingRule]:
             " ago; the program expected one monthly, within {max_days} days.",
         ),
         FindingRule(
-            "treatment-rationale-required",
+            FindingCode.TREATMENT_RATIONALE_REQUIRED,
             Severity.WARNING,
             "REMS2021-RATIONALE",
             sources.REMS_2021_RATIONALE,
@@ -232,10 +232,10 @@ def rems_2021_findings() -> dict[str, FindingRule]:
     return {row.code: row for row in rows}
 
 
-def label_2025_findings() -> dict[str, FindingRule]:
+def label_2025_findings() -> dict[FindingCode, FindingRule]:
     """The notice that the REMS no longer exists, made under the label policy."""
     row = FindingRule(
-        "rems-eliminated",
+        FindingCode.REMS_ELIMINATED,
         Severity.INFO,
         "LABEL-REMS-ELIMINATED",
         sources.REMS_ELIMINATED,

@@ -12,10 +12,9 @@ import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from clozapine import Finding, PatientFacts
+from clozapine import Evaluation, Finding
 from clozapine.registry import normalise_reference
-from clozapine.treatment import current_episode, current_order, treatment_episodes
-from clozapine.vocabulary import Severity
+from clozapine.vocabulary import FindingCode, Severity
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.outbound.targets import (
     ENROLLMENT_FINDINGS,
@@ -64,12 +63,10 @@ def practitioner_reference(fhir_user: str | None) -> FhirJson | None:
     return {"reference": reference} if kind in ("Practitioner", "PractitionerRole") else None
 
 
-def current_order_reference(facts: PatientFacts, as_of: date, gap_days: int) -> str | None:
+def current_order_reference(evaluation: Evaluation) -> str | None:
     """The current clozapine MedicationRequest (the engine's current order), if it has an id."""
-    episode = current_episode(treatment_episodes(facts.orders, gap_days), as_of, gap_days)
-    if episode is None:
-        return None
-    source = current_order(episode, as_of).source
+    order = evaluation.standing.order if evaluation.standing is not None else None
+    source = order.source if order is not None else None
     return source if source and source.startswith("MedicationRequest/") else None
 
 
@@ -81,7 +78,11 @@ def _finding_concept(target: WritebackTarget, authorship: Authorship) -> FhirJso
 def _priority(finding: Finding) -> str:
     if finding.severity is Severity.CRITICAL:
         return "stat"
-    return "urgent" if finding.code in ("monitoring-due", "anc-too-old-to-dispense") else "routine"
+    return (
+        "urgent"
+        if finding.code in (FindingCode.MONITORING_DUE, FindingCode.ANC_TOO_OLD_TO_DISPENSE)
+        else "routine"
+    )
 
 
 def _note_text(target: WritebackTarget, authorship: Authorship) -> str:

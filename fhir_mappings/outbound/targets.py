@@ -18,62 +18,70 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from clozapine import Evaluation, Finding
+from clozapine.vocabulary import FindingCode
 from fhir_mappings.fhir_json import FhirJson
 
 DEFAULT_IDENTIFIER_SYSTEM = "urn:smartapp:clozapine-monitoring:writeback"
 
-LAB_FINDINGS = ("monitoring-overdue", "monitoring-due", "no-anc-on-file")
-ANC_DATED_FINDINGS = ("interrupt-recommended", "anc-too-old-to-dispense")
+LAB_FINDINGS = (
+    FindingCode.MONITORING_OVERDUE,
+    FindingCode.MONITORING_DUE,
+    FindingCode.NO_ANC_ON_FILE,
+)
+ANC_DATED_FINDINGS = (FindingCode.INTERRUPT_RECOMMENDED, FindingCode.ANC_TOO_OLD_TO_DISPENSE)
 ENROLLMENT_FINDINGS = (
-    "patient-not-enrolled",
-    "prescriber-not-certified",
-    "pharmacy-not-certified",
-    "enrollment-anc-stale",
-    "psf-overdue",
-    "enrollment-expired",
-    "certification-expired",
+    FindingCode.PATIENT_NOT_ENROLLED,
+    FindingCode.PRESCRIBER_NOT_CERTIFIED,
+    FindingCode.PHARMACY_NOT_CERTIFIED,
+    FindingCode.ENROLLMENT_ANC_STALE,
+    FindingCode.PSF_OVERDUE,
+    FindingCode.ENROLLMENT_EXPIRED,
+    FindingCode.CERTIFICATION_EXPIRED,
 )
 # The findings that need someone to act, which trigger write-back when the program names none.
 DEFAULT_WRITEBACK_FINDINGS = (*LAB_FINDINGS, *ANC_DATED_FINDINGS, *ENROLLMENT_FINDINGS)
 _ANC_TEST = "ANC (CBC with differential)"
 # finding code -> (short title for Flag.code.display, what the Task asks for; {due_on} filled in)
-FINDING_TEXTS: dict[str, tuple[str, str]] = {
-    "monitoring-overdue": ("ANC monitoring overdue", f"{_ANC_TEST} due by {{due_on}}"),
-    "monitoring-due": ("ANC monitoring due", f"{_ANC_TEST} due by {{due_on}}"),
-    "no-anc-on-file": ("No ANC on file", f"{_ANC_TEST} needed by {{due_on}}: none on file"),
-    "interrupt-recommended": (
+FINDING_TEXTS: dict[FindingCode, tuple[str, str]] = {
+    FindingCode.MONITORING_OVERDUE: ("ANC monitoring overdue", f"{_ANC_TEST} due by {{due_on}}"),
+    FindingCode.MONITORING_DUE: ("ANC monitoring due", f"{_ANC_TEST} due by {{due_on}}"),
+    FindingCode.NO_ANC_ON_FILE: (
+        "No ANC on file",
+        f"{_ANC_TEST} needed by {{due_on}}: none on file",
+    ),
+    FindingCode.INTERRUPT_RECOMMENDED: (
         "Clozapine interruption recommended",
         "Review clozapine treatment: the latest ANC calls for interruption",
     ),
-    "anc-too-old-to-dispense": (
+    FindingCode.ANC_TOO_OLD_TO_DISPENSE: (
         "ANC too old to dispense",
         f"{_ANC_TEST} needed before the next clozapine dispense",
     ),
-    "patient-not-enrolled": (
+    FindingCode.PATIENT_NOT_ENROLLED: (
         "Not enrolled in the clozapine program",
         "Enroll patient in the clozapine program",
     ),
-    "enrollment-expired": (
+    FindingCode.ENROLLMENT_EXPIRED: (
         "Clozapine program enrollment expired",
         "Re-enroll patient in the clozapine program",
     ),
-    "prescriber-not-certified": (
+    FindingCode.PRESCRIBER_NOT_CERTIFIED: (
         "Prescriber not certified in the clozapine program",
         "Certify the prescriber in the clozapine program",
     ),
-    "pharmacy-not-certified": (
+    FindingCode.PHARMACY_NOT_CERTIFIED: (
         "Pharmacy not certified in the clozapine program",
         "Certify the dispensing pharmacy in the clozapine program",
     ),
-    "certification-expired": (
+    FindingCode.CERTIFICATION_EXPIRED: (
         "Clozapine program certification expired",
         "Renew the certification in the clozapine program",
     ),
-    "enrollment-anc-stale": (
+    FindingCode.ENROLLMENT_ANC_STALE: (
         "No ANC for the clozapine enrollment",
         "Record an ANC from the 30 days before enrollment in the clozapine program",
     ),
-    "psf-overdue": (
+    FindingCode.PSF_OVERDUE: (
         "Clozapine Patient Status Form overdue",
         "Submit the clozapine Patient Status Form",
     ),
@@ -125,10 +133,10 @@ def finding_period(evaluation: Evaluation, code: str) -> FindingPeriod:
     """The period of a finding (table in the module docstring)."""
     as_of = evaluation.as_of
     due = evaluation.monitoring.next_due
-    if code in ("monitoring-due", "monitoring-overdue") and due is not None:
-        start = due + timedelta(days=1) if code == "monitoring-overdue" else due
+    if code in (FindingCode.MONITORING_DUE, FindingCode.MONITORING_OVERDUE) and due is not None:
+        start = due + timedelta(days=1) if code == FindingCode.MONITORING_OVERDUE else due
         return FindingPeriod(due.isoformat(), start, due)
-    if code == "no-anc-on-file" and evaluation.treatment is not None:
+    if code == FindingCode.NO_ANC_ON_FILE and evaluation.treatment is not None:
         episode_start = evaluation.treatment.episode_start
         return FindingPeriod(episode_start.isoformat(), episode_start, as_of)
     if code in ANC_DATED_FINDINGS and evaluation.anc is not None:
@@ -167,11 +175,11 @@ def writeback_targets(
     return tuple(targets)
 
 
-def _business_status(evaluation: Evaluation, code: str) -> str | None:
+def _business_status(evaluation: Evaluation, code: FindingCode) -> str | None:
     days = evaluation.monitoring.days_overdue or 0
     return {
-        "monitoring-overdue": f"overdue by {days} day{'s' * (days != 1)}",
-        "monitoring-due": "due today",
-        "no-anc-on-file": "no ANC on file",
-        "interrupt-recommended": "interruption recommended",
+        FindingCode.MONITORING_OVERDUE: f"overdue by {days} day{'s' * (days != 1)}",
+        FindingCode.MONITORING_DUE: "due today",
+        FindingCode.NO_ANC_ON_FILE: "no ANC on file",
+        FindingCode.INTERRUPT_RECOMMENDED: "interruption recommended",
     }.get(code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clozapine import Evaluation
-from clozapine.vocabulary import Category, MonitoringStatus, Overall, Recommendation
+from clozapine.vocabulary import Category, FindingCode, MonitoringStatus, Overall, Recommendation
 
 CATEGORY_WORDS = {
     Category.NORMAL: "normal",
@@ -47,13 +47,13 @@ STATUS_LOOK = {
 DRAW = "Draw a CBC with differential today"
 # Findings that name an action of their own, most urgent first, and the words for it.
 FINDING_ACTIONS = (
-    ("baseline-missing", "Do not start clozapine: no baseline ANC on file"),
-    ("baseline-below-threshold", "Do not start clozapine: the baseline ANC is too low"),
-    ("ben-baseline-incomplete", "Do not start clozapine: the BEN baseline is incomplete"),
-    ("low-anc-unconfirmed", "Repeat the ANC within 24 hours to confirm the low result"),
-    ("result-pending", "Check the pending lab result before acting"),
-    ("unit-error", "Check a lab result the app could not read"),
-    ("hematology-consult-recommended", "Ask hematology for a consultation"),
+    (FindingCode.BASELINE_MISSING, "Do not start clozapine: no baseline ANC on file"),
+    (FindingCode.BASELINE_BELOW_THRESHOLD, "Do not start clozapine: the baseline ANC is too low"),
+    (FindingCode.BEN_BASELINE_INCOMPLETE, "Do not start clozapine: the BEN baseline is incomplete"),
+    (FindingCode.LOW_ANC_UNCONFIRMED, "Repeat the ANC within 24 hours to confirm the low result"),
+    (FindingCode.RESULT_PENDING, "Check the pending lab result before acting"),
+    (FindingCode.UNIT_ERROR, "Check a lab result the app could not read"),
+    (FindingCode.HEMATOLOGY_CONSULT_RECOMMENDED, "Ask hematology for a consultation"),
 )
 
 
@@ -69,9 +69,10 @@ class Headline:
 
 
 def anc_words(evaluation: Evaluation) -> str:
-    """The latest ANC as the headline names it ("ANC 420/µL, severe"); empty without one."""
+    """The latest ANC as the headline names it ("ANC 420/µL, severe"; a result reported as a
+    bound keeps its comparator, "ANC <500/µL, severe"); empty without one."""
     anc = evaluation.anc
-    return f"ANC {anc.value_per_ul}/µL, {CATEGORY_SHORT[anc.category]}" if anc else ""
+    return f"ANC {anc.shown}/µL, {CATEGORY_SHORT[anc.category]}" if anc else ""
 
 
 def headline(evaluation: Evaluation) -> Headline:

@@ -70,7 +70,7 @@ def page() -> str:
 
 def _program_panel(app: Services, launch: LaunchEvaluation) -> ProgramPanel | None:
     evaluation = launch.evaluation
-    return build_panel(app, requester(app), evaluation.as_of, launch.registry, evaluation.findings)
+    return build_panel(app, requester(app), evaluation.as_of, launch.registry, evaluation)
 
 
 def _writeback_panel(

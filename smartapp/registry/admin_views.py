@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clozapine import RegistryFormatError
+from clozapine.standing import valid_through
 from smartapp.db import AuditEvent
 from smartapp.db.models import AuditEventRow
 from smartapp.registry import forms as fields
@@ -22,7 +23,6 @@ from smartapp.registry.access import (
     writer,
 )
 from smartapp.registry.forms import FormError
-from smartapp.registry.program_panel import valid_through
 from smartapp.services import Services, current_services
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/registry")

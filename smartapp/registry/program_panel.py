@@ -1,13 +1,27 @@
-"""The program panel: the patient's enrollment, the user's certification, findings with deadlines."""
+"""The program panel: the patient's enrollment, the user's certification, findings with deadlines.
+
+Everything dated here is the engine's program standing (`clozapine.standing`): the evaluation's
+when the chart has one, else the same engine function on the registry records alone (the
+program page reads no EHR data). The engine's messages are shown, never parsed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from clozapine import Finding, Policy
-from clozapine.registry import Certification, Enrollment, Registry
+from clozapine import Evaluation, Finding, Policy
+from clozapine.registry import Enrollment, Registry
+from clozapine.standing import (
+    CertificationStanding,
+    EnrollmentEnd,
+    EnrollmentStanding,
+    ProgramStanding,
+    certification_standing,
+    program_standing,
+    record_rules,
+)
+from clozapine.vocabulary import FindingCode
 from smartapp.registry.access import Requester
 from smartapp.services import Services
 from smartapp.web.findings import FindingView, finding_view
@@ -15,40 +29,61 @@ from smartapp.web.findings import FindingView, finding_view
 # The findings the program rules make (REMS and organisation programs), shown in the panel.
 PROGRAM_FINDINGS = frozenset(
     {
-        "patient-not-enrolled",
-        "enrollment-expired",
-        "enrollment-unknown",
-        "enrollment-anc-stale",
-        "prescriber-not-certified",
-        "pharmacy-not-certified",
-        "certification-expired",
-        "psf-overdue",
-        "anc-too-old-to-dispense",
-        "treatment-rationale-required",
+        FindingCode.PATIENT_NOT_ENROLLED,
+        FindingCode.ENROLLMENT_EXPIRED,
+        FindingCode.ENROLLMENT_UNKNOWN,
+        FindingCode.ENROLLMENT_ANC_STALE,
+        FindingCode.PRESCRIBER_NOT_CERTIFIED,
+        FindingCode.PHARMACY_NOT_CERTIFIED,
+        FindingCode.CERTIFICATION_EXPIRED,
+        FindingCode.PSF_OVERDUE,
+        FindingCode.ANC_TOO_OLD_TO_DISPENSE,
+        FindingCode.TREATMENT_RATIONALE_REQUIRED,
     }
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """A dated registry record as the program sees it: since when, valid through, expired."""
+    """A dated registry record as the program sees it: since when, valid through, expired.
+
+    `status` is the enrollment's status where the program reads it (None under the REMS rules,
+    which ignore it, and for a certification).
+    """
 
     on: date
     through: date | None
     expired: bool
-    status: str = "active"
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lapse:
+    """When and why the patient is no longer enrolled, in words (`reason` names the cause)."""
+
+    since: date
+    reason: EnrollmentEnd
+    words: str
 
 
 @dataclass(frozen=True, slots=True)
 class ProgramPanel:
-    """What the panel and the program page show for one launch."""
+    """What the panel and the program page show for one launch.
+
+    `enrollment` is the record that decides (contract ruling "The latest enrollment decides"),
+    `enrolled` whether it enrolls the patient today, `lapse` when and why not, when records
+    are on file.
+    """
 
     program_name: str
     as_of: date
     patient: str
     user: str | None
     is_admin: bool
+    enrolled: bool
     enrollment: Standing | None
+    lapse: Lapse | None
+    deciding: Enrollment | None
     enrollments: tuple[Enrollment, ...]
     certification: Standing | None
     status_forms: tuple[date, ...]
@@ -67,125 +102,149 @@ def build_panel(
     who: Requester,
     as_of: date,
     registry: Registry | None,
-    findings: Iterable[Finding] = (),
+    evaluation: Evaluation | None = None,
 ) -> ProgramPanel | None:
     """The panel for the launch's patient and user as of a date, from registry records already
-    read (None without a program)."""
+    read and the chart's evaluation when there is one (None without a program)."""
     policy = program_policy(app, as_of)
     if policy is None or registry is None:
         return None
+    standing = evaluation.standing if evaluation is not None else None
+    if standing is None or standing.enrollment is None:
+        standing = program_standing(policy, registry, who.patient, None, as_of)
+    enrollment = standing.enrollment
     prescriber = who.user if who.user and who.user.startswith("Practitioner/") else None
-    org = policy.organisation
-    enrollment = _latest_enrollment(registry.patients, as_of, counting=False)
-    current = _latest_enrollment(registry.patients, as_of, counting=True)
-    enrollment_days = org.enrollment_renewal_days if org else None
-    certification = _certification(
-        registry, prescriber, as_of, org.certification_renewal_days if org else None
-    )
-    forms = tuple(sorted((f.submitted_on for f in registry.status_forms), reverse=True))
-    standing = None if enrollment is None else _standing(enrollment, as_of, enrollment_days)
-    current_standing = None if current is None else _standing(current, as_of, enrollment_days)
-    form_due = _status_form_due(policy, current_standing, [f for f in forms if f <= as_of])
+    mine = _own_certification(policy, registry, standing, prescriber, as_of)
+    reads_status = policy.organisation is not None
     deadlines = _Deadlines(
-        policy.program.deadline_on if policy.program else None,
-        current_standing,
-        certification,
-        who.user,
-        form_due,
+        policy.program.deadline_on if policy.program else None, standing, prescriber
     )
+    findings = evaluation.findings if evaluation is not None else ()
     return ProgramPanel(
-        program_name=org.name if org else policy.title,
+        program_name=standing.program_name or policy.title,
         as_of=as_of,
         patient=who.patient,
         user=who.user,
         is_admin=who.is_admin,
-        enrollment=standing,
+        enrolled=enrollment is not None and enrollment.enrolled,
+        enrollment=None if enrollment is None else _enrollment(enrollment, reads_status),
+        lapse=None if enrollment is None else _lapse(enrollment, policy),
+        deciding=None if enrollment is None else enrollment.record,
         enrollments=tuple(sorted(registry.patients, key=lambda e: e.enrolled_on, reverse=True)),
-        certification=certification,
-        status_forms=forms,
-        status_form_due=form_due,
+        certification=None if mine is None or mine.record is None else _certified(mine),
+        status_forms=tuple(sorted((f.submitted_on for f in registry.status_forms), reverse=True)),
+        status_form_due=standing.status_form_due,
         findings=tuple(
             finding_view(f, deadlines.of(f)) for f in findings if f.code in PROGRAM_FINDINGS
         ),
     )
 
 
-def valid_through(on: date, expires_on: date | None, renewal_days: int | None) -> date | None:
-    """The last day a record is valid: its own expiry, else its date + renewal period - 1 day.
+def _own_certification(
+    policy: Policy,
+    registry: Registry,
+    standing: ProgramStanding,
+    prescriber: str | None,
+    as_of: date,
+) -> CertificationStanding | None:
+    """The signed-in prescriber's certification: the standing's when they wrote the current
+    order, else the engine's reading of their records."""
+    if prescriber is None:
+        return None
+    if standing.prescriber is not None and standing.prescriber.reference == prescriber:
+        return standing.prescriber
+    rules = record_rules(policy)
+    if rules is None:
+        return None
+    return certification_standing(rules, registry.prescribers, prescriber, as_of)
 
-    The engine's rule for the organisation's program (clozapine.organisation), so the panel's
-    "renew by" is the day after which the engine makes its expiry finding.
-    """
-    if expires_on is not None:
-        return expires_on
-    return None if renewal_days is None else on + timedelta(days=renewal_days - 1)
 
-
-def _latest_enrollment(
-    enrollments: Iterable[Enrollment], as_of: date, *, counting: bool
-) -> Enrollment | None:
-    dated = (
-        e
-        for e in enrollments
-        if e.enrolled_on <= as_of and (not counting or e.status != "discontinued")
+def _enrollment(enrollment: EnrollmentStanding, reads_status: bool) -> Standing | None:
+    record = enrollment.record
+    if record is None:
+        return None
+    return Standing(
+        record.enrolled_on,
+        enrollment.valid_through,
+        enrollment.expired,
+        record.status if reads_status else None,
     )
-    return max(dated, key=lambda e: e.enrolled_on, default=None)
 
 
-def _standing(enrollment: Enrollment, as_of: date, renewal_days: int | None) -> Standing:
-    through = valid_through(enrollment.enrolled_on, enrollment.expires_on, renewal_days)
-    expired = through is not None and as_of > through
-    return Standing(enrollment.enrolled_on, through, expired, enrollment.status)
-
-
-def _certification(
-    registry: Registry, prescriber: str | None, as_of: date, renewal_days: int | None
-) -> Standing | None:
-    mine: list[Certification] = [
-        c for c in registry.prescribers if c.reference == prescriber and c.certified_on <= as_of
-    ]
-    latest = max(mine, key=lambda c: c.certified_on, default=None)
-    if latest is None:
+def _certified(certification: CertificationStanding) -> Standing | None:
+    record = certification.record
+    if record is None:
         return None
-    through = valid_through(latest.certified_on, latest.expires_on, renewal_days)
-    return Standing(latest.certified_on, through, through is not None and as_of > through)
+    return Standing(record.certified_on, certification.valid_through, certification.expired)
 
 
-def _status_form_due(policy: Policy, enrollment: Standing | None, forms: list[date]) -> date | None:
-    max_days = policy.program.status_form_max_age_days if policy.program else None
-    if max_days is None or enrollment is None:
+def _lapse(enrollment: EnrollmentStanding, policy: Policy) -> Lapse | None:
+    """When and why the patient is no longer enrolled, in words (None while enrolled)."""
+    reason, since = enrollment.ended, enrollment.ended_on
+    if reason is None or since is None:
         return None
-    return max(enrollment.on, *forms) + timedelta(days=max_days)
+    record = enrollment.record
+    earlier = enrollment.superseded
+    if reason is EnrollmentEnd.DISCONTINUED and record is not None:
+        words = f"disenrolled: the enrollment was discontinued on {record.enrolled_on}"
+        if earlier is not None:
+            words += (
+                f"; this latest record supersedes the {earlier.status} enrollment"
+                f" of {earlier.enrolled_on}"
+            )
+    elif reason is EnrollmentEnd.EXPIRED and record is not None:
+        words = (
+            f"the enrollment of {record.enrolled_on} expired on {enrollment.valid_through};"
+            " re-enroll the patient"
+        )
+    else:
+        words = (
+            f"enrollments dated before {since} do not count under the {policy.title};"
+            " enroll the patient again"
+        )
+    return Lapse(since, reason, words)
 
 
 @dataclass(frozen=True, slots=True)
 class _Deadlines:
-    """The dates program findings name or imply."""
+    """The dates program findings name or imply, from the standing (never from the messages)."""
 
     rems_deadline_on: date | None
-    enrollment: Standing | None
-    certification: Standing | None
+    standing: ProgramStanding
     user: str | None
-    status_form_due: date | None
 
     def of(self, finding: Finding) -> str | None:
         """The finding's deadline in words; None where it carries none."""
         code = finding.code
-        if code == "enrollment-expired" and self.enrollment and self.enrollment.through:
-            return f"expired on {self.enrollment.through}: re-enroll the patient"
-        if code == "certification-expired":
-            return self._own_certification(finding)
-        if code in ("patient-not-enrolled", "prescriber-not-certified", "pharmacy-not-certified"):
+        standing = self.standing
+        enrollment = standing.enrollment
+        if code is FindingCode.ENROLLMENT_EXPIRED and enrollment and enrollment.valid_through:
+            return f"expired on {enrollment.valid_through}: re-enroll the patient"
+        if code is FindingCode.CERTIFICATION_EXPIRED:
+            return self._certification_expired()
+        if code in (
+            FindingCode.PATIENT_NOT_ENROLLED,
+            FindingCode.PRESCRIBER_NOT_CERTIFIED,
+            FindingCode.PHARMACY_NOT_CERTIFIED,
+        ):
             return f"required by {self.rems_deadline_on}" if self.rems_deadline_on else None
-        if code == "psf-overdue" and self.status_form_due:
-            return f"was due by {self.status_form_due}"
+        if code is FindingCode.PSF_OVERDUE and standing.status_form_due:
+            return f"was due by {standing.status_form_due}"
         return None
 
-    def _own_certification(self, finding: Finding) -> str | None:
-        # The finding names whose certification expired; only the user's own has a date here.
-        mine = self.certification
-        if mine is None or not mine.expired or self.user is None:
-            return None
-        if f"prescriber {self.user} " not in finding.message:
-            return None
-        return f"your certification expired on {mine.through}: renew it"
+    def _certification_expired(self) -> str | None:
+        # The engine makes one finding, for the order's prescriber first, then its pharmacy.
+        prescriber, pharmacy = self.standing.prescriber, self.standing.pharmacy
+        if prescriber is not None and prescriber.expired:
+            if prescriber.reference == self.user:
+                return f"your certification expired on {prescriber.valid_through}: renew it"
+            return (
+                f"the certification of prescriber {prescriber.reference} expired on"
+                f" {prescriber.valid_through}: renew it"
+            )
+        if pharmacy is not None and pharmacy.expired:
+            return (
+                f"the certification of pharmacy {pharmacy.reference} expired on"
+                f" {pharmacy.valid_through}: renew it"
+            )
+        return None

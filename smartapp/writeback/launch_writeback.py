@@ -130,9 +130,7 @@ class LaunchWriteback:
         return Authorship(
             author=practitioner or app_device(services.settings.base_url),
             written_at=now_in(services),
-            medication_request=current_order_reference(
-                launch.facts, launch.evaluation.as_of, launch.policy.treatment_gap_days
-            ),
+            medication_request=current_order_reference(launch.evaluation),
             task_intent=services.org.task_intent,
         )
 

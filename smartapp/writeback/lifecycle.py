@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from clozapine import Evaluation
-from clozapine.vocabulary import MonitoringStatus
+from clozapine.vocabulary import FindingCode, MonitoringStatus
 from fhir_client import FhirError, FhirNotFound
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.outbound import (
@@ -70,14 +70,14 @@ def retire_reason(code: str, evaluation: Evaluation) -> str:
         return "the patient is no longer on clozapine"
     if code in codes:
         return f"superseded by the current {code} finding"
-    if code in (*LAB_FINDINGS, "anc-too-old-to-dispense"):
+    if code in (*LAB_FINDINGS, FindingCode.ANC_TOO_OLD_TO_DISPENSE):
         if evaluation.anc is not None and evaluation.monitoring.status is MonitoringStatus.CURRENT:
             return f"the ANC came in ({evaluation.anc.collected.isoformat()})"
-        if "monitoring-overdue" in codes:
+        if FindingCode.MONITORING_OVERDUE in codes:
             return "replaced by monitoring-overdue"
     if code in ENROLLMENT_FINDINGS:
         return "the program registry now has the record"
-    if code == "interrupt-recommended":
+    if code == FindingCode.INTERRUPT_RECOMMENDED:
         return "the latest ANC no longer calls for interruption"
     return "the finding no longer holds"
 

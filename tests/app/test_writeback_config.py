@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from clozapine.vocabulary import FindingCode
 from fhir_mappings.outbound import DEFAULT_WRITEBACK_FINDINGS
 from smartapp.org_config import ConfigError, OrgConfig, org_config_from_document
 from smartapp.writeback import triggering_codes
@@ -53,3 +54,15 @@ def test_writeback_triggering_codes_from_the_program() -> None:
         {"program": {**PROGRAM, "writeback_findings": ["enrollment-expired"]}}
     )
     assert triggering_codes(config) == ("enrollment-expired",)
+
+
+def test_writeback_findings_must_be_finding_codes() -> None:
+    with pytest.raises(ConfigError, match="'monitoring-overdo', which is not a finding code"):
+        org_config_from_document(
+            {"program": {**PROGRAM, "writeback_findings": ["monitoring-overdo"]}}
+        )
+    config = org_config_from_document(
+        {"program": {**PROGRAM, "writeback_findings": ["monitoring-overdue"]}}
+    )
+    assert config.program is not None
+    assert config.program.writeback_findings == (FindingCode.MONITORING_OVERDUE,)

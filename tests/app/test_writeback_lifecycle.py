@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import responses
 
+from clozapine.vocabulary import FindingCode
 from smartapp.db import AuditLog, WritebackKey
 from smartapp.writeback import apply_lifecycle, holding, plan_lifecycle, retire_reason
 from tests.app.test_writeback_service import (  # noqa: F401 - a fixture, by name
@@ -155,7 +156,11 @@ def test_writeback_lifecycle_ehr_error_is_reported_not_raised(database, fake) ->
     ("code", "evaluation", "reason"),
     [
         ("monitoring-overdue", CURRENT, "the ANC came in (2026-11-25)"),
-        ("monitoring-due", with_finding(OVERDUE, "x"), "replaced by monitoring-overdue"),
+        (
+            "monitoring-due",
+            with_finding(OVERDUE, FindingCode.RESULT_PENDING),
+            "replaced by monitoring-overdue",
+        ),
         ("monitoring-overdue", OVERDUE, "superseded by the current monitoring-overdue finding"),
         ("patient-not-enrolled", CURRENT, "the program registry now has the record"),
         ("interrupt-recommended", CURRENT, "the latest ANC no longer calls for interruption"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
@@ -96,6 +96,39 @@ def test_program_enrollment_recorded_on_the_page_clears_patient_not_enrolled(app
         target=f"patient_enrollments:Patient/sbx-weekly-current@{as_of}"
     )
     assert event.actor == f"Practitioner/{ADMIN}" and event.before is None
+
+
+def test_program_latest_enrollment_decides_and_the_panel_says_when_and_why(app, smart) -> None:
+    client = app.test_client()
+    launched = ehr_launch(client, smart, "sbx-weekly-current", practitioner=ADMIN)
+    as_of = date.fromisoformat(_as_of(launched))
+    enrolled_on, stopped_on = as_of - timedelta(days=60), as_of - timedelta(days=3)
+    for on, status in ((enrolled_on, "active"), (stopped_on, "discontinued")):
+        answer = client.post(
+            "/program/enrollment",
+            data={**_form(launched), "enrolled_on": on.isoformat(), "status": status},
+        )
+        assert answer.status_code == 303
+    page = _reload(client, launched)
+    assert "patient-not-enrolled" in page.finding_codes()  # the later record decides
+    lapse = re.search(
+        r'data-testid="enrollment-lapse" data-since="([0-9-]{10})"\s+data-reason="([a-z-]+)"',
+        page.html,
+    )
+    assert lapse and lapse.groups() == (stopped_on.isoformat(), "discontinued")
+    assert f"supersedes the active enrollment of {enrolled_on}" in page.html
+    records = client.get("/program", query_string={"h": launched.handle}).get_data(as_text=True)
+    decides = re.search(r'<tr data-testid="deciding-enrollment"><td>([0-9-]{10})<', records)
+    assert decides and decides.group(1) == stopped_on.isoformat()
+    answer = client.post(
+        "/program/enrollment",
+        data={**_form(launched), "enrolled_on": as_of.isoformat(), "status": "active"},
+    )
+    assert answer.status_code == 303
+    again = _reload(client, launched)
+    assert "patient-not-enrolled" not in again.finding_codes()
+    assert 'data-testid="enrollment-lapse"' not in again.html
+    assert f"enrolled {as_of} (active)" in again.html
 
 
 def test_program_admin_certification_clears_the_prescribers_patients_findings(app, smart) -> None:

@@ -16,6 +16,7 @@ from clozapine import (
 )
 from clozapine.policies import US_LABEL_2025
 from clozapine.registry import Certification, Enrollment
+from clozapine.vocabulary import FindingCode
 from tests.unit.cases import AS_OF, Case, anc, day, facts, ids, order
 
 PROGRAM = OrganisationProgram(
@@ -26,7 +27,7 @@ PROGRAM = OrganisationProgram(
     enrollment_renewal_days=365,
     certification_renewal_days=730,
     anc_dispense_window_days=7,
-    writeback_findings=("monitoring-overdue", "patient-not-enrolled"),
+    writeback_findings=(FindingCode.MONITORING_OVERDUE, FindingCode.PATIENT_NOT_ENROLLED),
 )
 POLICY = with_organisation_program(US_LABEL_2025, PROGRAM)
 

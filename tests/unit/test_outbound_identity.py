@@ -9,7 +9,7 @@ import pytest
 
 from clozapine import Finding, PatientFacts, evaluate, policy_in_force
 from clozapine.evaluation import Evaluation
-from clozapine.vocabulary import Severity
+from clozapine.vocabulary import FindingCode, Severity
 from fhir_mappings.outbound import (
     DEFAULT_WRITEBACK_FINDINGS,
     finding_period,
@@ -30,7 +30,7 @@ def evaluated(*, start: int = -100, ancs=(), orders=None) -> Evaluation:
     return evaluate(facts, AS_OF, policy_in_force(AS_OF))
 
 
-def with_finding(evaluation: Evaluation, code: str) -> Evaluation:
+def with_finding(evaluation: Evaluation, code: FindingCode) -> Evaluation:
     finding = Finding(code, Severity.WARNING, f"{code} message", "RULE", "Citation")
     return replace(evaluation, findings=(*evaluation.findings, finding))
 
@@ -93,7 +93,7 @@ def test_outbound_identifier_value_from_patient_finding_and_period(patient, expe
 
 
 def test_outbound_targets_only_for_triggering_findings() -> None:
-    evaluation = with_finding(OVERDUE, "patient-not-enrolled")
+    evaluation = with_finding(OVERDUE, FindingCode.PATIENT_NOT_ENROLLED)
     targets = writeback_targets(evaluation, DEFAULT_WRITEBACK_FINDINGS, SYSTEM)
     assert [t.finding.code for t in targets] == ["monitoring-overdue", "patient-not-enrolled"]
     overdue = targets[0]
@@ -105,7 +105,7 @@ def test_outbound_targets_only_for_triggering_findings() -> None:
 
 
 def test_outbound_targets_follow_the_organisation_list() -> None:
-    evaluation = with_finding(OVERDUE, "patient-not-enrolled")
+    evaluation = with_finding(OVERDUE, FindingCode.PATIENT_NOT_ENROLLED)
     targets = writeback_targets(evaluation, ("patient-not-enrolled",), SYSTEM)
     assert [t.finding.code for t in targets] == ["patient-not-enrolled"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +13,8 @@ from fhir.resources.R4B.flag import Flag
 from fhir.resources.R4B.task import Task
 from pydantic import BaseModel
 
-from clozapine import PatientFacts
+from clozapine import PatientFacts, evaluate, policy_in_force
+from clozapine.vocabulary import FindingCode
 from fhir_mappings.outbound import (
     DEFAULT_WRITEBACK_FINDINGS,
     Authorship,
@@ -44,7 +46,7 @@ BY_PRESCRIBER = Authorship(
 
 
 def target(evaluation=OVERDUE, code: str = "monitoring-overdue") -> WritebackTarget:
-    targets = writeback_targets(with_finding(evaluation, code), (code,), SYSTEM)
+    targets = writeback_targets(with_finding(evaluation, FindingCode(code)), (code,), SYSTEM)
     return targets[0]
 
 
@@ -204,10 +206,16 @@ def test_outbound_reason_reference_is_the_current_clozapine_order() -> None:
         ],
         ancs=[anc(2500, -10)],
     )
-    assert current_order_reference(facts, AS_OF, 30) == "MedicationRequest/current"
+    policy = policy_in_force(AS_OF)
+    evaluation = evaluate(facts, AS_OF, policy)
+    assert current_order_reference(evaluation) == "MedicationRequest/current"
+    assert evaluation.standing is not None and evaluation.standing.order is not None
+    assert evaluation.standing.order.source == "MedicationRequest/current"
     unnamed = PatientFacts.create("Patient/pt-1", orders=[order(-100, source="urn:uuid:1")])
-    assert current_order_reference(unnamed, AS_OF, 30) is None
-    assert current_order_reference(PatientFacts.create("Patient/pt-1"), AS_OF, 30) is None
+    assert current_order_reference(evaluate(unnamed, AS_OF, policy)) is None
+    not_on_clozapine = evaluate(PatientFacts.create("Patient/pt-1"), AS_OF, policy)
+    assert current_order_reference(not_on_clozapine) is None
+    assert current_order_reference(replace(evaluation, standing=None)) is None
 
 
 def test_outbound_default_findings_are_those_that_need_someone_to_act() -> None:
