@@ -184,8 +184,8 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
     services = app.extensions["smartapp"]
     fake.anc_on = "2026-11-25"  # the ANC came in: the Flags of the overdue finding must retire
     ledger_before = services.ledger.for_patient(ISS, "Patient/pt-1")
-    registry_before = services.registry.export()
-    audit_before = services.audit.events(limit=1000)
+    registry_before = services.registry.export(ISS)
+    audit_before = services.audit.events(ISS, limit=1000)
     writes_before = writes(mock)
     gets = [
         "/chart",
@@ -206,8 +206,8 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
         assert answer.status_code in (200, 403, 405), (path, answer.status_code)
     assert writes(mock) == writes_before
     assert services.ledger.for_patient(ISS, "Patient/pt-1") == ledger_before
-    assert services.registry.export() == registry_before
-    assert services.audit.events(limit=1000) == audit_before
+    assert services.registry.export(ISS) == registry_before
+    assert services.audit.events(ISS, limit=1000) == audit_before
 
     page = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
     assert 'data-testid="writeback-sync"' in page and 'data-auto-submit="true"' in page
