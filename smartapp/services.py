@@ -118,16 +118,17 @@ def current_services() -> Services:
 
 
 def build_services(settings: AppSettings) -> Services:
-    """Open the database, load the issuers and the organisation's settings, load the keys."""
-    database = Database(settings.database_url)
-    cipher = SecretCipher(settings.token_key)
-    keys = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))
-    org = load_org_config(settings.org_config_file) if settings.org_config_file else OrgConfig()
+    """Load the issuers, the administrators and the organisation's settings (any of them wrong
+    stops start-up before a connection is opened), then open the database and load the keys."""
     issuers = load_issuers(settings.issuers_file)
     secrets = {issuer.iss: client_secret(issuer, settings.environment) for issuer in issuers}
     admins = RegistryAdmins.from_setting(
         sorted(settings.registry_admins), [issuer.iss for issuer in issuers]
     )
+    org = load_org_config(settings.org_config_file) if settings.org_config_file else OrgConfig()
+    database = Database(settings.database_url)
+    cipher = SecretCipher(settings.token_key)
+    keys = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))
     return Services(
         settings=settings,
         database=database,

@@ -292,3 +292,23 @@ def test_registry_admin_change_with_bad_values_writes_nothing(database, change):
     with pytest.raises(RegistryFormatError):
         change(store)
     assert store.export(ISS) == _complete({}) and AuditLog(database).events(ISS) == []
+
+
+def test_registry_records_of_one_ehr_never_count_at_another(database):
+    """The same ids at two EHRs are two records: reads, exports and edits stay with their EHR."""
+    other = "https://other-ehr.example.org/fhir"
+    store = RegistryStore(database)
+    store.import_json(ISS, WITH_EXTRAS, actor="test")
+    assert store.export(other) == _complete({})
+    assert store.registry_for(other, "Patient/pt-1", "Practitioner/dr-a", "Organization/ph-1") == (
+        Registry()
+    )
+    assert store.import_json(other, WITH_EXTRAS, actor="test") == ImportSummary(created=8)
+    assert store.upsert_prescriber(other, "Practitioner/dr-a", date(2020, 1, 1), actor="t") == (
+        "updated"
+    )
+    assert store.export(ISS) == WITH_EXTRAS
+    assert store.export(other)["prescribers"][0]["certified"] == "2020-01-01"
+    assert store.issuers() == sorted([ISS, other])
+    assert {e.iss for e in AuditLog(database).events(other)} == {other}
+    assert len(AuditLog(database).events(ISS)) == 8
