@@ -187,3 +187,21 @@ def test_cli_db_upgrade_refuses_to_guess_the_ehr_of_older_rows(empty_database_ur
     assert json.loads(exported.stdout)["prescribers"] == [
         {"practitioner": "Practitioner/dr-a", "certified": "2021-09-01"}
     ]
+
+
+def test_cli_exported_registry_naming_its_issuer_still_evaluates(database_url, tmp_path):
+    """`smartapp evaluate --registry` reads an export (with its `issuer`) as the plain file."""
+    env = {"SMARTAPP_DATABASE_URL": database_url}
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(REGISTRY))
+    assert smartapp("registry", "import", str(plain), "--issuer", ISS, env=env).returncode == 0
+    exported = tmp_path / "exported.json"
+    done = smartapp("registry", "export", "--issuer", ISS, "-o", str(exported), env=env)
+    assert done.returncode == 0 and json.loads(exported.read_text())["issuer"] == ISS
+    example = str(Path(__file__).parents[2] / "examples" / "week-12-patient.json")
+    rems = ["--as-of", "2026-11-25", "--policy", "us-rems-2021"]
+    runs = [smartapp("evaluate", example, *rems, "--registry", str(f)) for f in (plain, exported)]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout
+    assert "enrollment-unknown" not in runs[1].stdout  # the registry was read
+    assert "patient-not-enrolled" in runs[1].stdout
