@@ -87,14 +87,6 @@ class RegistryStore:
                 status_forms=tuple(_all(session, iss, StatusFormRecord)),
             ).to_json()
 
-    def issuers(self) -> list[str]:
-        """The EHRs the registry holds records of, sorted."""
-        found: set[str] = set()
-        with self._database.transaction() as session:
-            for table in (PrescriberRow, PharmacyRow, PatientEnrollmentRow, StatusFormRow):
-                found.update(session.execute(select(table.iss).distinct()).scalars())
-        return sorted(found)
-
     def registry_for(
         self,
         iss: str,
