@@ -33,6 +33,7 @@ from smartapp.db import (
 from smartapp.db.registry_store import RegistryStore
 from smartapp.org_config import OrgConfig, load_org_config
 from smartapp.settings import AppSettings
+from smartapp.tenancy.admins import RegistryAdmins
 
 SERVICES_KEY = "smartapp"
 
@@ -79,6 +80,7 @@ class Services:
     ledger: WritebackLedger
     audit: AuditLog
     registry: RegistryStore
+    admins: RegistryAdmins
     issuers: IssuerRegistry
     discovery: DiscoveryCache
     keys: KeyRing
@@ -116,13 +118,17 @@ def current_services() -> Services:
 
 
 def build_services(settings: AppSettings) -> Services:
-    """Open the database, load the issuers and the organisation's settings, load the keys."""
+    """Load the issuers, the administrators and the organisation's settings (any of them wrong
+    stops start-up before a connection is opened), then open the database and load the keys."""
+    issuers = load_issuers(settings.issuers_file)
+    secrets = {issuer.iss: client_secret(issuer, settings.environment) for issuer in issuers}
+    admins = RegistryAdmins.from_setting(
+        sorted(settings.registry_admins), [issuer.iss for issuer in issuers]
+    )
+    org = load_org_config(settings.org_config_file) if settings.org_config_file else OrgConfig()
     database = Database(settings.database_url)
     cipher = SecretCipher(settings.token_key)
     keys = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))
-    org = load_org_config(settings.org_config_file) if settings.org_config_file else OrgConfig()
-    issuers = load_issuers(settings.issuers_file)
-    secrets = {issuer.iss: client_secret(issuer, settings.environment) for issuer in issuers}
     return Services(
         settings=settings,
         database=database,
@@ -131,6 +137,7 @@ def build_services(settings: AppSettings) -> Services:
         ledger=WritebackLedger(database),
         audit=AuditLog(database),
         registry=RegistryStore(database),
+        admins=admins,
         issuers=issuers,
         discovery=DiscoveryCache(),
         keys=keys,

@@ -26,10 +26,12 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
-    """What the app's database needs: where it is, and the key of the secrets kept in it."""
+    """What the app's database needs: where it is, the key of the secrets kept in it, and the
+    issuer allow-list (records are kept per EHR), when the environment names one."""
 
     database_url: str
     token_key: str | None = field(default=None, repr=False)
+    issuers_file: Path | None = None
 
     def required_token_key(self) -> str:
         """The token key; SettingsError naming the variable when it is not set."""
@@ -110,7 +112,12 @@ def load_store_settings(
 ) -> StoreSettings:
     """The database settings the `smartapp` commands use, resolved as the app resolves them."""
     source = _source(process_environment() if environ is None else environ, overrides)
-    return StoreSettings(database_url(source), source.get("TOKEN_KEY", "").strip() or None)
+    issuers = source.get("ISSUERS_FILE", "").strip()
+    return StoreSettings(
+        database_url(source),
+        source.get("TOKEN_KEY", "").strip() or None,
+        Path(issuers) if issuers else None,
+    )
 
 
 def instance_dir(source: Mapping[str, str]) -> Path:

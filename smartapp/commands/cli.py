@@ -52,6 +52,11 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     upgrade = db_commands.add_parser("upgrade", help="migrate up (default: to the newest)")
     upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.add_argument(
+        "--issuer",
+        help="the EHR (iss) that registry records and audit events stored before records were"
+        " kept per EHR belong to (default: the only issuer of $SMARTAPP_ISSUERS_FILE)",
+    )
     downgrade = db_commands.add_parser("downgrade", help="migrate down (base: drop everything)")
     downgrade.add_argument("revision")
     current = db_commands.add_parser("current", help="print the revision the database is at")
@@ -62,8 +67,14 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     load = registry_commands.add_parser("import", help="merge a registry JSON file")
     load.add_argument("file", help="registry JSON file (the shape --registry reads)")
     load.add_argument("--actor", help="who is importing, for the audit trail")
-    dump = registry_commands.add_parser("export", help="write the registry as JSON")
+    dump = registry_commands.add_parser("export", help="write one EHR's registry as JSON")
     dump.add_argument("-o", "--output", help="file to write (default: standard output)")
+    issuer_help = (
+        'the EHR (iss) whose references the records are (default: the file\'s "issuer",'
+        " else the only issuer of $SMARTAPP_ISSUERS_FILE)"
+    )
+    for command in (load, dump):
+        command.add_argument("--issuer", help=issuer_help)
     keys = commands.add_parser("keys", help="show or rotate the app's private_key_jwt keys")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
     show = keys_commands.add_parser("show", help="list the keys (created on first use)")

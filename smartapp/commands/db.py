@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from alembic import command
@@ -12,9 +12,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from launch import ConfigurationError, load_issuers
+from launch.urls import normalise_iss
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
-from smartapp.db.migrations import alembic_config
+from smartapp.db.migrations import MigrationRefused, alembic_config
 from smartapp.settings import load_store_settings
 
 
@@ -24,10 +26,35 @@ def database_url_for(args: argparse.Namespace) -> str:
     return given or load_store_settings().database_url
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database up to `revision` (creating it if need be)."""
+def configured_issuers() -> tuple[str, ...]:
+    """The issuers of SMARTAPP_ISSUERS_FILE (none when it is not set); UsageError if unreadable."""
+    path = load_store_settings().issuers_file
+    if path is None:
+        return ()
+    try:
+        return tuple(issuer.iss for issuer in load_issuers(path))
+    except ConfigurationError as exc:
+        raise UsageError(f"SMARTAPP_ISSUERS_FILE: {exc.message}") from None
+
+
+def named_issuer(value: str | None) -> str | None:
+    """An issuer given on the command line, normalised as the allow-list normalises it."""
+    if value is None:
+        return None
+    try:
+        return normalise_iss(value)
+    except ValueError:
+        raise UsageError(f"--issuer {value!r} is not an https issuer URL") from None
+
+
+def upgrade(
+    url: str, revision: str = "head", *, issuers: Sequence[str] = (), issuer: str | None = None
+) -> None:
+    """Migrate the database up to `revision` (creating it if need be). `issuers` (the
+    allow-list) and `issuer` (named by the operator) decide which EHR older rows belong to;
+    MigrationRefused when that would be a guess."""
     with _database(url) as database:
-        command.upgrade(alembic_config(database), revision)
+        command.upgrade(alembic_config(database, issuers=issuers, issuer=issuer), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -55,12 +82,15 @@ def run(args: argparse.Namespace) -> str:
     url = database_url_for(args)
     try:
         if args.db_command == "upgrade":
-            upgrade(url, args.revision)
+            issuer = named_issuer(args.issuer)
+            upgrade(url, args.revision, issuers=configured_issuers(), issuer=issuer)
         elif args.db_command == "downgrade":
             downgrade(url, args.revision)
         revision = current(url)
     except (ArgumentError, OperationalError) as exc:
         raise UsageError(f"database {_shown(url)}: {_reason(exc)}") from None
+    except MigrationRefused as exc:
+        raise UsageError(f"database {_shown(url)}: {exc}") from None
     latest = head()
     state = "at head" if revision == latest else f"head is {latest}"
     return f"{revision or 'none (not migrated)'} ({state})\n"

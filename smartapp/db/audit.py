@@ -16,16 +16,17 @@ from smartapp.db.models import AuditEventRow
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One audit row. `target` is a FHIR reference or a registry record's name; `before` and
-    `after` hold references and registry fields only (never tokens, names of patients or notes).
+    """One audit row at one EHR (`iss`). `target` is a FHIR reference or a registry record's
+    name; `before` and `after` hold references and registry fields only (never tokens, names of
+    patients or notes).
     """
 
     actor: str
     action: str
     target: str
+    iss: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
-    iss: str | None = None
     request_id: str | None = None
     at: datetime | None = None
 
@@ -57,11 +58,25 @@ class AuditLog:
         with self._database.transaction() as session:
             add_audit_event(session, event)
 
-    def events(self, *, target: str | None = None, limit: int = 100) -> list[AuditEvent]:
-        """The latest events, newest first, optionally for one target."""
-        query = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+    def events(
+        self,
+        iss: str,
+        *,
+        target: str | None = None,
+        action_prefix: str | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """The latest events at one EHR, newest first, optionally for one target or for the
+        actions starting with `action_prefix` (`registry.`)."""
+        query = (
+            select(AuditEventRow)
+            .where(AuditEventRow.iss == iss)
+            .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+        )
         if target is not None:
             query = query.where(AuditEventRow.target == target)
+        if action_prefix is not None:
+            query = query.where(AuditEventRow.action.startswith(action_prefix, autoescape=True))
         with self._database.transaction() as session:
             rows = session.execute(query.limit(limit)).scalars()
             return [
@@ -69,9 +84,9 @@ class AuditLog:
                     actor=row.actor,
                     action=row.action,
                     target=row.target,
+                    iss=row.iss,
                     before=row.before,
                     after=row.after,
-                    iss=row.iss,
                     request_id=row.request_id,
                     at=row.at,
                 )

@@ -101,18 +101,20 @@ class WritebackEntryRow(Base):
 
 
 class AuditEventRow(Base):
-    """Who did what to which record, with before and after; references only, never tokens or PHI."""
+    """Who did what to which record at which EHR, with before and after; references only, never
+    tokens or PHI. Each EHR's administrators read only their EHR's events."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_target", "target"),
+        Index("ix_audit_events_iss_at", "iss", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
     actor: Mapped[str]
-    iss: Mapped[str | None]
+    iss: Mapped[str]
     action: Mapped[str]
     target: Mapped[str]
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)

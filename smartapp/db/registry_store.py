@@ -1,4 +1,4 @@
-"""The program registry in the database: JSON import/export, the engine's view, audited edits."""
+"""The program registry in the database, per EHR: JSON import/export, the engine's view, edits."""
 
 from __future__ import annotations
 
@@ -45,19 +45,23 @@ class ImportSummary:
 
 @dataclass(frozen=True, slots=True)
 class _Change:
+    iss: str
     actor: str
     request_id: str | None
     now: datetime
 
 
 class RegistryStore:
-    """The registry behind the app; every change writes an audit event in its transaction."""
+    """The registry behind the app, kept per EHR: every read and write names the issuer (`iss`)
+    whose references it holds, so a record of one EHR never counts at another. Every change
+    writes an audit event at that EHR in its transaction.
+    """
 
     def __init__(self, database: Database) -> None:
         self._database = database
 
     def import_json(
-        self, document: Any, *, actor: str, request_id: str | None = None
+        self, iss: str, document: Any, *, actor: str, request_id: str | None = None
     ) -> ImportSummary:
         """Merge a registry document (the contract's shape plus extras) in one transaction.
 
@@ -66,25 +70,26 @@ class RegistryStore:
         a malformed document, before anything is written.
         """
         records = records_from_json(document)
-        change = _Change(actor, request_id, utc_now())
+        change = _Change(iss, actor, request_id, utc_now())
         outcomes: dict[Outcome, int] = {"created": 0, "updated": 0, "unchanged": 0}
         with self._database.transaction() as session:
             for record in records.all():
                 outcomes[_upsert(session, record, change)] += 1
         return ImportSummary(**outcomes)
 
-    def export(self) -> dict[str, list[dict[str, Any]]]:
-        """Every record, in the order first stored, in the shape `import_json` reads."""
+    def export(self, iss: str) -> dict[str, list[dict[str, Any]]]:
+        """Every record of one EHR, in the order first stored, in the shape `import_json` reads."""
         with self._database.transaction() as session:
             return RegistryRecords(
-                prescribers=tuple(_all(session, PrescriberRecord)),
-                pharmacies=tuple(_all(session, PharmacyRecord)),
-                patients=tuple(_all(session, EnrollmentRecord)),
-                status_forms=tuple(_all(session, StatusFormRecord)),
+                prescribers=tuple(_all(session, iss, PrescriberRecord)),
+                pharmacies=tuple(_all(session, iss, PharmacyRecord)),
+                patients=tuple(_all(session, iss, EnrollmentRecord)),
+                status_forms=tuple(_all(session, iss, StatusFormRecord)),
             ).to_json()
 
     def registry_for(
         self,
+        iss: str,
         patient_reference: str,
         prescriber_reference: str | None = None,
         pharmacy_reference: str | None = None,
@@ -93,19 +98,21 @@ class RegistryStore:
         prescriber and pharmacy: the engine gives the same result as with the whole registry.
         """
         return self._registry_for(
+            iss,
             patient_reference,
             [] if prescriber_reference is None else [prescriber_reference],
             [] if pharmacy_reference is None else [pharmacy_reference],
         )
 
     def registry_for_facts(
-        self, facts: PatientFacts, also_prescribers: Iterable[str | None] = ()
+        self, iss: str, facts: PatientFacts, also_prescribers: Iterable[str | None] = ()
     ) -> Registry:
         """`registry_for` the patient and every prescriber and pharmacy on their orders, plus
         `also_prescribers` (the signed-in user, whose certification the page shows), in one read.
         """
         prescribers = [o.prescriber for o in facts.orders if o.prescriber is not None]
         return self._registry_for(
+            iss,
             facts.patient,
             [*prescribers, *(p for p in also_prescribers if p is not None)],
             [o.pharmacy for o in facts.orders if o.pharmacy is not None],
@@ -113,6 +120,7 @@ class RegistryStore:
 
     def upsert_prescriber(
         self,
+        iss: str,
         practitioner_reference: str,
         certified_on: date,
         *,
@@ -124,10 +132,11 @@ class RegistryStore:
         """Create or update a prescriber's certification; returns created/updated/unchanged."""
         reference = normalise_reference(practitioner_reference)
         record = PrescriberRecord(reference, certified_on, expires_on, display_name)
-        return self._save(record, actor, request_id)
+        return self._save(iss, record, actor, request_id)
 
     def upsert_pharmacy(
         self,
+        iss: str,
         organization_reference: str,
         certified_on: date,
         *,
@@ -139,11 +148,12 @@ class RegistryStore:
         """Create or update a pharmacy's certification; returns created/updated/unchanged."""
         reference = normalise_reference(organization_reference)
         return self._save(
-            PharmacyRecord(reference, certified_on, expires_on, name), actor, request_id
+            iss, PharmacyRecord(reference, certified_on, expires_on, name), actor, request_id
         )
 
     def record_enrollment(
         self,
+        iss: str,
         patient_reference: str,
         enrolled_on: date,
         *,
@@ -160,10 +170,11 @@ class RegistryStore:
         record = EnrollmentRecord(
             normalise_reference(patient_reference), enrolled_on, prescriber, status, expires_on
         )
-        return self._save(record, actor, request_id)
+        return self._save(iss, record, actor, request_id)
 
     def record_status_form(
         self,
+        iss: str,
         patient_reference: str,
         submitted_on: date,
         *,
@@ -175,16 +186,18 @@ class RegistryStore:
         record = StatusFormRecord(
             normalise_reference(patient_reference), submitted_on, anc_reported_per_ul
         )
-        return self._save(record, actor, request_id)
+        return self._save(iss, record, actor, request_id)
 
-    def _save(self, record: RegistryRecord, actor: str, request_id: str | None) -> Outcome:
+    def _save(
+        self, iss: str, record: RegistryRecord, actor: str, request_id: str | None
+    ) -> Outcome:
         # One validation path for the admin page and the import: the record read as JSON.
         records_from_json(_alone(record))
         with self._database.transaction() as session:
-            return _upsert(session, record, _Change(actor, request_id, utc_now()))
+            return _upsert(session, record, _Change(iss, actor, request_id, utc_now()))
 
     def _registry_for(
-        self, patient: str, prescribers: Iterable[str], pharmacies: Iterable[str]
+        self, iss: str, patient: str, prescribers: Iterable[str], pharmacies: Iterable[str]
     ) -> Registry:
         patient = normalise_reference(patient)
         practitioners = sorted({normalise_reference(r) for r in prescribers})
@@ -194,6 +207,7 @@ class RegistryStore:
                 prescribers=tuple(
                     _all(
                         session,
+                        iss,
                         PrescriberRecord,
                         PrescriberRow.practitioner_reference.in_(practitioners),
                     )
@@ -201,17 +215,21 @@ class RegistryStore:
                 pharmacies=tuple(
                     _all(
                         session,
+                        iss,
                         PharmacyRecord,
                         PharmacyRow.organization_reference.in_(organizations),
                     )
                 ),
                 patients=tuple(
                     _all(
-                        session, EnrollmentRecord, PatientEnrollmentRow.patient_reference == patient
+                        session,
+                        iss,
+                        EnrollmentRecord,
+                        PatientEnrollmentRow.patient_reference == patient,
                     )
                 ),
                 status_forms=tuple(
-                    _all(session, StatusFormRecord, StatusFormRow.patient_reference == patient)
+                    _all(session, iss, StatusFormRecord, StatusFormRow.patient_reference == patient)
                 ),
             )
         return Registry(
@@ -226,22 +244,26 @@ def _alone(record: RegistryRecord) -> dict[str, list[dict[str, Any]]]:
     return {record.LIST: [record.to_json()]}
 
 
-def _all(session: Session, record_type: Any, *where: Any) -> list[Any]:
-    """Records of one type, in the order first stored (so an export keeps the import's order)."""
+def _all(session: Session, iss: str, record_type: Any, *where: Any) -> list[Any]:
+    """One EHR's records of one type, in the order first stored (an export keeps the import's
+    order)."""
     table = record_type.TABLE
-    rows = session.execute(select(table).where(*where).order_by(table.id)).scalars()
+    query = select(table).where(table.iss == iss, *where).order_by(table.id)
+    rows = session.execute(query).scalars()
     return [record_type.from_row(row) for row in rows]
 
 
 def _upsert(session: Session, record: RegistryRecord, change: _Change) -> Outcome:
     """Create or update the record's row, with an audit event; 'created', 'updated', 'unchanged'."""
     table = type(record).TABLE
-    row = session.execute(select(table).filter_by(**record.key())).scalar_one_or_none()
+    row = session.execute(
+        select(table).filter_by(iss=change.iss, **record.key())
+    ).scalar_one_or_none()
     before = None if row is None else type(record).from_row(row).to_json()
     after = record.to_json()
     if before == after:
         return "unchanged"
-    values = {**record.columns(), "updated_at": change.now}
+    values = {**record.columns(), "iss": change.iss, "updated_at": change.now}
     if row is None:
         session.add(table(**values))
     else:
@@ -253,6 +275,7 @@ def _upsert(session: Session, record: RegistryRecord, change: _Change) -> Outcom
             actor=change.actor,
             action=f"registry.{table.__tablename__}.{'create' if row is None else 'update'}",
             target=record.target(),
+            iss=change.iss,
             before=before,
             after=after,
             request_id=change.request_id,

@@ -53,7 +53,9 @@ def evaluate_launch(services: Services, access: EhrAccess) -> LaunchEvaluation:
     registry = None
     if policy.program is not None or policy.organisation is not None:
         user = user_prescriber(access.tokens.fhir_user)
-        registry = services.registry.registry_for_facts(facts, also_prescribers=(user,))
+        registry = services.registry.registry_for_facts(
+            access.issuer.iss, facts, also_prescribers=(user,)
+        )
     return LaunchEvaluation(
         evaluation=evaluate(facts, as_of, policy, registry),
         facts=facts,

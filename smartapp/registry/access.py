@@ -16,9 +16,10 @@ from smartapp.web.session import current_session
 
 @dataclass(frozen=True, slots=True)
 class Requester:
-    """The launch behind a registry request: its handle, patient and signed-in user."""
+    """The launch behind a registry request: its handle, EHR, patient and signed-in user."""
 
     handle: str
+    iss: str
     patient: str
     user: str | None
     is_admin: bool
@@ -32,12 +33,12 @@ def requester(app: Services) -> Requester:
     session = current.session
     frame_for(app.issuers.get(session.iss).frame_ancestors)
     user = normalise_reference(session.fhir_user) if session.fhir_user else None
-    admins = {normalise_reference(a) for a in app.settings.registry_admins}
     return Requester(
         handle=current.handle,
+        iss=session.iss,
         patient=f"Patient/{session.patient or ''}",
         user=user,
-        is_admin=user is not None and user in admins,
+        is_admin=app.admins.includes(session.iss, session.fhir_user),
         csrf=csrf_token(app.settings.secret_key, current.handle),
         smart_style=bool(session.tokens.smart_style_url),
     )
@@ -49,7 +50,7 @@ def admin(app: Services) -> Requester:
     if not who.is_admin:
         raise Forbidden(
             "Only registry administrators may open this page. Ask your program administrator"
-            " to add your user to SMARTAPP_REGISTRY_ADMINS."
+            " to add your user at this EHR to SMARTAPP_REGISTRY_ADMINS."
         )
     return who
 

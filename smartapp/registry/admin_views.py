@@ -8,13 +8,10 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clozapine import RegistryFormatError
 from clozapine.standing import valid_through
-from smartapp.db import AuditEvent
-from smartapp.db.models import AuditEventRow
 from smartapp.registry import forms as fields
 from smartapp.registry.access import (
     Requester,
@@ -84,10 +81,12 @@ def _save(kind: str) -> Response | tuple[str, int]:
         label = fields.name(form, "name")
         if kind == "prescriber":
             outcome = app.registry.upsert_prescriber(
-                reference, certified_on, display_name=label, **values
+                who.iss, reference, certified_on, display_name=label, **values
             )
         else:
-            outcome = app.registry.upsert_pharmacy(reference, certified_on, name=label, **values)
+            outcome = app.registry.upsert_pharmacy(
+                who.iss, reference, certified_on, name=label, **values
+            )
     except (FormError, RegistryFormatError) as error:
         return _render(app, who, error=str(error), failed=kind)
     return redirect(url_for(".page", h=who.handle, done=outcome, ref=reference), code=303)
@@ -96,7 +95,7 @@ def _save(kind: str) -> Response | tuple[str, int]:
 def _render(
     app: Services, who: Requester, *, error: str | None = None, failed: str | None = None
 ) -> tuple[str, int]:
-    exported = app.registry.export()
+    exported = app.registry.export(who.iss)
     renewal = app.org.program.certification_renewal_days if app.org.program else None
     as_of = app.today()
     lists = {
@@ -113,7 +112,7 @@ def _render(
         error=error,
         failed=failed,
         done=_done(),
-        events=_recent_registry_events(app),
+        events=app.audit.events(who.iss, action_prefix="registry.", limit=RECENT_EVENTS),
         as_of=as_of,
         smart_style=who.smart_style,
     )
@@ -161,25 +160,3 @@ def _done() -> tuple[str, str] | None:
     ):
         return outcome, reference
     return None
-
-
-def _recent_registry_events(app: Services) -> list[AuditEvent]:
-    """The latest changes to registry records (actions `registry.*`), newest first."""
-    query = (
-        select(AuditEventRow)
-        .where(AuditEventRow.action.startswith("registry."))
-        .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
-        .limit(RECENT_EVENTS)
-    )
-    with app.database.transaction() as session:
-        return [
-            AuditEvent(
-                actor=row.actor,
-                action=row.action,
-                target=row.target,
-                before=row.before,
-                after=row.after,
-                at=row.at,
-            )
-            for row in session.execute(query).scalars()
-        ]

@@ -40,6 +40,7 @@ def record_enrollment() -> Response | tuple[str, int]:
         status = fields.status(form, "status")
         expires_on = fields.expiry_date(form, "expires_on", enrolled_on, on_day)
         app.registry.record_enrollment(
+            who.iss,
             who.patient,
             enrolled_on,
             actor=actor,
@@ -64,6 +65,7 @@ def record_status_form() -> Response | tuple[str, int]:
         submitted_on = fields.record_date(form, "submitted_on", app.today())
         anc = fields.anc_per_ul(form, "anc_reported")
         app.registry.record_status_form(
+            who.iss,
             who.patient,
             submitted_on,
             actor=actor,
@@ -78,7 +80,7 @@ def record_status_form() -> Response | tuple[str, int]:
 def registry_for(app: Services, who: Requester) -> Registry:
     """The patient's registry records and the signed-in prescriber's certification."""
     prescriber = who.user if who.user and who.user.startswith("Practitioner/") else None
-    return app.registry.registry_for(who.patient, prescriber_reference=prescriber)
+    return app.registry.registry_for(who.iss, who.patient, prescriber_reference=prescriber)
 
 
 def _page(

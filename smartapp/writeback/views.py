@@ -1,5 +1,5 @@
 """Write-back routes: POST /writeback (the button), POST /writeback/sync (the page's own update),
-GET /admin/audit (the trail of writes).
+GET /admin/audit (the trail of writes at the launch's EHR).
 
 Both POSTs are CSRF-checked, work without JavaScript and without cookies (the handle travels in
 the form), evaluate the patient once on the server (the form can only select among the current
@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from clozapine.registry import normalise_reference
 from smartapp.ehr.request import request_access, request_evaluation
 from smartapp.errors import Forbidden
 from smartapp.services import Services, current_services
@@ -86,16 +85,15 @@ def audit() -> str:
     current = current_session(app.sessions)
     session = current.session
     frame_for(app.issuers.get(session.iss).frame_ancestors)
-    user = normalise_reference(session.fhir_user) if session.fhir_user else None
-    if user is None or user not in {normalise_reference(a) for a in app.settings.registry_admins}:
+    if not app.admins.includes(session.iss, session.fhir_user):
         raise Forbidden(
             "Only administrators may read the audit trail. Ask your program administrator to"
-            " add your user to SMARTAPP_REGISTRY_ADMINS."
+            " add your user at this EHR to SMARTAPP_REGISTRY_ADMINS."
         )
     target = request.args.get("target") or None
     return render_template(
         "audit.html",
-        events=app.audit.events(target=target, limit=AUDIT_PAGE_SIZE),
+        events=app.audit.events(session.iss, target=target, limit=AUDIT_PAGE_SIZE),
         target=target,
         handle=current.handle,
         smart_style=None,

@@ -62,11 +62,14 @@ def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class FakeEhr:
-    """The EHR's answers; `anc_on` is the collection date of the patient's latest ANC."""
+    """The EHR's answers; `anc_on` is the collection date of the patient's latest ANC. A search
+    of a resource type in `broken` fails as named there: `error` (HTTP 500) or `junk` (200 with
+    a body that is not JSON)."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -102,10 +105,24 @@ class FakeEhr:
         )
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/MedicationRequest\b.*"), self._orders)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Observation\b.*"), self._labs)
-        mock.add(responses.GET, re.compile(rf"{ISS}/Condition\b.*"), json=_bundle())
+        mock.add_callback(responses.GET, re.compile(rf"{ISS}/Condition\b.*"), self._conditions)
         mock.add_callback(responses.POST, f"{ISS}/Flag", self._create_flag)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._read_flag)
         mock.add_callback(responses.PUT, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._update_flag)
+
+    def _answer(
+        self, resource_type: str, bundle: dict[str, Any]
+    ) -> tuple[int, dict[str, str], str]:
+        headers = {"Content-Type": "application/fhir+json"}
+        fault = self.broken.get(resource_type)
+        if fault == "error":
+            return 500, headers, json.dumps({"resourceType": "OperationOutcome"})
+        if fault == "junk":
+            return 200, headers, '{"resourceType": "Bundle", "entry": ['
+        return 200, headers, json.dumps(bundle)
+
+    def _conditions(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return self._answer("Condition", _bundle())
 
     def _orders(self, request: Any) -> tuple[int, dict[str, str], str]:
         order = {
@@ -125,7 +142,7 @@ class FakeEhr:
                 ]
             },
         }
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(_bundle(order))
+        return self._answer("MedicationRequest", _bundle(order))
 
     def _labs(self, request: Any) -> tuple[int, dict[str, str], str]:
         anc = {
@@ -138,7 +155,7 @@ class FakeEhr:
             "effectiveDateTime": f"{self.anc_on}T15:00:00Z",
             "valueQuantity": {"value": 2400, "unit": "/uL", "code": "/uL"},
         }
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(_bundle(anc))
+        return self._answer("Observation", _bundle(anc))
 
     def _create_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
         flag = json.loads(request.body)

@@ -184,8 +184,8 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
     services = app.extensions["smartapp"]
     fake.anc_on = "2026-11-25"  # the ANC came in: the Flags of the overdue finding must retire
     ledger_before = services.ledger.for_patient(ISS, "Patient/pt-1")
-    registry_before = services.registry.export()
-    audit_before = services.audit.events(limit=1000)
+    registry_before = services.registry.export(ISS)
+    audit_before = services.audit.events(ISS, limit=1000)
     writes_before = writes(mock)
     gets = [
         "/chart",
@@ -206,8 +206,8 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
         assert answer.status_code in (200, 403, 405), (path, answer.status_code)
     assert writes(mock) == writes_before
     assert services.ledger.for_patient(ISS, "Patient/pt-1") == ledger_before
-    assert services.registry.export() == registry_before
-    assert services.audit.events(limit=1000) == audit_before
+    assert services.registry.export(ISS) == registry_before
+    assert services.audit.events(ISS, limit=1000) == audit_before
 
     page = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
     assert 'data-testid="writeback-sync"' in page and 'data-auto-submit="true"' in page
@@ -218,3 +218,34 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
     after = client.get(synced.location).get_data(as_text=True)
     assert after.count('data-testid="writeback-lifecycle"') == 2
     assert 'data-auto-submit="true"' not in after  # shown after a sync: never posts again
+
+
+@pytest.mark.parametrize("fault", ["error", "junk"])
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation"])
+def test_flow_a_failed_read_changes_nothing_in_the_registry_or_the_ledger(
+    app, client, ehr, resource_type, fault
+) -> None:
+    """Flags are written, the ANC comes in (so they would retire), then the orders or labs
+    search fails: the POSTs say so and leave the ledger, the registry, the audit trail and the
+    EHR as they were."""
+    fake, mock = ehr
+    services = app.extensions["smartapp"]
+    services.registry.record_enrollment(ISS, "Patient/pt-1", datetime(2026, 5, 1).date(), actor="t")
+    handle = launch(client)
+    html = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
+    assert post(client, "/writeback", html, handle).status_code == 303
+    ledger_before = services.ledger.for_patient(ISS, "Patient/pt-1")
+    assert ledger_before and {e.status for e in ledger_before} == {"written"}
+    registry_before = services.registry.export(ISS)
+    audit_before = services.audit.events(ISS, limit=1000)
+    writes_before = writes(mock)
+    fake.anc_on = "2026-11-25"
+    fake.broken[resource_type] = fault
+    for path in ("/writeback/sync", "/writeback"):
+        answer = post(client, path, html, handle)
+        assert answer.status_code >= 500, (path, answer.status_code)
+        assert "The EHR did not answer as expected" in answer.get_data(as_text=True)
+    assert writes(mock) == writes_before
+    assert services.ledger.for_patient(ISS, "Patient/pt-1") == ledger_before
+    assert services.registry.export(ISS) == registry_before
+    assert services.audit.events(ISS, limit=1000) == audit_before

@@ -10,6 +10,7 @@ from sqlalchemy.exc import StatementError
 
 from smartapp.db import AuditEvent, AuditLog, Database
 from smartapp.db.models import AuditEventRow
+from tests.app_helpers import ISS
 
 CHICAGO_WINTER = timezone(timedelta(hours=-6))
 
@@ -44,8 +45,10 @@ def test_database_postgresql_urls_use_psycopg_3(scheme):
 
 def test_database_timestamps_come_back_aware_in_utc(database):
     written = datetime(2026, 1, 15, 9, 30, tzinfo=CHICAGO_WINTER)
-    AuditLog(database).record(AuditEvent(actor="a", action="view", target="Patient/1", at=written))
-    [event] = AuditLog(database).events()
+    AuditLog(database).record(
+        AuditEvent(actor="a", action="view", target="Patient/1", iss=ISS, at=written)
+    )
+    [event] = AuditLog(database).events(ISS)
     assert event.at == written
     assert event.at is not None and event.at.utcoffset() == timedelta(0)
     assert event.at.hour == 15
@@ -54,17 +57,15 @@ def test_database_timestamps_come_back_aware_in_utc(database):
 def test_database_refuses_naive_timestamps(database):
     with pytest.raises(StatementError, match="naive datetime"):
         AuditLog(database).record(
-            AuditEvent(actor="a", action="view", target="Patient/1", at=datetime(2026, 1, 15))
+            AuditEvent(
+                actor="a", action="view", target="Patient/1", iss=ISS, at=datetime(2026, 1, 15)
+            )
         )
 
 
 def test_database_transaction_rolls_back_on_error(database):
     with pytest.raises(RuntimeError), database.transaction() as session:
-        session.add(
-            AuditEventRow(
-                at=datetime.now(UTC), actor="a", action="x", target="t", before=None, after=None
-            )
-        )
+        session.add(AuditEventRow(at=datetime.now(UTC), actor="a", iss=ISS, action="x", target="t"))
         session.flush()
         raise RuntimeError("boom")
     with database.transaction() as session:

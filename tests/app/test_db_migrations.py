@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,9 @@ from sqlalchemy import inspect, text
 
 from launch import TokenSet
 from smartapp.commands.db import current, downgrade, head, upgrade
-from smartapp.db import Base, Database, LaunchSessions
+from smartapp.db import AuditLog, Base, Database, LaunchSessions
+from smartapp.db.migrations import MigrationRefused
+from smartapp.db.registry_store import RegistryStore
 from smartapp.settings import load_settings, load_store_settings
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -136,8 +138,8 @@ def test_migration_0002_upgrades_a_database_in_use_at_0001(empty_database_url, c
                 ),
                 {"now": NOW},
             )
-        upgrade(empty_database_url)
-        assert current(empty_database_url) == "0002" == head()
+        upgrade(empty_database_url, "0002")
+        assert current(empty_database_url) == "0002"
         with database.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM launch_sessions")).scalar() == 0
             assert connection.execute(text("SELECT count(*) FROM pending_launches")).scalar() == 0
@@ -149,7 +151,133 @@ def test_migration_0002_upgrades_a_database_in_use_at_0001(empty_database_url, c
         assert stored is not None and stored.tokens == tokens
         downgrade(empty_database_url, "0001")
         assert current(empty_database_url) == "0001"
-        upgrade(empty_database_url)
+        upgrade(empty_database_url, "0002")
         assert current(empty_database_url) == "0002"
     finally:
         database.dispose()
+
+
+ISS_A = "https://ehr-a.example.org/fhir"
+ISS_B = "https://ehr-b.example.org/fhir"
+# A registry and an audit trail as revision 0002 stored them: no EHR on the registry's rows,
+# none on the registry's audit events; the launch event and the ledger already named theirs.
+ROWS_0002 = (
+    "INSERT INTO prescribers (practitioner_reference, display_name, certified_on, updated_at)"
+    " VALUES ('Practitioner/dr-a', 'Dr A', '2025-01-10', :now)",
+    "INSERT INTO pharmacies (organization_reference, certified_on, expires_on, updated_at)"
+    " VALUES ('Organization/ph-1', '2025-02-01', '2027-01-31', :now)",
+    "INSERT INTO patient_enrollments (patient_reference, enrolled_on, prescriber_reference,"
+    " status, updated_at) VALUES ('Patient/pt-1', '2025-03-01', 'Practitioner/dr-a', 'active',"
+    " :now)",
+    "INSERT INTO status_forms (patient_reference, submitted_on, anc_reported_per_ul, updated_at)"
+    " VALUES ('Patient/pt-1', '2025-04-01', 1900, :now)",
+    "INSERT INTO audit_events (at, actor, action, target)"
+    " VALUES (:now, 'cli', 'registry.prescribers.create', 'prescribers:Practitioner/dr-a')",
+    f"INSERT INTO audit_events (at, actor, iss, action, target)"
+    f" VALUES (:now, 'Practitioner/dr-a', '{ISS_B}', 'launch', 'Patient/pt-1')",
+    f"INSERT INTO writeback_ledger (iss, patient, finding_code, period_key, identifier_system,"
+    f" identifier_value, resource_type, status, attempts, created_at, updated_at) VALUES"
+    f" ('{ISS_B}', 'Patient/pt-1', 'monitoring-overdue', '2026-11-20', 'urn:x', 'v', 'Flag',"
+    f" 'written', 1, :now, :now)",
+)
+REGISTRY_0002 = {
+    "prescribers": [{"practitioner": "Practitioner/dr-a", "certified": "2025-01-10",
+                     "name": "Dr A"}],
+    "pharmacies": [{"organization": "Organization/ph-1", "certified": "2025-02-01",
+                    "expires": "2027-01-31"}],
+    "patients": [{"patient": "Patient/pt-1", "enrolled": "2025-03-01",
+                  "prescriber": "Practitioner/dr-a"}],
+    "status_forms": [{"patient": "Patient/pt-1", "submitted": "2025-04-01", "anc_reported": 1900}],
+}  # fmt: skip
+EMPTY_REGISTRY: dict[str, list[object]] = {
+    "prescribers": [],
+    "pharmacies": [],
+    "patients": [],
+    "status_forms": [],
+}
+
+
+def _populated_0002(url: str) -> Database:
+    upgrade(url, "0002")
+    database = Database(url)
+    with database.engine.begin() as connection:
+        for statement in ROWS_0002:
+            connection.execute(text(statement), {"now": NOW})
+    return database
+
+
+def _snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
+    with database.engine.connect() as connection:
+        return {
+            table: [tuple(r) for r in connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+            for table in ("prescribers", "pharmacies", "patient_enrollments", "status_forms",
+                          "audit_events", "writeback_ledger")
+        }  # fmt: skip
+
+
+def test_migration_0003_moves_a_populated_registry_to_the_only_issuer(empty_database_url):
+    database = _populated_0002(empty_database_url)
+    try:
+        upgrade(empty_database_url, issuers=(ISS_A,))
+        assert current(empty_database_url) == "0003" == head()
+        store = RegistryStore(database)
+        assert store.export(ISS_A) == REGISTRY_0002
+        assert store.export(ISS_B) == EMPTY_REGISTRY
+        assert [e.action for e in AuditLog(database).events(ISS_A)] == [
+            "registry.prescribers.create"
+        ]
+        assert [e.action for e in AuditLog(database).events(ISS_B)] == ["launch"]
+        store.record_enrollment(ISS_B, "Patient/pt-1", date(2025, 3, 1), actor="t")
+        assert store.registry_for(ISS_B, "Patient/pt-1").patients[0].prescriber is None
+        assert store.registry_for(ISS_A, "Patient/pt-1").patients[0].prescriber == (
+            "Practitioner/dr-a"
+        )
+        with pytest.raises(MigrationRefused, match="2 EHRs"):
+            downgrade(empty_database_url, "0002")
+        assert current(empty_database_url) == "0003"
+    finally:
+        database.dispose()
+
+
+def test_migration_0003_refuses_to_guess_among_several_issuers(empty_database_url):
+    database = _populated_0002(empty_database_url)
+    try:
+        before = _snapshot(database)
+        with pytest.raises(MigrationRefused, match=r"lists 2 issuers.*--issuer <iss>"):
+            upgrade(empty_database_url, issuers=(ISS_A, ISS_B))
+        assert current(empty_database_url) == "0002"
+        assert _snapshot(database) == before
+        with pytest.raises(MigrationRefused, match="no issuer is configured"):
+            upgrade(empty_database_url)
+        with pytest.raises(MigrationRefused, match="is not an issuer of"):
+            upgrade(empty_database_url, issuers=(ISS_A, ISS_B), issuer="https://x.example/fhir")
+        assert _snapshot(database) == before
+        upgrade(empty_database_url, issuers=(ISS_A, ISS_B), issuer=ISS_B)
+        assert RegistryStore(database).export(ISS_B) == REGISTRY_0002
+        assert RegistryStore(database).export(ISS_A) == EMPTY_REGISTRY
+        assert len(AuditLog(database).events(ISS_B)) == 2
+        downgrade(empty_database_url, "0002")  # one EHR's records: the old schema holds them
+        with database.engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM patient_enrollments")).scalar()
+        assert (current(empty_database_url), count) == ("0002", 1)
+    finally:
+        database.dispose()
+
+
+def test_migration_0003_needs_no_issuer_for_an_empty_registry(empty_database_url):
+    upgrade(empty_database_url, "0002")
+    upgrade(empty_database_url, issuers=(ISS_A, ISS_B))
+    assert current(empty_database_url) == "0003"
+
+
+def test_migration_0003_keys_lead_with_the_issuer(database):
+    unique = {
+        table: [c["column_names"] for c in inspect(database.engine).get_unique_constraints(table)]
+        for table in ("prescribers", "pharmacies", "patient_enrollments", "status_forms")
+    }
+    assert unique == {
+        "prescribers": [["iss", "practitioner_reference"]],
+        "pharmacies": [["iss", "organization_reference"]],
+        "patient_enrollments": [["iss", "patient_reference", "enrolled_on"]],
+        "status_forms": [["iss", "patient_reference", "submitted_on"]],
+    }

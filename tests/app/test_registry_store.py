@@ -14,6 +14,7 @@ from fhir_mappings import patient_facts_from_bundle
 from smartapp.db import AuditLog
 from smartapp.db.registry_store import ImportSummary, RegistryStore
 from smartapp.org_config import OrgConfig
+from tests.app_helpers import ISS
 from tests.conftest import PROJECT_ROOT, SHARED
 
 
@@ -87,8 +88,8 @@ def _complete(document: dict[str, Any]) -> dict[str, Any]:
 def test_registry_round_trip_of_scenario_registries(database, path: Path):
     registry = json.loads(path.read_text())["registry"]
     store = RegistryStore(database)
-    store.import_json(registry, actor="test")
-    assert store.export() == _complete(registry)
+    store.import_json(ISS, registry, actor="test")
+    assert store.export(ISS) == _complete(registry)
 
 
 @pytest.mark.parametrize("path", JUNK_FIELD_FILES, ids=lambda p: p.stem)
@@ -96,31 +97,31 @@ def test_registry_import_refuses_unreadable_program_fields_and_keeps_the_store(
     database, path: Path
 ):
     store = RegistryStore(database)
-    store.import_json(WITH_EXTRAS, actor="test")
+    store.import_json(ISS, WITH_EXTRAS, actor="test")
     with pytest.raises(RegistryFormatError):
-        store.import_json(json.loads(path.read_text())["registry"], actor="test")
-    assert store.export() == WITH_EXTRAS
+        store.import_json(ISS, json.loads(path.read_text())["registry"], actor="test")
+    assert store.export(ISS) == WITH_EXTRAS
 
 
 def test_registry_round_trip_with_extra_fields_is_exact(database):
     store = RegistryStore(database)
-    assert store.import_json(WITH_EXTRAS, actor="test") == ImportSummary(created=8)
-    assert store.export() == WITH_EXTRAS
-    assert json.dumps(store.export()) == json.dumps(WITH_EXTRAS)  # same order, same keys
+    assert store.import_json(ISS, WITH_EXTRAS, actor="test") == ImportSummary(created=8)
+    assert store.export(ISS) == WITH_EXTRAS
+    assert json.dumps(store.export(ISS)) == json.dumps(WITH_EXTRAS)  # same order, same keys
 
 
 def test_registry_empty_database_exports_four_empty_lists(database):
-    assert RegistryStore(database).export() == _complete({})
+    assert RegistryStore(database).export(ISS) == _complete({})
 
 
 def test_registry_references_are_normalised_on_import(database):
     store = RegistryStore(database)
-    store.import_json(
+    store.import_json(ISS,
         {"prescribers": [{"practitioner": "https://ehr/fhir/Practitioner/a/_history/2",
                           "certified": "2021-09-01"}]},
         actor="test",
     )  # fmt: skip
-    assert store.export()["prescribers"] == [
+    assert store.export(ISS)["prescribers"] == [
         {"practitioner": "Practitioner/a", "certified": "2021-09-01"}
     ]
 
@@ -131,26 +132,28 @@ def test_registry_for_gives_the_same_evaluation_as_the_whole_file(database, path
     as_of = date.fromisoformat(case["as_of"])
     policy = policy_by_id(case["expected"]["policy"])
     store = RegistryStore(database)
-    store.import_json(case["registry"], actor="test")
-    store.import_json(UNRELATED, actor="test")  # other people's records must not matter
+    store.import_json(ISS, case["registry"], actor="test")
+    store.import_json(ISS, UNRELATED, actor="test")  # other people's records must not matter
     whole = Registry.from_json(case["registry"])
     settings = OrgConfig().mapping_settings(case.get("timezone"))
     for facts in patient_facts_from_bundle(case["bundle"], settings):
         expected = evaluation_to_json(evaluate(facts, as_of, policy, whole))
-        loaded = store.registry_for_facts(facts)
+        loaded = store.registry_for_facts(ISS, facts)
         assert evaluation_to_json(evaluate(facts, as_of, policy, loaded)) == expected
         prescribers = {o.prescriber for o in facts.orders} - {None}
         pharmacies = {o.pharmacy for o in facts.orders} - {None}
         if len(prescribers) <= 1 and len(pharmacies) <= 1:
-            one = store.registry_for(facts.patient, *prescribers or [None], *pharmacies or [None])
+            one = store.registry_for(
+                ISS, facts.patient, *prescribers or [None], *pharmacies or [None]
+            )
             assert evaluation_to_json(evaluate(facts, as_of, policy, one)) == expected
 
 
 def test_registry_for_loads_only_one_patients_records(database):
     store = RegistryStore(database)
-    store.import_json(WITH_EXTRAS, actor="test")
+    store.import_json(ISS, WITH_EXTRAS, actor="test")
     registry = store.registry_for(
-        "https://ehr/fhir/Patient/pt-1", "Practitioner/dr-a", "Organization/ph-1"
+        ISS, "https://ehr/fhir/Patient/pt-1", "Practitioner/dr-a", "Organization/ph-1"
     )
     assert [c.reference for c in registry.prescribers] == ["Practitioner/dr-a"]
     assert [c.expires_on for c in registry.pharmacies] == [date(2024, 1, 31)]
@@ -159,18 +162,18 @@ def test_registry_for_loads_only_one_patients_records(database):
         (date(2022, 3, 1), "interrupted"),
     ]
     assert [f.submitted_on for f in registry.status_forms] == [date(2021, 12, 1), date(2022, 1, 5)]
-    assert store.registry_for("Patient/nobody") == Registry()
+    assert store.registry_for(ISS, "Patient/nobody") == Registry()
 
 
 def test_registry_import_is_idempotent_and_audits_only_changes(database):
     store, audit = RegistryStore(database), AuditLog(database)
-    store.import_json(WITH_EXTRAS, actor="admin-1", request_id="req-1")
-    assert len(audit.events()) == 8
-    assert store.import_json(WITH_EXTRAS, actor="admin-1") == ImportSummary(unchanged=8)
-    assert len(audit.events()) == 8
+    store.import_json(ISS, WITH_EXTRAS, actor="admin-1", request_id="req-1")
+    assert len(audit.events(ISS)) == 8
+    assert store.import_json(ISS, WITH_EXTRAS, actor="admin-1") == ImportSummary(unchanged=8)
+    assert len(audit.events(ISS)) == 8
     changed = {**WITH_EXTRAS, "prescribers": [{**WITH_EXTRAS["prescribers"][0], "name": "Dr Able"}]}
-    assert store.import_json(changed, actor="admin-2") == ImportSummary(updated=1, unchanged=6)
-    [latest, *_] = audit.events()
+    assert store.import_json(ISS, changed, actor="admin-2") == ImportSummary(updated=1, unchanged=6)
+    [latest, *_] = audit.events(ISS)
     assert (latest.actor, latest.action, latest.target) == (
         "admin-2",
         "registry.prescribers.update",
@@ -178,7 +181,7 @@ def test_registry_import_is_idempotent_and_audits_only_changes(database):
     )
     assert latest.before is not None and latest.before["name"] == "Dr A. Able"
     assert latest.after is not None and latest.after["name"] == "Dr Able"
-    assert {e.request_id for e in audit.events(limit=100)} == {"req-1", None}
+    assert {e.request_id for e in audit.events(ISS, limit=100)} == {"req-1", None}
 
 
 @pytest.mark.parametrize(
@@ -208,31 +211,38 @@ def test_registry_import_is_idempotent_and_audits_only_changes(database):
 def test_registry_malformed_import_writes_nothing(database, document, reason):
     store = RegistryStore(database)
     with pytest.raises(RegistryFormatError, match=reason):
-        store.import_json(document, actor="test")
-    assert store.export() == _complete({})
-    assert AuditLog(database).events() == []
+        store.import_json(ISS, document, actor="test")
+    assert store.export(ISS) == _complete({})
+    assert AuditLog(database).events(ISS) == []
 
 
 def test_registry_admin_changes_each_write_an_audit_event(database):
     store, audit = RegistryStore(database), AuditLog(database)
     outcomes = [
-        store.upsert_prescriber("Practitioner/dr-a", date(2021, 9, 1), actor="Practitioner/adm"),
-        store.upsert_prescriber("Practitioner/dr-a", date(2021, 9, 1), actor="Practitioner/adm"),
         store.upsert_prescriber(
-            "Practitioner/dr-a", date(2021, 9, 1), actor="adm", expires_on=date(2023, 9, 1)
+            ISS, "Practitioner/dr-a", date(2021, 9, 1), actor="Practitioner/adm"
         ),
-        store.upsert_pharmacy("Organization/ph-1", date(2021, 10, 1), actor="adm", name="Ph 1"),
+        store.upsert_prescriber(
+            ISS, "Practitioner/dr-a", date(2021, 9, 1), actor="Practitioner/adm"
+        ),
+        store.upsert_prescriber(
+            ISS, "Practitioner/dr-a", date(2021, 9, 1), actor="adm", expires_on=date(2023, 9, 1)
+        ),
+        store.upsert_pharmacy(
+            ISS, "Organization/ph-1", date(2021, 10, 1), actor="adm", name="Ph 1"
+        ),
         store.record_enrollment(
+            ISS,
             "Patient/pt-1",
             date(2021, 11, 20),
             actor="adm",
             prescriber_reference="Practitioner/dr-a",
         ),
         store.record_enrollment(
-            "Patient/pt-1", date(2021, 11, 20), actor="adm", status="discontinued"
+            ISS, "Patient/pt-1", date(2021, 11, 20), actor="adm", status="discontinued"
         ),
         store.record_status_form(
-            "Patient/pt-1", date(2021, 12, 1), actor="adm", anc_reported_per_ul=2100
+            ISS, "Patient/pt-1", date(2021, 12, 1), actor="adm", anc_reported_per_ul=2100
         ),
     ]
     assert outcomes == [
@@ -244,7 +254,7 @@ def test_registry_admin_changes_each_write_an_audit_event(database):
         "updated",
         "created",
     ]
-    events = list(reversed(audit.events()))
+    events = list(reversed(audit.events(ISS)))
     assert [(e.action, e.target) for e in events] == [
         ("registry.prescribers.create", "prescribers:Practitioner/dr-a"),
         ("registry.prescribers.update", "prescribers:Practitioner/dr-a"),
@@ -271,9 +281,9 @@ def test_registry_admin_changes_each_write_an_audit_event(database):
 @pytest.mark.parametrize(
     "change",
     [
-        lambda s: s.record_enrollment("Patient/p", date(2021, 1, 1), actor="a", status="paused"),
-        lambda s: s.upsert_prescriber("", date(2021, 1, 1), actor="a"),
-        lambda s: s.record_status_form("Patient/p", date(2021, 1, 1), actor="a",
+        lambda s: s.record_enrollment(ISS, "Patient/p", date(2021, 1, 1), actor="a", status="paused"),
+        lambda s: s.upsert_prescriber(ISS, "", date(2021, 1, 1), actor="a"),
+        lambda s: s.record_status_form(ISS, "Patient/p", date(2021, 1, 1), actor="a",
                                        anc_reported_per_ul=-1),
     ],
 )  # fmt: skip
@@ -281,4 +291,23 @@ def test_registry_admin_change_with_bad_values_writes_nothing(database, change):
     store = RegistryStore(database)
     with pytest.raises(RegistryFormatError):
         change(store)
-    assert store.export() == _complete({}) and AuditLog(database).events() == []
+    assert store.export(ISS) == _complete({}) and AuditLog(database).events(ISS) == []
+
+
+def test_registry_records_of_one_ehr_never_count_at_another(database):
+    """The same ids at two EHRs are two records: reads, exports and edits stay with their EHR."""
+    other = "https://other-ehr.example.org/fhir"
+    store = RegistryStore(database)
+    store.import_json(ISS, WITH_EXTRAS, actor="test")
+    assert store.export(other) == _complete({})
+    assert store.registry_for(other, "Patient/pt-1", "Practitioner/dr-a", "Organization/ph-1") == (
+        Registry()
+    )
+    assert store.import_json(other, WITH_EXTRAS, actor="test") == ImportSummary(created=8)
+    assert store.upsert_prescriber(other, "Practitioner/dr-a", date(2020, 1, 1), actor="t") == (
+        "updated"
+    )
+    assert store.export(ISS) == WITH_EXTRAS
+    assert store.export(other)["prescribers"][0]["certified"] == "2020-01-01"
+    assert {e.iss for e in AuditLog(database).events(other)} == {other}
+    assert len(AuditLog(database).events(ISS)) == 8

@@ -17,6 +17,7 @@ from tests.app.test_writeback_service import (  # noqa: F401 - a fixture, by nam
     fake_fixture,
     make_writer,
 )
+from tests.app_helpers import ISS
 from tests.unit.cases import anc
 from tests.unit.test_outbound_identity import NO_ANC, OVERDUE, evaluated, with_finding
 
@@ -81,7 +82,7 @@ def test_writeback_lifecycle_retires_with_if_match_and_audits(
     assert body["status"] == retired and "meta" not in body
     [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
     assert entry.status == retired
-    [event] = AuditLog(database).events()
+    [event] = AuditLog(database).events(ISS)
     assert (event.action, event.target) == ("writeback-retire", f"{resource_type}/r1")
 
 
@@ -97,7 +98,7 @@ def test_writeback_lifecycle_already_retired_in_the_ehr_is_only_recorded(databas
     [change] = update_lifecycle(writer, WRITE_SCOPES, CURRENT, entries)
     assert change.done
     assert writer.ledger.for_patient(BASE, "Patient/pt-1")[0].status == "inactive"
-    assert AuditLog(database).events() == []
+    assert AuditLog(database).events(ISS) == []
 
 
 def test_writeback_lifecycle_concurrent_retirement_is_not_an_error(database, fake) -> None:
@@ -113,7 +114,7 @@ def test_writeback_lifecycle_concurrent_retirement_is_not_an_error(database, fak
         json={"resourceType": "Flag", "id": "r1", "status": "inactive"},
     )
     [change] = update_lifecycle(writer, WRITE_SCOPES, CURRENT, entries)
-    assert change.done and AuditLog(database).events() == []
+    assert change.done and AuditLog(database).events(ISS) == []
 
 
 def test_writeback_lifecycle_gone_from_the_ehr_is_recorded(database, fake) -> None:
@@ -198,4 +199,4 @@ def test_writeback_lifecycle_reopens_when_the_finding_holds_again(database, fake
     body = json.loads(fake.calls[1].request.body)
     assert body["status"] == "active" and body["period"] == {"start": "2026-11-23"}
     assert writer.ledger.for_patient(BASE, "Patient/pt-1")[0].status == "written"
-    assert [e.action for e in AuditLog(database).events()] == ["writeback-reopen"]
+    assert [e.action for e in AuditLog(database).events(ISS)] == ["writeback-reopen"]

@@ -81,7 +81,7 @@ def test_writeback_service_creates_once_records_ledger_and_audit(database, fake)
         "f1",
         "2026-11-22",
     )
-    [event] = AuditLog(database).events()
+    [event] = AuditLog(database).events(BASE)
     assert (event.actor, event.action, event.target, event.iss) == (
         "Practitioner/dr-a",
         "writeback-create",
@@ -100,7 +100,7 @@ def test_writeback_service_conditional_match_is_already_in_the_chart(database, f
     writer = make_writer(database)
     outcome = write_target(writer, FLAG, TARGET, AUTHOR)
     assert (outcome.kind, outcome.reference) == (OutcomeKind.EXISTING, "Flag/f0")
-    assert [e.action for e in AuditLog(database).events()] == ["writeback-found"]
+    assert [e.action for e in AuditLog(database).events(BASE)] == ["writeback-found"]
 
 
 def test_writeback_service_without_conditional_create_sends_no_if_none_exist(database, fake):
@@ -120,7 +120,7 @@ def test_writeback_service_failure_is_recorded_and_retried_later(database, fake)
     assert failed.kind is OutcomeKind.FAILED and failed.message.startswith("Not written: The EHR")
     [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
     assert entry.status == "failed"
-    assert [e.action for e in AuditLog(database).events()] == ["writeback-failed"]
+    assert [e.action for e in AuditLog(database).events(BASE)] == ["writeback-failed"]
 
     fake.replace(
         responses.POST, f"{BASE}/Flag", json={"resourceType": "Flag", "id": "f2"}, status=201

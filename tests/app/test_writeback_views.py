@@ -58,7 +58,9 @@ def test_writeback_audit_view_lists_writes_newest_first(app) -> None:
                 after={"finding": "monitoring-overdue", "patient": "Patient/pt-1"},
             )
         )
-    audit.record(AuditEvent(actor="Practitioner/dr-b", action="launch", target="Patient/pt-2"))
+    audit.record(
+        AuditEvent(actor="Practitioner/dr-b", action="launch", target="Patient/pt-2", iss=ISS)
+    )
     handle = open_session(app, ADMIN)
     client = app.test_client()
     page = client.get("/admin/audit", query_string={"h": handle})

@@ -42,7 +42,7 @@ def app(sandbox_ehr, tmp_path_factory):
 
 @pytest.mark.parametrize("patient", PATIENTS)
 def test_ehr_launch_page_matches_smartapp_evaluate(app, smart, patient, tmp_path) -> None:
-    registry = app.extensions["smartapp"].registry.export()
+    registry = app.extensions["smartapp"].registry.export(smart.iss)
     launched = ehr_launch(app.test_client(), smart, patient)
     assert launched.response.status_code == 200, launched.html[:600]
     expected = cli_evaluation(smart, patient, registry, tmp_path)

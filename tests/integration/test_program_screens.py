@@ -93,7 +93,7 @@ def test_program_enrollment_recorded_on_the_page_clears_patient_not_enrolled(app
     assert "patient-not-enrolled" not in page.finding_codes()
     assert f"enrolled {as_of} (active)" in page.html
     [event] = app.extensions["smartapp"].audit.events(
-        target=f"patient_enrollments:Patient/sbx-weekly-current@{as_of}"
+        smart.iss, target=f"patient_enrollments:Patient/sbx-weekly-current@{as_of}"
     )
     assert event.actor == f"Practitioner/{ADMIN}" and event.before is None
 
@@ -163,7 +163,7 @@ def test_program_admin_page_refuses_a_non_admin_with_403(app, smart) -> None:
     ):
         data = {**_form(launched), **reference, "certified_on": _as_of(launched)}
         assert client.post(path, data=data).status_code == 403
-    assert app.extensions["smartapp"].registry.export() == {
+    assert app.extensions["smartapp"].registry.export(smart.iss) == {
         "prescribers": [],
         "pharmacies": [],
         "patients": [],
@@ -180,7 +180,7 @@ def test_program_registry_in_the_database_matches_the_same_file_given_to_the_cli
 ) -> None:
     manifest = json.loads(smart.sandbox.manifest_path.read_text())
     document = registry_document(manifest, date.fromisoformat(manifest["as_of"]))
-    app.extensions["smartapp"].registry.import_json(document, actor="test import")
+    app.extensions["smartapp"].registry.import_json(smart.iss, document, actor="test import")
     launched = ehr_launch(app.test_client(), smart, patient)
     expected = cli_evaluation(smart, patient, document, tmp_path)
     assert launched.finding_codes() == [f["code"] for f in expected["findings"]]

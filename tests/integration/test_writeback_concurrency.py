@@ -63,7 +63,9 @@ def test_fifty_concurrent_identical_writes_leave_exactly_one_flag(app_for, smart
     services = app.extensions["smartapp"]
     [entry] = services.ledger.for_patient(smart.iss, f"Patient/{patient}")
     assert (entry.status, entry.attempts) == ("written", 1)
-    creates = [e for e in services.audit.events(limit=500) if e.action == "writeback-create"]
+    creates = [
+        e for e in services.audit.events(smart.iss, limit=500) if e.action == "writeback-create"
+    ]
     assert len(creates) == 1
 
 
@@ -96,5 +98,5 @@ def test_a_lost_ledger_row_cannot_duplicate_thanks_to_if_none_exist(app_for, sma
     )
     assert second == {**first, "outcome": "existing"}
     assert len(identifier_search(ehr, "Flag", patient, overdue_value(patient))) == 1
-    actions = [e.action for e in app.extensions["smartapp"].audit.events()]
+    actions = [e.action for e in app.extensions["smartapp"].audit.events(smart.iss)]
     assert "writeback-found" in actions

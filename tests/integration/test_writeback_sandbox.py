@@ -160,7 +160,7 @@ def test_writeback_read_only_token_is_told_why_and_nothing_is_written(app_for, s
         assert ehr.count(resource_type, patient) == 0
     services = app.extensions["smartapp"]
     assert services.ledger.for_patient(smart.iss, f"Patient/{patient}") == []
-    assert not [e for e in services.audit.events() if e.action.startswith("writeback")]
+    assert not [e for e in services.audit.events(smart.iss) if e.action.startswith("writeback")]
 
 
 @pytest.mark.parametrize(("preferred", "retired"), [("Flag", "inactive"), ("Task", "completed")])
@@ -185,7 +185,7 @@ def test_writeback_lifecycle_retires_when_the_anc_comes_in(
     services = app.extensions["smartapp"]
     [entry] = services.ledger.for_patient(smart.iss, f"Patient/{patient}")
     assert entry.status == retired
-    assert [e.action for e in services.audit.events(target=reference)] == [
+    assert [e.action for e in services.audit.events(smart.iss, target=reference)] == [
         "writeback-retire",
         "writeback-create",
     ]
@@ -224,7 +224,7 @@ def test_writeback_lifecycle_retires_the_enrollment_flag_once_enrolled(app_for, 
     page = post_writeback(client, launched.handle, "patient-not-enrolled").get_data(as_text=True)
     reference = outcomes(page)[0]["resource"]
     app.extensions["smartapp"].registry.record_enrollment(
-        f"Patient/{patient}", today(), actor="Practitioner/test-admin"
+        smart.iss, f"Patient/{patient}", today(), actor="Practitioner/test-admin"
     )
     reloaded = load_chart(client, launched.handle)
     assert lifecycle_lines(reloaded) == [

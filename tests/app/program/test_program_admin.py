@@ -6,6 +6,7 @@ import pytest
 
 from tests.app_helpers import (
     ADMIN,
+    ISS,
     NOW,
     PRESCRIBER,
     audit_count,
@@ -27,7 +28,7 @@ GOOD_PHARMACY = {"organization": "Organization/ph-9", "certified_on": "2026-03-0
 
 def test_program_admin_page_lists_records_for_an_admin(app, client) -> None:
     app.extensions["smartapp"].registry.upsert_prescriber(
-        "Practitioner/dr-b", NOW.date(), actor="import", display_name="Dr B"
+        ISS, "Practitioner/dr-b", NOW.date(), actor="import", display_name="Dr B"
     )
     handle = open_session(app, ADMIN)
     page = client.get("/admin/registry", query_string={"h": handle})
@@ -56,7 +57,7 @@ def test_program_admin_non_admin_gets_403_on_get_andpost_form(app, client, user)
         ("/admin/registry/pharmacies", GOOD_PHARMACY),
     ):
         assert post_form(client, app, handle, path, data).status_code == 403
-    assert app.extensions["smartapp"].registry.export()["prescribers"] == []
+    assert app.extensions["smartapp"].registry.export(ISS)["prescribers"] == []
     assert audit_count(app) == 0
 
 
@@ -70,14 +71,14 @@ def test_program_admin_post_without_the_csrf_token_is_400_and_changes_nothing(
     app, client, token
 ) -> None:
     handle = open_session(app, ADMIN)
-    before = app.extensions["smartapp"].registry.export()
+    before = app.extensions["smartapp"].registry.export(ISS)
     data = {"h": handle, **GOOD_PRESCRIBER}
     if token is not None:
         data["csrf_token"] = token
     answer = client.post("/admin/registry/prescribers", data=data)
     assert answer.status_code == 400
     assert "CSRF" in answer.get_data(as_text=True)
-    assert app.extensions["smartapp"].registry.export() == before
+    assert app.extensions["smartapp"].registry.export(ISS) == before
     assert audit_count(app) == 0
 
 
@@ -106,7 +107,7 @@ def test_program_admin_adds_then_updates_a_prescriber_with_audit(app, client) ->
         "expires": "2027-01-09",
         "name": "Dr New",
     }
-    assert app.extensions["smartapp"].registry.export()["prescribers"] == [
+    assert app.extensions["smartapp"].registry.export(ISS)["prescribers"] == [
         {**record, "expires": "2027-06-30"}
     ]
     events = registry_events(app)
@@ -160,7 +161,7 @@ def test_program_admin_bad_input_shows_the_form_again_with_400(
     assert message in html and 'data-testid="form-error"' in html
     assert "Traceback" not in html
     assert audit_count(app) == 0
-    assert app.extensions["smartapp"].registry.export()["prescribers"] == []
+    assert app.extensions["smartapp"].registry.export(ISS)["prescribers"] == []
 
 
 def test_program_admin_escapes_what_it_echoes_and_stores(app, client) -> None:

@@ -12,6 +12,7 @@ from clozapine import AncResult, ClozapineOrder, Evaluation, PatientFacts, Regis
 from smartapp.registry.access import requester
 from smartapp.registry.program_panel import build_panel
 from tests.app_helpers import (
+    ISS,
     PATIENT,
     PRESCRIBER,
     TODAY,
@@ -33,7 +34,7 @@ def _evaluation(app, as_of: date) -> tuple[Evaluation, Registry]:
     drawn = as_of - timedelta(days=2)
     anc = AncResult(2100, drawn, datetime(drawn.year, drawn.month, drawn.day, 9, tzinfo=UTC))
     facts = PatientFacts(PATIENT, False, (order,), (anc,))
-    registry = services.registry.registry_for_facts(facts, also_prescribers=(PRESCRIBER,))
+    registry = services.registry.registry_for_facts(ISS, facts, also_prescribers=(PRESCRIBER,))
     return evaluate(facts, as_of, services.policy_on(as_of), registry), registry
 
 
@@ -71,9 +72,11 @@ def test_program_panel_unenrolled_patient_shows_findings_and_forms(app) -> None:
 
 def test_program_panel_current_records_show_renewal_deadlines(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2026, 3, 1), actor="t", prescriber_reference=PRESCRIBER)
-    store.upsert_prescriber(PRESCRIBER, date(2025, 12, 1), actor="t")
-    store.upsert_pharmacy(PHARMACY, date(2025, 12, 1), actor="t")
+    store.record_enrollment(
+        ISS, PATIENT, date(2026, 3, 1), actor="t", prescriber_reference=PRESCRIBER
+    )
+    store.upsert_prescriber(ISS, PRESCRIBER, date(2025, 12, 1), actor="t")
+    store.upsert_pharmacy(ISS, PHARMACY, date(2025, 12, 1), actor="t")
     html = _panel(app, open_session(app))
     assert _codes(html) == []
     assert 'data-testid="program-clear"' in html
@@ -83,9 +86,11 @@ def test_program_panel_current_records_show_renewal_deadlines(app) -> None:
 
 def test_program_panel_expired_enrollment_and_certification_name_their_dates(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2025, 10, 1), actor="t")
-    store.upsert_prescriber(PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30))
-    store.upsert_pharmacy(PHARMACY, date(2026, 1, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2025, 10, 1), actor="t")
+    store.upsert_prescriber(
+        ISS, PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30)
+    )
+    store.upsert_pharmacy(ISS, PHARMACY, date(2026, 1, 1), actor="t")
     html = _panel(app, open_session(app))
     assert _codes(html) == ["certification-expired", "enrollment-expired"]
     deadlines = re.findall(r'data-testid="deadline">([^<]+)<', html)
@@ -97,8 +102,8 @@ def test_program_panel_expired_enrollment_and_certification_name_their_dates(app
 
 def test_program_panel_under_the_2021_rems_names_the_transition_and_psf_dates(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2021, 9, 1), actor="t")
-    store.record_status_form(PATIENT, date(2021, 10, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2021, 9, 1), actor="t")
+    store.record_status_form(ISS, PATIENT, date(2021, 10, 1), actor="t")
     html = _panel(app, open_session(app), as_of=date(2021, 12, 1))
     codes = _codes(html)
     assert "psf-overdue" in codes and "prescriber-not-certified" in codes

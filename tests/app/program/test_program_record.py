@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app_helpers import (
+    ISS,
     PATIENT,
     PRESCRIBER,
     audit_count,
@@ -20,7 +21,7 @@ STATUS_FORM = {"submitted_on": "2026-11-24", "anc_reported": "1800"}
 
 
 def _registry(app):
-    return app.extensions["smartapp"].registry.export()
+    return app.extensions["smartapp"].registry.export(ISS)
 
 
 def test_program_page_shows_no_enrollment_and_the_forms(app, client) -> None:

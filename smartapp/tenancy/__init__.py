@@ -1,0 +1,1 @@
+"""Tenancy: which EHR a record, a user or an administrator belongs to."""
