@@ -105,7 +105,7 @@ def test_writeback_service_conditional_match_is_already_in_the_chart(database, f
     assert [e.action for e in AuditLog(database).events()] == ["writeback-found"]
 
 
-def searched(fake, *flags: dict) -> None:
+def searched(fake, *flags: dict[str, object]) -> None:
     fake.add(
         responses.GET,
         f"{BASE}/Flag",
@@ -169,7 +169,7 @@ def test_writeback_service_interrupted_write_recovers_once_the_lease_lapses(data
     assert (outcome.kind, outcome.reference) == (OutcomeKind.EXISTING, "Flag/f3")
     [event] = AuditLog(database).events()
     assert (event.action, event.target) == ("writeback-create", "Flag/f3")
-    assert event.after["confirmed_on_attempt"] == 2
+    assert event.after is not None and event.after["confirmed_on_attempt"] == 2
 
 
 def test_writeback_service_claim_within_its_lease_is_not_taken_over(database) -> None:
