@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fhir_client import FhirClient, FhirError
+from launch import scopes_grant
 from smartapp.db import LedgerEntry
 from smartapp.writeback.service import IN_CHART, carries, search_token
 
@@ -27,6 +28,14 @@ class ChartCheck:
     asked: frozenset[Identifier] = frozenset()
     present: tuple[tuple[Identifier, str], ...] = ()
     problem: str | None = None
+    unsearchable: tuple[str, ...] = ()
+
+    def reason(self, entry: LedgerEntry) -> str | None:
+        """Why the entry could not be confirmed, if it could not."""
+        kind = entry.key.resource_type
+        if kind in self.unsearchable:
+            return f"the sign-in may not search {kind} records (scope patient/{kind}.s)"
+        return self.problem if identity(entry) in self.asked else None
 
     def state(self, entry: LedgerEntry) -> str:
         """`confirmed`, `missing` (the EHR answered without it), `unconfirmed` (no answer), or
@@ -56,11 +65,20 @@ def in_chart_entries(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     return [e for e in entries if e.status in IN_CHART and e.resource_id]
 
 
-def check_chart(client: FhirClient, patient_id: str, entries: Iterable[LedgerEntry]) -> ChartCheck:
-    """Search the EHR for the identifiers the ledger shows in the chart for the patient."""
+def check_chart(
+    client: FhirClient, patient_id: str, entries: Iterable[LedgerEntry], scopes: Iterable[str]
+) -> ChartCheck:
+    """Search the EHR for the identifiers the ledger shows in the chart for the patient (of the
+    types the sign-in may search; the others stay unconfirmed)."""
+    scopes = list(scopes)
     by_type: dict[str, list[Identifier]] = defaultdict(list)
+    unsearchable: set[str] = set()
     for entry in in_chart_entries(entries):
-        by_type[entry.key.resource_type].append(identity(entry))
+        kind = entry.key.resource_type
+        if scopes_grant(scopes, kind, "s"):
+            by_type[kind].append(identity(entry))
+        else:
+            unsearchable.add(kind)
     asked = frozenset(i for identifiers in by_type.values() for i in identifiers)
     present: list[tuple[Identifier, str]] = []
     try:
@@ -74,5 +92,5 @@ def check_chart(client: FhirClient, patient_id: str, entries: Iterable[LedgerEnt
                     if carries(resource, identifier):
                         present.append((identifier, f"{resource_type}/{resource.get('id')}"))
     except FhirError as error:
-        return ChartCheck(asked, problem=error.user_message)
-    return ChartCheck(asked, tuple(present))
+        return ChartCheck(asked, problem=error.user_message, unsearchable=tuple(unsearchable))
+    return ChartCheck(asked, tuple(present), unsearchable=tuple(sorted(unsearchable)))

@@ -95,7 +95,9 @@ class LaunchWriteback:
         if self._check is None:
             patient = self.writer.patient.removeprefix("Patient/")
             entries = self.entries()
-            self._check = self._services.executor.submit(check_chart, self.client, patient, entries)
+            self._check = self._services.executor.submit(
+                check_chart, self.client, patient, entries, self.scopes
+            )
         return self._check
 
     def chart_check(self) -> ChartCheck:

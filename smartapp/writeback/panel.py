@@ -139,7 +139,8 @@ def _row(target: WritebackTarget, entries: Sequence[LedgerEntry], check: ChartCh
         )
         return PanelRow(code, target.title, "missing", None, words)
     if state in ("unconfirmed", "not-asked") and entry.status in IN_CHART:
-        reason = f" ({check.problem})" if check.problem else ""
+        why = check.reason(entry)
+        reason = f" ({why})" if why else ""
         words = f"written as {reference}, but the EHR could not confirm it is still there{reason}"
         return PanelRow(code, target.title, "unconfirmed", None, words)
     words = {

@@ -159,9 +159,12 @@ def _create(
     client: FhirClient, decision: WriteDecision, target: WritebackTarget, resource: FhirJson
 ) -> tuple[int, FhirJson]:
     """Create the resource once: conditionally where the EHR declares it, else after a search
-    by the identifier (200 with what the search found, as a conditional create answers)."""
+    by the identifier (200 with what the search found, as a conditional create answers). A
+    sign-in that may not search leaves the ledger as the only guard."""
     if decision.conditional:
         return client.create(resource, if_none_exist=target.search)
+    if not decision.searchable:
+        return client.create(resource)
     found = find_written(client, str(resource["resourceType"]), target)
     if found is not None:
         return 200, found

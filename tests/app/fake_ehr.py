@@ -21,7 +21,7 @@ TOKEN = "https://ehr.example.org/auth/token"
 PATIENT = "pt-1"
 SCOPES = (
     "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
-    " patient/MedicationRequest.rs patient/Condition.rs patient/Flag.cru"
+    " patient/MedicationRequest.rs patient/Condition.rs patient/Flag.crus"
 )
 CAPABILITY = {
     "resourceType": "CapabilityStatement",
