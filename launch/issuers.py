@@ -46,7 +46,7 @@ DEFAULT_SCOPES = (
     "launch openid fhirUser offline_access patient/Patient.rs patient/Observation.rs "
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
     "patient/PractitionerRole.rs "
-    "patient/Flag.cru patient/Task.cru patient/DocumentReference.c"
+    "patient/Flag.crus patient/Task.crus patient/DocumentReference.cs"
 )
 DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")
 DEFAULT_PAGE_SIZE = 100

@@ -23,6 +23,9 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"  # 500
     UNAVAILABLE = "unavailable"  # 503, Retry-After when retry_after is set
     SLOW = "slow"  # delay the answer by delay_s seconds
+    # FHIR: the CapabilityStatement declares no conditionalCreate, and If-None-Exist is ignored
+    # (a create always creates), as on EHRs without conditional create.
+    NO_CONDITIONAL_CREATE = "no_conditional_create"
 
 
 class Surface(StrEnum):
@@ -37,6 +40,7 @@ FIXED_SURFACE = {
     FaultKind.INVALID_CLIENT: Surface.TOKEN,
     FaultKind.REFRESH_REVOKED: Surface.TOKEN,
     FaultKind.TOKEN_EXPIRED: Surface.FHIR,
+    FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
 }
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
 HTTP_FAULTS = (

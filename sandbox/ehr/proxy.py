@@ -123,6 +123,14 @@ def _http_fault(ehr: EhrServices, token: Token) -> Response | None:
     return outcome(500, "exception", "Internal server error (simulated)")
 
 
+def _without_conditional_create(ehr: EhrServices, token: Token | None) -> bool:
+    """Whether the no_conditional_create fault is in force for this caller."""
+    client_id = token.client_id if token is not None else None
+    launch = token.context.launch_id if token is not None else None
+    kinds = (FaultKind.NO_CONDITIONAL_CREATE,)
+    return ehr.faults.take(kinds, on=Surface.FHIR, client_id=client_id, launch=launch) is not None
+
+
 def _vendor(ehr: EhrServices, token: Token | None) -> str:
     if token is None:
         return ehr.vendors.resolve(client_id=None, launch=None)
@@ -164,6 +172,10 @@ def metadata() -> Response:
     capability = json.loads(_rewrite(ehr, upstream.text))
     token = ehr.store.by_access_token(_bearer() or "")
     capability = vendors.adjust_capabilities(_vendor(ehr, token), capability)
+    if _without_conditional_create(ehr, token):
+        for rest in capability.get("rest", []):
+            for resource in rest.get("resource", []):
+                resource.pop("conditionalCreate", None)
     origin = ehr.config.origin
     for rest in capability.get("rest", []):
         rest["security"] = {
@@ -225,7 +237,7 @@ def fhir(path: str) -> Response:
         return outcome(403, "forbidden", str(error), {"WWW-Authenticate": _insufficient()})
     except EngineError:
         return outcome(502, "transient", "The FHIR engine is not reachable")
-    return _forward(ehr, call, vendor, check, path, patient, scopes)
+    return _forward(ehr, call, vendor, check, path, token, scopes)
 
 
 def _forward(
@@ -234,10 +246,13 @@ def _forward(
     vendor: str,
     check: Check,
     path: str,
-    patient: str | None,
+    token: Token,
     scopes: list[ResourceScope],
 ) -> Response:
+    patient = token.context.patient
     headers = {k: request.headers[k] for k in FORWARDED_REQUEST_HEADERS if k in request.headers}
+    if "If-None-Exist" in headers and _without_conditional_create(ehr, token):
+        del headers["If-None-Exist"]  # an EHR without conditional create creates regardless
     method, body = request.method, request.get_data()
     params: list[tuple[str, str]] | None = None
     if call.interaction is Interaction.SEARCH:

@@ -24,6 +24,7 @@ from smartapp.registry.program_panel import PROGRAM_FINDINGS, ProgramPanel, buil
 from smartapp.services import Services, current_services
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for
+from smartapp.writeback.launch_writeback import LaunchWriteback
 from smartapp.writeback.notice import Notice
 from smartapp.writeback.panel import WritebackPanel, problem_panel
 from smartapp.writeback.panel import build_panel as build_writeback_panel
@@ -39,10 +40,11 @@ def page() -> str:
     app = current_services()
     access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
+    started = _start_writeback(app)  # its identifier search runs beside the patient's reads
     launch = request_evaluation(app)
     notice = Notice.from_json(access.session.notice)
     program = _program_panel(app, launch)
-    writeback = _writeback_panel(app, launch, notice)
+    writeback = _writeback_panel(started, launch, notice)
     app.sessions.record_evaluation(
         access.handle, evaluation_to_json(launch.evaluation), notice_shown=notice is not None
     )
@@ -73,12 +75,26 @@ def _program_panel(app: Services, launch: LaunchEvaluation) -> ProgramPanel | No
     return build_panel(app, requester(app), evaluation.as_of, launch.registry, evaluation)
 
 
-def _writeback_panel(
-    app: Services, launch: LaunchEvaluation, notice: Notice | None
-) -> WritebackPanel | None:
-    """The write-back panel from the ledger and the EHR's capabilities; nothing is written."""
+def _start_writeback(app: Services) -> LaunchWriteback | SmartAppError:
+    """This launch's write-back, its search confirming the ledger against the EHR started."""
     try:
         writeback = launch_writeback(app)
+        writeback.start_chart_check()
+    except SmartAppError as error:
+        return error
+    return writeback
+
+
+def _writeback_panel(
+    started: LaunchWriteback | SmartAppError, launch: LaunchEvaluation, notice: Notice | None
+) -> WritebackPanel | None:
+    """The write-back panel from the ledger, the EHR's capabilities and its answer on what the
+    ledger shows in the chart; nothing is written."""
+    try:
+        if isinstance(started, SmartAppError):
+            raise started
+        writeback = started
+        app = current_services()
         targets = writeback.targets(launch.evaluation)
         planned = writeback.plan_lifecycle(launch.evaluation)
         decision = writeback.decision() if targets else None
@@ -90,6 +106,7 @@ def _writeback_panel(
             planned,
             notice=notice,
             unwritten_to_sync=unwritten,
+            check=writeback.chart_check(),
         )
     except (FhirError, SmartAppError) as error:
         LOGGER.warning("writeback panel", extra={"fields": {"kind": type(error).__name__}})

@@ -1,4 +1,8 @@
-"""The write-back ledger: one row per identifier written to an EHR, claimed before the write."""
+"""The write-back ledger: one row per identifier written to an EHR, claimed before the write.
+
+A claim is a lease: a pending row not finished within `LEASE` (its worker died mid-write) may
+be taken over by the next request, which then finds or creates the resource at the EHR.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from smartapp.db.base import utc_now
 from smartapp.db.database import Database
 from smartapp.db.models import LEDGER_STATUSES, WritebackEntryRow
 
-# A claim left pending this long (its worker died mid-write) may be taken over.
-DEFAULT_STALE_CLAIM = timedelta(minutes=5)
+# Statuses of an entry whose resource the EHR accepted.
+IN_CHART_STATUSES = ("written", "inactive", "completed")
+# How long a claim is held: longer than one write takes (the FHIR timeout, 10 s by default, and
+# a retry), short enough that a write interrupted by a crash is taken up again within a minute.
+LEASE = timedelta(seconds=45)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +61,17 @@ class Claim:
 class WritebackLedger:
     """Claim a write before sending it, then record how it went."""
 
-    def __init__(self, database: Database, *, stale_claim: timedelta = DEFAULT_STALE_CLAIM) -> None:
+    def __init__(self, database: Database, *, lease: timedelta = LEASE) -> None:
         self._database = database
-        self._stale_claim = stale_claim
+        self.lease = lease
+
+    def lease_over(self, entry: LedgerEntry, *, now: datetime | None = None) -> bool:
+        """True for a pending entry whose claim lapsed: the write it stood for was interrupted."""
+        return entry.status == "pending" and entry.updated_at <= (now or utc_now()) - self.lease
 
     def claim(self, key: WritebackKey, *, now: datetime | None = None) -> Claim:
         """Insert a pending row; if the identifier is already there, take it over only when it
-        failed or its claim went stale. Concurrent identical claims collide on the unique
+        failed or its lease lapsed. Concurrent identical claims collide on the unique
         constraint, so one of them writes and the others see its row.
         """
         now = now or utc_now()
@@ -72,6 +83,34 @@ class WritebackLedger:
                 return Claim(_entry(row), write=True)
         except IntegrityError:
             return self._retake(key, now)
+
+    def reclaim(
+        self, entry: LedgerEntry, resource_type: str, *, now: datetime | None = None
+    ) -> Claim:
+        """Claim again an entry the ledger shows in the chart but the EHR no longer holds (the
+        resource was deleted there), so it is written again; one of several such claims wins."""
+        now = now or utc_now()
+        retake = (
+            update(WritebackEntryRow)
+            .where(
+                WritebackEntryRow.id == entry.id,
+                WritebackEntryRow.status.in_(IN_CHART_STATUSES),
+                WritebackEntryRow.resource_id == entry.resource_id,
+            )
+            .values(
+                status="pending",
+                resource_id=None,
+                resource_type=resource_type,
+                attempts=WritebackEntryRow.attempts + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        with self._database.transaction() as session:
+            taken = session.execute(retake).rowcount == 1  # type: ignore[attr-defined]
+        key = entry.key
+        found = self.find(key.iss, key.identifier_system, key.identifier_value)
+        return Claim(found or entry, write=taken and found is not None)
 
     def mark_written(
         self,
@@ -136,7 +175,7 @@ class WritebackLedger:
                 or_(
                     WritebackEntryRow.status == "failed",
                     (WritebackEntryRow.status == "pending")
-                    & (WritebackEntryRow.updated_at <= now - self._stale_claim),
+                    & (WritebackEntryRow.updated_at <= now - self.lease),
                 ),
             )
             .values(status="pending", attempts=WritebackEntryRow.attempts + 1, updated_at=now)

@@ -74,11 +74,14 @@ def server_capabilities(
 
 @dataclass(frozen=True, slots=True)
 class WriteDecision:
-    """The type to write (None: cannot write), whether conditionally, and the types passed over."""
+    """The type to write (None: cannot write), whether conditionally, the types passed over,
+    and whether the sign-in may search the type (to look for the identifier before creating
+    where the EHR has no conditional create)."""
 
     resource_type: str | None
     conditional: bool = False
     passed_over: tuple[str, ...] = ()
+    searchable: bool = True
 
     @property
     def can_write(self) -> bool:
@@ -115,7 +118,8 @@ def decide(
             )
         else:
             conditional = resource_type in server.conditional_create
-            return WriteDecision(resource_type, conditional, tuple(passed_over))
+            searchable = scopes_grant(scopes, resource_type, "s")
+            return WriteDecision(resource_type, conditional, tuple(passed_over), searchable)
     if not preferred:
         passed_over.append("this EHR's configuration lists no write-back resources")
     return WriteDecision(None, passed_over=tuple(passed_over))

@@ -1,12 +1,15 @@
 """Write-back for one launch session: its settings, the EHR's capabilities, writes, retirements.
 
-It reads the ledger once (`entries`) and the EHR's capabilities from the shared cache; its
-writes (`write`, `sync`) are made only from POST views.
+It reads the ledger once (`entries`) and the EHR's capabilities from the shared cache, and
+confirms what the ledger shows in the chart with one identifier search (`start_chart_check`,
+run on the shared executor beside the page's other reads); its writes (`write`, `sync`) are
+made only from POST views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
 from clozapine import Evaluation
@@ -28,6 +31,7 @@ from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.org_config import OrgConfig
 from smartapp.services import Services
 from smartapp.writeback.capability import WriteDecision, decide, server_capabilities
+from smartapp.writeback.confirmation import ChartCheck, check_chart, identity
 from smartapp.writeback.lifecycle import LifecycleChange, PlannedChange, apply_lifecycle
 from smartapp.writeback.lifecycle import plan_lifecycle as plan_changes
 from smartapp.writeback.service import IN_CHART, EhrWriter, WriteOutcome, write_targets
@@ -63,6 +67,7 @@ class LaunchWriteback:
             services.org.writeback_identifier_system or DEFAULT_IDENTIFIER_SYSTEM
         )
         self._entries: list[LedgerEntry] | None = None
+        self._check: Future[ChartCheck] | None = None
 
     def targets(self, evaluation: Evaluation) -> tuple[WritebackTarget, ...]:
         """The evaluation's findings that trigger write-back, with their identifiers."""
@@ -85,14 +90,32 @@ class LaunchWriteback:
             self._entries = self._services.ledger.for_patient(self.writer.iss, self.writer.patient)
         return self._entries
 
+    def start_chart_check(self) -> Future[ChartCheck]:
+        """Start confirming against the EHR what the ledger shows in the chart (once)."""
+        if self._check is None:
+            patient = self.writer.patient.removeprefix("Patient/")
+            entries = self.entries()
+            self._check = self._services.executor.submit(
+                check_chart, self.client, patient, entries, self.scopes
+            )
+        return self._check
+
+    def chart_check(self) -> ChartCheck:
+        """What the EHR holds of what the ledger shows in the chart (started if not yet)."""
+        return self.start_chart_check().result()
+
     def unwritten(self, targets: Collection[WritebackTarget]) -> list[WritebackTarget]:
-        """The targets the ledger does not show in the chart (nor being written)."""
-        known = {
-            (e.key.identifier_system, e.key.identifier_value)
+        """The targets not in the chart: none in the ledger, failed, a claim whose lease lapsed
+        (its write was interrupted), or in the ledger but no longer in the EHR."""
+        gone = self.chart_check().gone
+        ledger = self._services.ledger
+        held = {
+            identity(e)
             for e in self.entries()
-            if e.status in IN_CHART or e.status == "pending"
+            if (e.status in IN_CHART and identity(e) not in gone)
+            or (e.status == "pending" and not ledger.lease_over(e))
         }
-        return [t for t in targets if t.identifier_tuple not in known]
+        return [t for t in targets if t.identifier_tuple not in held]
 
     def plan_lifecycle(self, evaluation: Evaluation) -> list[PlannedChange]:
         """The retirements and reopenings the evaluation calls for (nothing is sent)."""
@@ -114,7 +137,10 @@ class LaunchWriteback:
         if not targets:
             return []
         authorship = self._authorship(launch, automatic)
-        return write_targets(self.writer, self.decision(), targets, authorship, self.entries())
+        gone = self.chart_check().gone
+        return write_targets(
+            self.writer, self.decision(), targets, authorship, self.entries(), gone
+        )
 
     def apply_lifecycle(self, evaluation: Evaluation) -> list[LifecycleChange]:
         """Retire the Flags and Tasks whose finding no longer holds (reopen those that hold again)."""

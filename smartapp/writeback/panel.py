@@ -1,7 +1,8 @@
 """The chart page's write-back panel: each finding's place in the chart, changes, results.
 
 Built by the chart view before rendering, from what this request already read (the evaluation,
-the ledger, the EHR's capabilities) and the notice of the POST that redirected here; it writes
+the ledger, the EHR's capabilities, the identifier search confirming what the ledger shows in
+the chart) and the notice of the POST that redirected here; it writes
 nothing. Where the EHR's copies need changing (a Flag to retire) or, with
 SMARTAPP_AUTO_WRITEBACK, findings are not yet in the chart, the panel carries a `sync` form
 that the page posts itself after loading (static/writeback-sync.js), with its CSRF token.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from fhir_mappings.outbound import WritebackTarget
 from smartapp.db import LedgerEntry
 from smartapp.writeback.capability import WriteDecision
+from smartapp.writeback.confirmation import ChartCheck
 from smartapp.writeback.lifecycle import LifecycleChange, PlannedChange
 from smartapp.writeback.notice import SYNC, Notice
 from smartapp.writeback.service import IN_CHART, WriteOutcome
@@ -76,11 +78,13 @@ def build_panel(
     *,
     notice: Notice | None = None,
     unwritten_to_sync: bool = False,
+    check: ChartCheck | None = None,
 ) -> WritebackPanel | None:
     """The panel for this request (None when there is nothing to show or do).
 
     `unwritten_to_sync` is True when automatic write-back is on and some target is not in the
-    chart: the page's own POST writes it. A page shown right after a sync does not post again,
+    chart: the page's own POST writes it. `check` is the EHR's answer on what the ledger shows
+    in the chart (without one, nothing is said to be in the chart). A page shown right after a sync does not post again,
     so a change the EHR refuses is reported, not retried in a loop.
     """
     changes = (
@@ -93,7 +97,7 @@ def build_panel(
     writable = decision is not None and decision.can_write
     sync_needed = any(p.allowed for p in planned) or (unwritten_to_sync and writable)
     return WritebackPanel(
-        rows=tuple(_row(target, entries) for target in targets),
+        rows=tuple(_row(target, entries, check or ChartCheck()) for target in targets),
         decision=decision,
         changes=tuple(changes),
         outcomes=tuple(outcomes),
@@ -121,12 +125,24 @@ def _identity(entry: LedgerEntry) -> tuple[str, str]:
     return entry.key.identifier_system, entry.key.identifier_value
 
 
-def _row(target: WritebackTarget, entries: Sequence[LedgerEntry]) -> PanelRow:
+def _row(target: WritebackTarget, entries: Sequence[LedgerEntry], check: ChartCheck) -> PanelRow:
     entry = next((e for e in entries if _identity(e) == target.identifier_tuple), None)
     code = target.finding.code
     if entry is None:
         return PanelRow(code, target.title, "new", None, "not in the chart yet")
     reference = f"{entry.key.resource_type}/{entry.resource_id}" if entry.resource_id else None
+    state = check.state(entry)
+    if state == "missing":
+        words = (
+            f"not in the chart: {reference} is no longer in the EHR (deleted or entered in error"
+            " there); it can be written again"
+        )
+        return PanelRow(code, target.title, "missing", None, words)
+    if state in ("unconfirmed", "not-asked") and entry.status in IN_CHART:
+        why = check.reason(entry)
+        reason = f" ({why})" if why else ""
+        words = f"written as {reference}, but the EHR could not confirm it is still there{reason}"
+        return PanelRow(code, target.title, "unconfirmed", None, words)
     words = {
         "written": f"in the chart as {reference}",
         "pending": "being written",

@@ -5,8 +5,13 @@ Each write costs two database transactions: the claim, then the result with its 
 Exactly once, in three layers: the identifier derived from patient + finding + period; the
 ledger's unique (iss, identifier) row, claimed before the write, so of several identical requests
 (a double click, a retry, two clinicians) one writes and the others report its resource; and
-`If-None-Exist: identifier=system|value` where the EHR supports conditional create, so even a
-lost ledger row cannot make a second resource.
+`If-None-Exist: identifier=system|value` where the EHR's CapabilityStatement declares
+conditional create, else a search by that identifier just before the create, so even a lost
+ledger row (or a second app database) cannot make a second resource.
+
+A claim is a lease (smartapp.db.ledger): a write interrupted by a crash is taken up by the next
+request once the lease lapses. When a later attempt finds the resource an earlier one created
+but never recorded, the audit trail records its creation all the same.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from fhir_client import FhirClient, FhirError
+from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.outbound import Authorship, WritebackTarget, resource_from_target
 from smartapp.db import AuditEvent, LedgerEntry, WritebackKey, WritebackLedger
 from smartapp.writeback.capability import WriteDecision
@@ -90,13 +96,22 @@ def write_targets(
     targets: Iterable[WritebackTarget],
     authorship: Authorship,
     entries: Iterable[LedgerEntry] = (),
+    gone: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[WriteOutcome]:
     """Write each target (or say for each why it cannot be written). `entries` are the ledger
     rows already read for the patient: a target they show in the chart is reported as it is,
-    with no claim (the claim would find the same row)."""
+    with no claim (the claim would find the same row), unless its identifier is in `gone` (the
+    EHR was asked and no longer holds it)."""
     known = {(e.key.identifier_system, e.key.identifier_value): e for e in entries}
     return [
-        write_target(writer, decision, target, authorship, known.get(target.identifier_tuple))
+        write_target(
+            writer,
+            decision,
+            target,
+            authorship,
+            known.get(target.identifier_tuple),
+            gone=target.identifier_tuple in gone,
+        )
         for target in targets
     ]
 
@@ -107,21 +122,26 @@ def write_target(
     target: WritebackTarget,
     authorship: Authorship,
     known: LedgerEntry | None = None,
+    *,
+    gone: bool = False,
 ) -> WriteOutcome:
-    """Claim the target in the ledger; the winner creates it, the others report its resource."""
+    """Claim the target in the ledger; the winner creates it, the others report its resource.
+    `gone` says the EHR no longer holds the resource `known` records (deleted there): it is
+    claimed again and written anew."""
     code = target.finding.code
     if decision.resource_type is None:
         return WriteOutcome(code, OutcomeKind.CANNOT, f"Nothing written: {decision.explanation}")
-    if known is not None and known.status in IN_CHART and known.resource_id:
+    if known is not None and known.status in IN_CHART and known.resource_id and not gone:
         return _already(code, known.key.resource_type, known.resource_id)
     resource = validate_outbound(resource_from_target(decision.resource_type, target, authorship))
-    claim = writer.ledger.claim(_key(writer, target, decision.resource_type))
+    if known is not None and known.status in IN_CHART and known.resource_id:
+        claim = writer.ledger.reclaim(known, decision.resource_type)
+    else:
+        claim = writer.ledger.claim(_key(writer, target, decision.resource_type))
     if not claim.write:
         return _winner_outcome(writer, target, claim.entry)
     try:
-        status, body = writer.client.create(
-            resource, if_none_exist=target.search if decision.conditional else None
-        )
+        status, body = _create(writer.client, decision, target, resource)
     except FhirError as error:
         facts = _facts(target, claim.entry, error.status)
         writer.ledger.mark_failed(
@@ -133,6 +153,58 @@ def write_target(
         writer.ledger.mark_failed(claim.entry.id)  # let a later request try again
         raise
     return _written(writer, target, claim.entry, decision.resource_type, status, body)
+
+
+def _create(
+    client: FhirClient, decision: WriteDecision, target: WritebackTarget, resource: FhirJson
+) -> tuple[int, FhirJson]:
+    """Create the resource once: conditionally where the EHR declares it, else after a search
+    by the identifier (200 with what the search found, as a conditional create answers). A
+    sign-in that may not search leaves the ledger as the only guard."""
+    if decision.conditional:
+        return client.create(resource, if_none_exist=target.search)
+    if not decision.searchable:
+        return client.create(resource)
+    found = find_written(client, str(resource["resourceType"]), target)
+    if found is not None:
+        return 200, found
+    return client.create(resource)
+
+
+def find_written(
+    client: FhirClient, resource_type: str, target: WritebackTarget
+) -> FhirJson | None:
+    """The resource of this type the EHR holds with the target's identifier, if any (one not
+    entered in error)."""
+    params = {
+        "patient": target.patient.removeprefix("Patient/"),
+        "identifier": search_token(target.identifier_tuple),
+    }
+    for found in client.search(resource_type, params):
+        if found.get("resourceType") == resource_type and carries(found, target.identifier_tuple):
+            return found
+    return None
+
+
+def search_token(identifier: tuple[str, str]) -> str:
+    """`system|value` for a token search, escaped (R4 search.html#escaping)."""
+    return "|".join(_escape(part) for part in identifier)
+
+
+def _escape(value: str) -> str:
+    for char in ("\\", ",", "$", "|"):
+        value = value.replace(char, f"\\{char}")
+    return value
+
+
+def carries(resource: FhirJson, identifier: tuple[str, str]) -> bool:
+    """Whether the resource has this (system, value) identifier and is not entered in error."""
+    if resource.get("status") == "entered-in-error":
+        return False
+    return any(
+        isinstance(item, dict) and (item.get("system"), item.get("value")) == identifier
+        for item in resource.get("identifier") or []
+    )
 
 
 def _written(
@@ -152,8 +224,17 @@ def _written(
         )
     created = status == 201
     reference = f"{resource_type}/{resource_id}"
-    action = "writeback-create" if created else "writeback-found"
-    audit = writer.event(action, reference, _facts(target, entry, status))
+    facts = _facts(target, entry, status)
+    if created:
+        action = "writeback-create"
+    elif entry.attempts > 1:
+        # An earlier attempt (interrupted, or failed without hearing the EHR's answer) created
+        # it without recording it: this attempt confirms the creation, and the trail says so.
+        action = "writeback-create"
+        facts["confirmed_on_attempt"] = entry.attempts
+    else:
+        action = "writeback-found"
+    audit = writer.event(action, reference, facts)
     writer.ledger.mark_written(entry.id, resource_id, audit=audit)
     _log(code, resource_type, action)
     if created:

@@ -38,6 +38,7 @@ def write() -> Response:
     """Write the current triggering findings (or those selected by `finding`) to the chart."""
     app = current_services()
     writeback = _checked(app)
+    writeback.start_chart_check()  # beside the patient's reads: is what was written still there?
     launch = request_evaluation(app)
     selected = request.form.getlist("finding") or None
     # The lifecycle first: a finding that holds again reopens its resource instead of a new one.
@@ -52,6 +53,8 @@ def sync() -> Response:
     and, where the organisation switched it on, write what is not yet in the chart."""
     app = current_services()
     writeback = _checked(app)
+    if app.settings.auto_writeback:
+        writeback.start_chart_check()
     launch = request_evaluation(app)
     changes = writeback.apply_lifecycle(launch.evaluation)
     outcomes = []

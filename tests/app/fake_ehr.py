@@ -21,7 +21,7 @@ TOKEN = "https://ehr.example.org/auth/token"
 PATIENT = "pt-1"
 SCOPES = (
     "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
-    " patient/MedicationRequest.rs patient/Condition.rs patient/Flag.cru"
+    " patient/MedicationRequest.rs patient/Condition.rs patient/Flag.crus"
 )
 CAPABILITY = {
     "resourceType": "CapabilityStatement",
@@ -108,6 +108,7 @@ class FakeEhr:
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Condition\b.*"), self._conditions)
         mock.add_callback(responses.POST, f"{ISS}/Flag", self._create_flag)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._read_flag)
+        mock.add_callback(responses.GET, re.compile(rf"{ISS}/Flag(\?.*)?$"), self._search_flags)
         mock.add_callback(responses.PUT, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._update_flag)
 
     def _answer(
@@ -163,6 +164,21 @@ class FakeEhr:
         flag["meta"] = {"versionId": "1"}
         self.flags[flag["id"]] = flag
         return 201, {"Content-Type": "application/fhir+json"}, json.dumps(flag)
+
+    def _search_flags(self, request: Any) -> tuple[int, dict[str, str], str]:
+        """Flag?identifier=system|value[,...]: the kept Flags carrying one of the identifiers."""
+        query = parse_qs(urlsplit(request.url).query)
+        wanted = {
+            tuple(token.split("|", 1))
+            for value in query.get("identifier", [])
+            for token in value.split(",")
+        }
+        found = [
+            flag
+            for flag in self.flags.values()
+            if any((i.get("system"), i.get("value")) in wanted for i in flag.get("identifier", []))
+        ]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(_bundle(*found))
 
     def _read_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
         flag = self.flags[urlsplit(request.url).path.rsplit("/", 1)[-1]]

@@ -249,3 +249,51 @@ def test_flow_a_failed_read_changes_nothing_in_the_registry_or_the_ledger(
     assert services.ledger.for_patient(ISS, "Patient/pt-1") == ledger_before
     assert services.registry.export(ISS) == registry_before
     assert services.audit.events(ISS, limit=1000) == audit_before
+
+
+def rows(html: str) -> dict[str, str]:
+    """Each write-back row's finding code and status."""
+    return dict(
+        re.findall(r'data-testid="writeback-row" data-code="([^"]+)" data-status="([^"]+)"', html)
+    )
+
+
+def test_flow_in_the_chart_is_confirmed_by_the_ehr_and_a_deleted_flag_is_written_again(
+    app, client, ehr
+) -> None:
+    fake, mock = ehr
+    handle = launch(client)
+    html = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
+    written = post(client, "/writeback", html, handle)
+    shown = client.get(written.location).get_data(as_text=True)
+    assert set(rows(shown).values()) == {"written"}
+
+    # Someone deletes the monitoring-overdue Flag in the EHR.
+    [overdue] = [
+        i for i, f in fake.flags.items() if f["code"]["coding"][0]["code"] == "monitoring-overdue"
+    ]
+    del fake.flags[overdue]
+    searches = len([c for c in mock.calls if re.search(r"/Flag\?", c.request.url)])
+    page = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
+    assert len([c for c in mock.calls if re.search(r"/Flag\?", c.request.url)]) == searches + 1
+    assert rows(page)["monitoring-overdue"] == "missing"
+    assert f"Flag/{overdue} is no longer in the EHR" in page
+    assert rows(page)["patient-not-enrolled"] == "written"
+
+    again = post(client, "/writeback", page, handle)
+    after = client.get(again.location).get_data(as_text=True)
+    assert ("created", "monitoring-overdue") in outcomes(after)
+    assert set(rows(after).values()) == {"written"}
+    assert len(fake.flags) == 3
+
+
+def test_flow_an_ehr_that_cannot_confirm_never_shows_in_the_chart(app, client, ehr) -> None:
+    _, mock = ehr
+    handle = launch(client)
+    html = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
+    post(client, "/writeback", html, handle)
+    mock.replace(responses.GET, re.compile(rf"{ISS}/Flag(\?.*)?$"), status=404)
+    page = client.get("/chart", query_string={"h": handle}).get_data(as_text=True)
+    assert set(rows(page).values()) == {"unconfirmed"}
+    assert "Already in the chart" not in page
+    assert "could not confirm it is still there" in page

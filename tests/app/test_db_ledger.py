@@ -65,11 +65,30 @@ def test_ledger_failed_entry_is_retried_once_with_attempts_counted(database):
     assert (retry.entry.status, retry.entry.attempts) == ("pending", 2)
 
 
-def test_ledger_stale_pending_claim_is_taken_over(database):
-    ledger = WritebackLedger(database, stale_claim=timedelta(minutes=5))
-    ledger.claim(KEY, now=NOW)
-    assert not ledger.claim(KEY, now=NOW + timedelta(minutes=4)).write
-    assert ledger.claim(KEY, now=NOW + timedelta(minutes=5)).write
+def test_ledger_a_lapsed_lease_is_taken_over_within_a_minute(database):
+    ledger = WritebackLedger(database)
+    first = ledger.claim(KEY, now=NOW).entry
+    assert not ledger.claim(KEY, now=NOW + timedelta(seconds=30)).write
+    assert not ledger.lease_over(first, now=NOW + timedelta(seconds=30))
+    assert ledger.lease_over(first, now=NOW + timedelta(seconds=59))
+    taken = ledger.claim(KEY, now=NOW + timedelta(seconds=59))
+    assert taken.write and taken.entry.attempts == 2
+    assert not ledger.claim(KEY, now=NOW + timedelta(seconds=60)).write  # a new lease
+
+
+def test_ledger_a_written_entry_is_reclaimed_once_when_the_ehr_lost_it(database):
+    ledger = WritebackLedger(database)
+    entry = ledger.claim(KEY, now=NOW).entry
+    ledger.mark_written(entry.id, "flag-1", now=NOW)
+    [written] = ledger.for_patient(KEY.iss, KEY.patient)
+    first = ledger.reclaim(written, "Flag", now=NOW + timedelta(days=1))
+    second = ledger.reclaim(written, "Flag", now=NOW + timedelta(days=1))
+    assert first.write and not second.write
+    assert (first.entry.status, first.entry.resource_id, first.entry.attempts) == (
+        "pending",
+        None,
+        2,
+    )
 
 
 def test_ledger_same_identifier_at_another_ehr_is_another_row(database):

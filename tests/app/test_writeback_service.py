@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import responses
@@ -10,6 +11,7 @@ import responses
 from fhir_client import FhirClient
 from fhir_mappings.outbound import Authorship, WritebackTarget, writeback_targets
 from smartapp.db import AuditLog, WritebackKey, WritebackLedger
+from smartapp.db.base import utc_now
 from smartapp.writeback import EhrWriter, OutcomeKind, WriteDecision, write_target
 from tests.unit.test_outbound_identity import OVERDUE
 from tests.unit.test_outbound_resources import WRITTEN_AT
@@ -103,10 +105,106 @@ def test_writeback_service_conditional_match_is_already_in_the_chart(database, f
     assert [e.action for e in AuditLog(database).events(BASE)] == ["writeback-found"]
 
 
-def test_writeback_service_without_conditional_create_sends_no_if_none_exist(database, fake):
+def searched(fake, *flags: dict[str, object]) -> None:
+    fake.add(
+        responses.GET,
+        f"{BASE}/Flag",
+        json={
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": f} for f in flags],
+        },
+    )
+
+
+def test_writeback_service_without_conditional_create_searches_then_creates(database, fake):
+    searched(fake)
     created(fake)
-    write_target(make_writer(database), WriteDecision("Flag"), TARGET, AUTHOR)
-    assert "If-None-Exist" not in fake.calls[0].request.headers
+    outcome = write_target(make_writer(database), WriteDecision("Flag"), TARGET, AUTHOR)
+    assert (outcome.kind, outcome.reference) == (OutcomeKind.CREATED, "Flag/f1")
+    search, create = (call.request for call in fake.calls)
+    assert search.method == "GET"
+    assert search.params["patient"] == "pt-1"
+    assert search.params["identifier"] == TARGET.search.split("=", 1)[1]
+    assert create.method == "POST" and "If-None-Exist" not in create.headers
+
+
+def test_writeback_service_without_conditional_create_finds_another_databases_flag(database, fake):
+    # Written earlier by another app database: the search finds it, nothing is created.
+    searched(
+        fake,
+        {
+            "resourceType": "Flag",
+            "id": "other",
+            "status": "entered-in-error",
+            "identifier": [TARGET.identifier],
+        },
+        {"resourceType": "Flag", "id": "f7", "status": "active", "identifier": [TARGET.identifier]},
+    )
+    writer = make_writer(database)
+    outcome = write_target(writer, WriteDecision("Flag"), TARGET, AUTHOR)
+    assert (outcome.kind, outcome.reference) == (OutcomeKind.EXISTING, "Flag/f7")
+    assert [call.request.method for call in fake.calls] == ["GET"]
+    [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
+    assert (entry.status, entry.resource_id) == ("written", "f7")
+    assert [e.action for e in AuditLog(database).events()] == ["writeback-found"]
+
+
+def test_writeback_service_search_failure_writes_nothing_and_may_retry(database, fake):
+    fake.add(responses.GET, f"{BASE}/Flag", status=500)
+    writer = make_writer(database)
+    outcome = write_target(writer, WriteDecision("Flag"), TARGET, AUTHOR)
+    assert outcome.kind is OutcomeKind.FAILED
+    [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
+    assert entry.status == "failed"
+
+
+def test_writeback_service_interrupted_write_recovers_once_the_lease_lapses(database, fake):
+    # A worker claimed the Flag and died mid-write 50 seconds ago: its Flag reached the EHR.
+    writer = make_writer(database)
+    key = _key_of_target()
+    writer.ledger.claim(key, now=utc_now() - timedelta(seconds=50))
+    created(fake, status=200, resource_id="f3")  # If-None-Exist finds the crashed write's Flag
+    outcome = write_target(writer, FLAG, TARGET, AUTHOR)
+    assert (outcome.kind, outcome.reference) == (OutcomeKind.EXISTING, "Flag/f3")
+    [event] = AuditLog(database).events()
+    assert (event.action, event.target) == ("writeback-create", "Flag/f3")
+    assert event.after is not None and event.after["confirmed_on_attempt"] == 2
+
+
+def test_writeback_service_claim_within_its_lease_is_not_taken_over(database) -> None:
+    writer = make_writer(database)
+    writer.ledger.claim(_key_of_target(), now=utc_now() - timedelta(seconds=20))
+    outcome = write_target(writer, FLAG, TARGET, AUTHOR)
+    assert outcome.kind is OutcomeKind.IN_PROGRESS
+
+
+def test_writeback_service_flag_gone_from_the_ehr_is_written_again(database, fake) -> None:
+    created(fake, resource_id="f1")
+    writer = make_writer(database)
+    write_target(writer, FLAG, TARGET, AUTHOR)
+    [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
+    assert write_target(writer, FLAG, TARGET, AUTHOR, entry).kind is OutcomeKind.EXISTING
+    fake.replace(
+        responses.POST, f"{BASE}/Flag", json={"resourceType": "Flag", "id": "f2"}, status=201
+    )
+    again = write_target(writer, FLAG, TARGET, AUTHOR, entry, gone=True)
+    assert (again.kind, again.reference) == (OutcomeKind.CREATED, "Flag/f2")
+    [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
+    assert (entry.status, entry.resource_id, entry.attempts) == ("written", "f2", 2)
+    assert [e.action for e in AuditLog(database).events()] == ["writeback-create"] * 2
+
+
+def _key_of_target() -> WritebackKey:
+    return WritebackKey(
+        BASE,
+        "Patient/pt-1",
+        TARGET.finding.code,
+        TARGET.period.key,
+        SYSTEM,
+        TARGET.identifier_value,
+        "Flag",
+    )
 
 
 def test_writeback_service_failure_is_recorded_and_retried_later(database, fake) -> None:

@@ -27,7 +27,7 @@ SCOPES = (
     "launch openid fhirUser offline_access patient/Patient.rs patient/Observation.rs "
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
     "patient/Practitioner.rs patient/PractitionerRole.rs patient/Organization.rs "
-    "patient/Flag.cru patient/Task.cru patient/DocumentReference.c"
+    "patient/Flag.crus patient/Task.crus patient/DocumentReference.cs"
 )
 
 

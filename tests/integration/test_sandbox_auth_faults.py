@@ -121,3 +121,36 @@ def test_sandbox_auth_faults_are_listed_and_cleared(smart, client_id):
     removed = smart.control("DELETE", "faults", params={"client_id": client_id}).json()
     assert removed == {"removed": 1}
     assert _read(smart, smart.ehr_launch(client_id, SCOPE)).status_code == 200
+
+
+def test_sandbox_fault_no_conditional_create(smart, client_id):
+    scope = "launch patient/*.cruds"
+    writer = smart.register(scope)
+    smart.fault(fault="no_conditional_create", client_id=writer)
+    token = smart.ehr_launch(writer, scope, patient=smart.patients[0])
+    access = token["access_token"]
+    statement = smart.fhir("GET", "metadata", access).json()
+    resources = [r for rest in statement["rest"] for r in rest["resource"]]
+    assert resources and not any(r.get("conditionalCreate") for r in resources)
+    # Another client still sees conditional create declared.
+    other = smart.ehr_launch(client_id, SCOPE, patient=smart.patients[0])["access_token"]
+    assert any(
+        r.get("conditionalCreate")
+        for rest in smart.fhir("GET", "metadata", other).json()["rest"]
+        for r in rest["resource"]
+    )
+    value = f"no-conditional-create-{writer}"
+    flag = {
+        "resourceType": "Flag",
+        "status": "active",
+        "identifier": [{"system": "urn:test:fault", "value": value}],
+        "code": {"text": "test"},
+        "subject": {"reference": f"Patient/{token['patient']}"},
+    }
+    headers = {
+        "Content-Type": "application/fhir+json",
+        "If-None-Exist": f"identifier=urn:test:fault|{value}",
+    }
+    answers = [smart.fhir("POST", "Flag", access, json=flag, headers=headers) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201]  # If-None-Exist is ignored
+    assert answers[0].json()["id"] != answers[1].json()["id"]

@@ -38,7 +38,7 @@ from tests.integration.smart import SmartClient
 SECRET_KEY = "writeback-secret-key-" + "x" * 32
 ORG_ZONE = ZoneInfo("America/Chicago")  # the sandbox organisation's time zone
 ADMIN_SCOPES = "launch openid fhirUser user/*.cruds"
-READ_ONLY_SCOPES = " ".join(s for s in SCOPES.split() if not s.endswith((".cru", ".c")))
+READ_ONLY_SCOPES = " ".join(s for s in SCOPES.split() if not s.endswith((".crus", ".cs")))
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 _names = itertools.count()
 
