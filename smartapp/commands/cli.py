@@ -1,4 +1,4 @@
-"""The `smartapp` command: `smartapp evaluate` runs the engine on a FHIR Bundle from a file.
+"""The `smartapp` command: `evaluate` a FHIR Bundle, `worklist` a Bulk Data export, and more.
 
 Exit 0 when it evaluated (whatever the clinical result), 2 for unusable input with a one-line
 reason on stderr and nothing on stdout. No traceback reaches the user.
@@ -13,6 +13,8 @@ from typing import NoReturn
 
 from smartapp.commands.evaluate import UsageError, run_evaluate, run_evaluate_stream
 from smartapp.commands.progress import Progress
+from smartapp.commands.worklist import add_parser as add_worklist_parser
+from smartapp.commands.worklist import run_worklist
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the input holds one Bundle per line (streamed; a population of any size)",
     )
+    add_worklist_parser(commands)
     _add_database_commands(commands)
     return parser
 
@@ -83,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
             return 0
+        if args.command == "worklist":
+            return run_worklist(args, sys.stdout.write)
         # Imported only here: they load SQLAlchemy and Alembic, which evaluate never needs.
         if args.command == "db":
             from smartapp.commands.db import run as run_db
