@@ -67,11 +67,13 @@ class _Run:
         self.lines: list[bytes] = []
 
     def take(self, owner: str, number: int, line: bytes, store: SpillStore, file: int) -> None:
-        if owner != self.owner or number != self.next or len(self.lines) >= CHUNK_LINES:
-            self.flush(store, file)
-            self.owner, self.first = owner, number
-        self.lines.append(line)
-        self.next = number + 1
+        if number == self.next and owner == self.owner and len(self.lines) < CHUNK_LINES:
+            self.lines.append(line)
+            self.next += 1
+            return
+        self.flush(store, file)
+        self.owner, self.first, self.next = owner, number, number + 1
+        self.lines = [line]
 
     def flush(self, store: SpillStore, file: int) -> None:
         if self.lines:
@@ -83,16 +85,22 @@ class _Run:
 def load_export(export: Export, store: SpillStore, report: Report, meter: Meter) -> ReadCounts:
     """Every line of every file into the store; unusable lines reported and counted."""
     counts = ReadCounts()
+    owned = Kind.OWNED
     for index, file in enumerate(export.files):
         run = _Run()
+        unmetered = lines = 0
         for number, line in numbered_lines(file):
-            meter.advance(len(line) + 1)
-            if not line.strip():
+            unmetered += len(line) + 1
+            lines += 1
+            if lines == 1000:  # the meter is told in batches: lines come by the million
+                meter.advance(unmetered, lines)
+                unmetered = lines = 0
+            if not line or line.isspace():
                 continue
             counts.lines += 1
             found = classify(line)
             kind = found.kind
-            if kind is Kind.OWNED:
+            if kind is owned:
                 run.take(found.key, number, line, store, index)
                 continue
             run.flush(store, index)
@@ -110,6 +118,7 @@ def load_export(export: Export, store: SpillStore, report: Report, meter: Meter)
                 report(f"{file.name}:{number}: {found.reason}; skipped")
                 store.add_unusable(names_in_unusable(line), index, number)
         run.flush(store, index)
+        meter.advance(unmetered, lines)
     store.loaded()
     return counts
 

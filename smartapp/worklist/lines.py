@@ -49,6 +49,7 @@ class _Head(msgspec.Struct):
 
 
 _HEAD = msgspec.json.Decoder(_Head)
+_IGNORED = Line(Kind.IGNORED)
 _NOT_AN_OBJECT = Line(Kind.UNUSABLE, reason="not a FHIR resource (not a JSON object)")
 
 
@@ -72,7 +73,25 @@ def classify(line: bytes) -> Line:
     return _kind(head)
 
 
+# The usual line names its patient as the lines before it did: its verdict is kept by the
+# reference as written, for resource types already seen to need no other reading.
+_OWNERS: dict[str, Line] = {}
+_OWNABLE: set[str] = set()
+_OWNERS_KEPT = 1_000  # a few recent patients: memory stays flat
+
+
 def _kind(head: _Head) -> Line:
+    subject = head.subject
+    resource_type_written = head.resourceType
+    if (
+        isinstance(resource_type_written, str)
+        and resource_type_written in _OWNABLE
+        and isinstance(subject, dict)
+    ):
+        written = subject.get("reference")
+        known = _OWNERS.get(written) if isinstance(written, str) else None
+        if known is not None:
+            return known
     resource_type = text(head.resourceType)
     if resource_type is None:
         return Line(Kind.UNUSABLE, reason="not a FHIR resource (no resourceType)")
@@ -83,15 +102,27 @@ def _kind(head: _Head) -> Line:
         return Line(Kind.PATIENT, f"Patient/{resource_id}")
     if resource_type == "OperationOutcome":
         return Line(Kind.OUTCOME)
-    named = reference(head.subject) or reference(head.patient)
+    by_subject = reference(subject)
+    named = by_subject or reference(head.patient)
     if named is not None:
         owner = normalise_reference(named)
         if owner.startswith("Patient/") and not named.startswith(("urn:", "#")):
-            return Line(Kind.OWNED, owner)
-        return Line(Kind.IGNORED)
+            found = Line(Kind.OWNED, owner)
+        else:
+            found = _IGNORED
+        if by_subject is not None and resource_type == head.resourceType:
+            _remember(subject["reference"], resource_type, found)
+        return found
     if resource_type in SHARED_TYPES and resource_id is not None:
         return Line(Kind.SHARED, f"{resource_type}/{resource_id}")
-    return Line(Kind.IGNORED)
+    return _IGNORED
+
+
+def _remember(written: str, resource_type: str, found: Line) -> None:
+    if len(_OWNERS) >= _OWNERS_KEPT:
+        _OWNERS.clear()
+    _OWNERS[written] = found
+    _OWNABLE.add(resource_type)
 
 
 _PATIENT_REFERENCE = re.compile(rb'"reference"\s*:\s*"(?:[^"]*/)?Patient/([^"/\s]+)"')

@@ -104,7 +104,7 @@ def evaluate_export(
     with tempfile.TemporaryDirectory(prefix="smartapp-worklist-", dir=spill_folder) as folder:
         store = SpillStore(Path(folder))
         try:
-            reading = meter(export.total_bytes, "bytes", "reading the export")
+            reading = meter(export.total_bytes, "lines", "reading the export")
             try:
                 summary.read = load_export(export, store, report, reading)
             finally:

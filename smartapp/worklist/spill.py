@@ -15,15 +15,21 @@ from pathlib import Path
 _SCHEMA = """
 CREATE TABLE patient (key TEXT PRIMARY KEY, file INTEGER, line INTEGER, body BLOB) WITHOUT ROWID;
 CREATE TABLE chunk (owner TEXT, file INTEGER, line INTEGER, body BLOB);
+CREATE INDEX chunk_owner ON chunk (owner, file, line);
 CREATE TABLE shared (key TEXT PRIMARY KEY, file INTEGER, line INTEGER, body BLOB) WITHOUT ROWID;
 CREATE TABLE unusable (key TEXT, file INTEGER, line INTEGER);
+CREATE INDEX unusable_key ON unusable (key, file, line);
 CREATE TABLE result (
     rank INTEGER, no_anc INTEGER, overdue INTEGER, next_due TEXT, patient TEXT,
     evaluation TEXT, name TEXT, mrn TEXT, prescriber TEXT, complete INTEGER
 );
+CREATE INDEX result_order ON result (rank, no_anc DESC, overdue DESC, next_due IS NULL, next_due, patient);
 """
-# Rows are written in batches of this many (one executemany each).
+# Indexes are kept as rows arrive, never built by one sort at the end: SQLite's page cache
+# (PRAGMA cache_size) then bounds the memory whatever the number of patients.
+# Rows are written in batches of this many (one executemany each), chunks up to this size.
 BATCH = 500
+BATCH_BYTES = 4 * 1024 * 1024
 # Separates the lines of one chunk (a raw newline cannot occur inside an NDJSON line).
 LINE_BREAK = b"\n"
 
@@ -39,6 +45,7 @@ class SpillStore:
         )
         self._db.execute("BEGIN")
         self._chunks: list[tuple[str, int, int, bytes]] = []
+        self._chunk_bytes = 0
         self._results: list[tuple[object, ...]] = []
 
     def add_patient(self, key: str, file: int, line: int, body: bytes) -> bool:
@@ -56,8 +63,10 @@ class SpillStore:
 
     def add_chunk(self, owner: str, file: int, first_line: int, lines: list[bytes]) -> None:
         """Consecutive lines of one patient's resources, the first at `first_line` of `file`."""
-        self._chunks.append((owner, file, first_line, LINE_BREAK.join(lines)))
-        if len(self._chunks) >= BATCH:
+        body = LINE_BREAK.join(lines)
+        self._chunks.append((owner, file, first_line, body))
+        self._chunk_bytes += len(body)
+        if len(self._chunks) >= BATCH or self._chunk_bytes >= BATCH_BYTES:
             self._flush_chunks()
 
     def add_unusable(self, keys: Iterable[str], file: int, line: int) -> None:
@@ -67,10 +76,8 @@ class SpillStore:
         )
 
     def loaded(self) -> None:
-        """Every line is in: index the chunks by patient for the grouped reading."""
+        """Every line is in: the grouped reading can start."""
         self._flush_chunks()
-        self._db.execute("CREATE INDEX chunk_owner ON chunk (owner, file, line)")
-        self._db.execute("CREATE INDEX unusable_key ON unusable (key)")
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
 
@@ -83,8 +90,7 @@ class SpillStore:
         """Each Patient (key, file, line, body) with its chunks (file, first line, lines), by key."""
         patients = self._db.execute("SELECT key, file, line, body FROM patient ORDER BY key")
         chunks = self._db.cursor().execute(
-            "SELECT owner, file, line, body FROM chunk WHERE owner IN (SELECT key FROM patient)"
-            " ORDER BY owner, file, line"
+            "SELECT owner, file, line, body FROM chunk ORDER BY owner, file, line"
         )
         pending = chunks.fetchone()
         for key, file, line, body in patients:
@@ -98,10 +104,10 @@ class SpillStore:
     def orphans(self) -> Iterator[tuple[str, int]]:
         """References named by resources whose Patient is not in the export, with their counts."""
         return iter(
-            self._db.execute(
-                "SELECT owner, count(*) FROM chunk WHERE owner NOT IN (SELECT key FROM patient)"
-                " GROUP BY owner ORDER BY owner"
-            ).fetchall()
+            self._db.cursor().execute(
+                "SELECT owner, count(*) FROM chunk LEFT JOIN patient ON patient.key = chunk.owner"
+                " WHERE patient.key IS NULL GROUP BY owner ORDER BY owner"
+            )
         )
 
     def shared(self, key: str) -> tuple[int, int, bytes] | None:
@@ -139,6 +145,7 @@ class SpillStore:
     def _flush_chunks(self) -> None:
         self._db.executemany("INSERT INTO chunk VALUES (?, ?, ?, ?)", self._chunks)
         self._chunks.clear()
+        self._chunk_bytes = 0
 
     def _flush_results(self) -> None:
         self._db.executemany(
