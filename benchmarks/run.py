@@ -16,9 +16,9 @@ from pathlib import Path
 from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
 from benchmarks.sandbox_search import observation_search_times
+from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from benchmarks.worklist import measure as measure_worklist
 from benchmarks.worklist import report as worklist_report
-from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from clozapine import evaluate, policy_in_force
 from fhir_mappings import patient_facts_from_bundle, read_json
 
