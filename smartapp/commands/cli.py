@@ -13,8 +13,6 @@ from typing import NoReturn
 
 from smartapp.commands.evaluate import UsageError, run_evaluate, run_evaluate_stream
 from smartapp.commands.progress import Progress
-from smartapp.commands.worklist import add_parser as add_worklist_parser
-from smartapp.commands.worklist import run_worklist
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,9 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the input holds one Bundle per line (streamed; a population of any size)",
     )
-    add_worklist_parser(commands)
+    _add_worklist_command(commands)
     _add_database_commands(commands)
     return parser
+
+
+def _add_worklist_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`smartapp worklist EXPORT` (its modules load only when it runs)."""
+    worklist = commands.add_parser(
+        "worklist", help="evaluate every patient of a Bulk Data export, most urgent first"
+    )
+    worklist.add_argument("export", help="folder of Bulk Data *.ndjson files, or its manifest JSON")
+    worklist.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
+    worklist.add_argument("--registry", help="program registry JSON file")
+    worklist.add_argument("--timezone", help="IANA time zone that dates collection times")
+    worklist.add_argument("--config", help="organisation settings file (TOML)")
+    worklist.add_argument("--format", choices=("ndjson", "csv", "text"), default="ndjson")
+    worklist.set_defaults(policy=None)  # the policy in force on --as-of, as evaluate's default
 
 
 def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -86,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
             return 0
-        if args.command == "worklist":
+        if args.command == "worklist":  # imported here: evaluate never needs the spill store
+            from smartapp.commands.worklist import run_worklist
+
             return run_worklist(args, sys.stdout.write)
         # Imported only here: they load SQLAlchemy and Alembic, which evaluate never needs.
         if args.command == "db":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from smartapp.commands.evaluate import UsageError, prepare_run
 from smartapp.commands.progress import Progress
@@ -14,20 +13,6 @@ from smartapp.worklist.csv_format import CsvWriter, csv_row
 from smartapp.worklist.meter import Meter
 from smartapp.worklist.run import WorklistRow
 from smartapp.worklist.summary_text import summary_line, summary_text
-
-
-def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
-    """The `worklist` sub-command's options."""
-    worklist = commands.add_parser(
-        "worklist", help="evaluate every patient of a Bulk Data export, most urgent first"
-    )
-    worklist.add_argument("export", help="folder of Bulk Data *.ndjson files, or its manifest JSON")
-    worklist.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
-    worklist.add_argument("--registry", help="program registry JSON file")
-    worklist.add_argument("--timezone", help="IANA time zone that dates collection times")
-    worklist.add_argument("--config", help="organisation settings file (TOML)")
-    worklist.add_argument("--format", choices=("ndjson", "csv", "text"), default="ndjson")
-    worklist.set_defaults(policy=None)
 
 
 def run_worklist(args: argparse.Namespace, write: Callable[[str], object]) -> int:
