@@ -114,11 +114,19 @@ def evaluate_export(
             summary.export_errors = summary.read.outcomes + count_outcomes(
                 export.error_files, report
             )
+            names = [file.name for file in export.files]
             for reference, count in store.orphans():
                 summary.orphans += 1
                 _list(summary.orphans_listed, reference)
+                cut = [f"{names[f]}:{n}" for f, n in store.unusable_lines(reference)]
+                why = (
+                    f"a line naming it could not be read ({', '.join(cut)})"
+                    if cut
+                    else "the export has no such Patient"
+                )
                 report(
-                    f"{shown(reference)}: {count} group(s) of resources name it, but the export has no such Patient; not evaluated"
+                    f"{shown(reference)}: {count} group(s) of resources name it, but {why};"
+                    " not evaluated"
                 )
             evaluating = meter(store.patient_count(), "patients", "evaluating")
             try:

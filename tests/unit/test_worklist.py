@@ -287,6 +287,35 @@ def test_resources_of_a_patient_missing_from_the_export_are_reported(tmp_path: P
     assert any("Patient/ghost" in r and "no such Patient" in r for r in collected.reports)
 
 
+def test_a_cut_patient_line_leaves_its_resources_reported_not_dropped(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder, "Patient.ndjson", [patient("a"), '{"resourceType": "Patient", "id": "b", "na'])
+    write(folder, "Observation.ndjson", [anc("a", 2.0, "2026-11-23"), anc("b", 0.4, "2026-11-23")])
+    collected, summary = run(folder, tmp_path)
+    assert collected.patients == ["Patient/a"] and summary.orphans_listed == ["Patient/b"]
+    assert any(
+        r.startswith("Patient/b: 1 group(s) of resources name it, but a line naming it could not")
+        and "Patient.ndjson:2" in r
+        for r in collected.reports
+    )
+
+
+def test_an_unreadable_shared_resource_makes_its_patients_data_incomplete(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    named = order("a", requester={"reference": "PractitionerRole/r1"})
+    write(folder, "Patient.ndjson", [patient("a"), patient("b")])
+    write(folder, "MedicationRequest.ndjson", [named, order("b")])
+    write(
+        folder, "PractitionerRole.ndjson", ['{"resourceType": "PractitionerRole", "id": "r1", "pra']
+    )
+    collected, summary = run(folder, tmp_path)
+    assert summary.incomplete_listed == ["Patient/a"]
+    assert any(
+        "PractitionerRole.ndjson:1: the PractitionerRole/r1 it names could not be read" in r
+        for r in collected.reports
+    )
+
+
 def test_manifest_error_files_and_outcomes_are_counted(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     write(folder, "Patient.ndjson", [patient("a"), {"resourceType": "OperationOutcome"}])
