@@ -17,6 +17,8 @@ from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
 from benchmarks.sandbox_search import observation_search_times
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
+from benchmarks.worklist import measure as measure_worklist
+from benchmarks.worklist import report as worklist_report
 from clozapine import evaluate, policy_in_force
 from fhir_mappings import patient_facts_from_text
 
@@ -167,6 +169,8 @@ def main() -> int:
         f" peak {large_kib / 1024:.0f} MiB; peak ratio {large_kib / small_kib:.2f}"
         " (target at most 1.2)"
     )
+    with tempfile.TemporaryDirectory(prefix="worklist-bench-") as folder:
+        print(worklist_report(measure_worklist(Path(folder))))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The `smartapp` command: `smartapp evaluate` runs the engine on a FHIR Bundle from a file.
+"""The `smartapp` command: `evaluate` a FHIR Bundle, `worklist` a Bulk Data export, and more.
 
 Exit 0 when it evaluated (whatever the clinical result), 2 for unusable input with a one-line
 reason on stderr and nothing on stdout. No traceback reaches the user.
@@ -41,8 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the input holds one Bundle per line (streamed; a population of any size)",
     )
+    _add_worklist_command(commands)
     _add_database_commands(commands)
     return parser
+
+
+def _add_worklist_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`smartapp worklist EXPORT` (its modules load only when it runs)."""
+    worklist = commands.add_parser(
+        "worklist", help="evaluate every patient of a Bulk Data export, most urgent first"
+    )
+    worklist.add_argument("export", help="folder of Bulk Data *.ndjson files, or its manifest JSON")
+    worklist.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
+    worklist.add_argument("--registry", help="program registry JSON file")
+    worklist.add_argument("--timezone", help="IANA time zone that dates collection times")
+    worklist.add_argument("--config", help="organisation settings file (TOML)")
+    worklist.add_argument("--format", choices=("ndjson", "csv", "text"), default="ndjson")
+    worklist.set_defaults(policy=None)  # the policy in force on --as-of, as evaluate's default
 
 
 def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -94,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
             return 0
+        if args.command == "worklist":  # imported here: evaluate never needs the spill store
+            from smartapp.commands.worklist import run_worklist
+
+            return run_worklist(args, sys.stdout.write)
         # Imported only here: they load SQLAlchemy and Alembic, which evaluate never needs.
         if args.command == "db":
             from smartapp.commands.db import run as run_db

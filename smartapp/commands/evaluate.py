@@ -69,7 +69,8 @@ class _Run:
         )
 
 
-def _prepare(args: argparse.Namespace) -> _Run:
+def prepare_run(args: argparse.Namespace) -> _Run:
+    """Settings, as-of date, policy and registry from the options (shared with `worklist`)."""
     config = _config(args.config)
     if args.timezone is not None and not args.timezone.strip():
         raise UsageError("--timezone is empty (use an IANA name such as America/Chicago)")
@@ -89,7 +90,7 @@ def _prepare(args: argparse.Namespace) -> _Run:
 
 def run_evaluate(args: argparse.Namespace) -> str:
     """Everything `smartapp evaluate` prints on stdout; raises UsageError for unusable input."""
-    run = _prepare(args)
+    run = prepare_run(args)
     return run.render(_json_input(args.bundle, "bundle"))
 
 
@@ -109,7 +110,7 @@ def run_evaluate_stream(
     Memory stays flat whatever the number of patients. A line that cannot be evaluated is
     reported on stderr with its line number and the stream goes on; the counts are returned.
     """
-    run = _prepare(args)
+    run = prepare_run(args)
     counts = StreamCounts()
     try:
         stream = _stdin_bytes() if args.bundle == "-" else open(args.bundle, "rb")

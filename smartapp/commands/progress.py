@@ -1,27 +1,51 @@
-"""A progress line on a terminal for long `smartapp evaluate --ndjson` runs (silent otherwise)."""
+"""Progress of a long command: a `rich` bar on a terminal, a plain line every few seconds otherwise."""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import TextIO
+from typing import Any, TextIO
+
+# Without a terminal (a log file, cron's mail) one plain line this often, so a short run says
+# nothing and a long one shows it is alive.
+PLAIN_EVERY_S = 10.0
+# How often the terminal bar is fed (each update takes a lock in rich; lines come by the million).
+_BAR_EVERY_S = 0.1
 
 
 class Progress:
-    """Bytes read out of the file's size, and Bundles per second, redrawn twice a second."""
+    """Work done out of a total (bytes, patients), with items counted and their rate.
 
-    def __init__(self, total_bytes: int | None, stream: TextIO, *, enabled: bool) -> None:
-        self._total = total_bytes
+    `total` is None when unknown (standard input). `terminal` picks the bar; without it the same
+    figures go out as plain lines, the first after PLAIN_EVERY_S, none at all for a short run.
+    """
+
+    def __init__(
+        self,
+        total: int | None,
+        stream: TextIO,
+        *,
+        enabled: bool,
+        label: str = "Bundles",
+        description: str = "evaluating",
+        plain_every_s: float = PLAIN_EVERY_S,
+    ) -> None:
+        self._total = total or None
         self._stream = stream
-        self._enabled = enabled
-        self._done_bytes = 0
-        self._lines = 0
+        self._terminal = enabled
+        self._label = label
+        self._description = description
+        self._plain_every_s = plain_every_s
+        self._done = 0
+        self._items = 0
         self._started = time.monotonic()
-        self._drawn = 0.0
+        self._next_at = self._started + (_BAR_EVERY_S if enabled else plain_every_s)
+        self._bar: Any = None
+        self._task: Any = None
 
     @classmethod
     def for_file(cls, path: str, stream: TextIO) -> Progress:
-        """Shown only when `stream` is a terminal; the total is known for a regular file."""
+        """Progress through one input file (its size is the total; none for standard input)."""
         total = None
         if path != "-":
             try:
@@ -30,29 +54,72 @@ class Progress:
                 total = None
         return cls(total, stream, enabled=stream.isatty())
 
-    def advance(self, line_bytes: int) -> None:
-        """Count one input line."""
-        self._done_bytes += line_bytes
-        self._lines += 1
+    @classmethod
+    def for_work(
+        cls, total: int | None, stream: TextIO, *, label: str, description: str
+    ) -> Progress:
+        """Progress through `total` units of some other work (bytes of an export, patients)."""
+        return cls(total, stream, enabled=stream.isatty(), label=label, description=description)
+
+    def advance(self, amount: int, items: int = 1) -> None:
+        """Count `items` more done, `amount` units of the total (bytes, say) between them."""
+        self._done += amount
+        self._items += items
         now = time.monotonic()
-        if self._enabled and now - self._drawn >= 0.5:
-            self._drawn = now
-            self._draw(now)
+        if now >= self._next_at:
+            self._show(now)
 
     def finish(self) -> None:
-        """Draw the final figures and end the line."""
-        if self._enabled:
-            self._draw(time.monotonic())
-            self._stream.write("\n")
+        """The final figures; the bar is closed and its line ended."""
+        if self._terminal:
+            self._feed_bar()
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
+        elif time.monotonic() - self._started >= self._plain_every_s:
+            self._stream.write(self._plain_line(time.monotonic()) + " done\n")
             self._stream.flush()
 
-    def _draw(self, now: float) -> None:
-        rate = self._lines / max(now - self._started, 1e-9)
-        if self._total:
-            share = min(self._done_bytes / self._total, 1.0)
-            bar = "#" * int(share * 30)
-            text = f"\r[{bar:<30}] {share:6.1%}  {self._lines} Bundles  {rate:,.0f}/s"
+    def _show(self, now: float) -> None:
+        if self._terminal:
+            self._next_at = now + _BAR_EVERY_S
+            self._feed_bar()
         else:
-            text = f"\r{self._lines} Bundles  {rate:,.0f}/s"
-        self._stream.write(text)
-        self._stream.flush()
+            self._next_at = now + self._plain_every_s
+            self._stream.write(self._plain_line(now) + "\n")
+            self._stream.flush()
+
+    def _plain_line(self, now: float) -> str:
+        rate = self._items / max(now - self._started, 1e-9)
+        share = f" ({min(self._done / self._total, 1.0):.0%})" if self._total else ""
+        return f"smartapp: {self._description}: {self._items:,} {self._label}{share}, {rate:,.0f}/s"
+
+    def _feed_bar(self) -> None:
+        if self._bar is None:
+            self._start_bar()
+        self._bar.update(self._task, completed=self._done, items=self._items, refresh=True)
+
+    def _start_bar(self) -> None:
+        # Imported only on a terminal: `rich` costs start-up time a batch run never pays.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[items]:,} " + self._label),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=self._stream, force_terminal=True),
+            auto_refresh=False,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(self._description, total=self._total, items=0)

@@ -399,7 +399,7 @@ def test_cli_ndjson_line_with_over_long_numbers_is_evaluated(tmp_path: Path) -> 
     assert json.loads(done.stdout)["patient"] == "Patient/a"
 
 
-def test_progress_line_only_on_a_terminal() -> None:
+def test_progress_bar_on_a_terminal_plain_lines_otherwise() -> None:
     import io
 
     from smartapp.commands.progress import Progress
@@ -412,7 +412,16 @@ def test_progress_line_only_on_a_terminal() -> None:
     progress = Progress(100, screen, enabled=True)
     progress.advance(50)
     progress.finish()
-    assert "50.0%" in screen.getvalue() or "100.0%" in screen.getvalue()
+    assert "50%" in screen.getvalue() and "━" in screen.getvalue()  # rich's bar
     quiet = io.StringIO()
-    Progress.for_file("-", quiet).advance(10)
-    assert quiet.getvalue() == ""
+    short = Progress.for_file("-", quiet)
+    short.advance(10)
+    short.finish()
+    assert quiet.getvalue() == ""  # a short run without a terminal says nothing
+    log = io.StringIO()
+    long_run = Progress(200, log, enabled=False, label="patients", plain_every_s=0.0)
+    long_run.advance(100)
+    long_run.finish()
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith("smartapp: evaluating: 1 patients (50%)")
+    assert lines[-1].endswith("done") and "\x1b" not in log.getvalue()

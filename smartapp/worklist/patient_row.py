@@ -1,0 +1,68 @@
+"""The cells a coordinator reads beside an evaluation: the patient's name and MRN, the prescriber.
+
+From the export's own resources: Patient.name (the official one first) and the identifier typed
+MR; the current order's requester (the order the engine's program rules name), by its
+Practitioner's name when the export holds it, else by its reference.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from clozapine import PatientFacts, Policy
+from clozapine.treatment import current_episode, current_order, treatment_episodes
+from fhir_mappings.fhir_json import FhirJson, codings, objs, text
+
+_MRN_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def patient_name(patient_json: FhirJson) -> str:
+    """ "Family, Given Middle" of the official name (else the first), or its text; "" if none."""
+    names = objs(patient_json.get("name"))
+    if not names:
+        return ""
+    chosen = next((n for n in names if text(n.get("use")) == "official"), names[0])
+    family = text(chosen.get("family")) or ""
+    given = " ".join(g for g in (text(x) for x in _list(chosen.get("given"))) if g)
+    if family and given:
+        return f"{family}, {given}"
+    return family or given or text(chosen.get("text")) or ""
+
+
+def patient_mrn(patient_json: FhirJson) -> str:
+    """The value of the identifier whose type is MR (medical record number); "" if none."""
+    for found in objs(patient_json.get("identifier")):
+        if any(
+            code == "MR" and system in (None, _MRN_SYSTEM)
+            for system, code in codings(found.get("type"))
+        ):
+            return text(found.get("value")) or ""
+    return ""
+
+
+def prescriber(facts: PatientFacts, policy: Policy, as_of: date) -> str | None:
+    """The current order's prescriber reference ("Practitioner/x"), or None."""
+    if not facts.orders:
+        return None
+    episodes = treatment_episodes(facts.orders, policy.treatment_gap_days)
+    episode = current_episode(episodes, as_of, policy.treatment_gap_days)
+    if episode is None:
+        return None
+    return current_order(episode, as_of).prescriber
+
+
+def practitioner_name(practitioner_json: FhirJson | None) -> str:
+    """ "Given Family" of a Practitioner, or its name's text; "" if none."""
+    if practitioner_json is None:
+        return ""
+    for chosen in objs(practitioner_json.get("name")):
+        family = text(chosen.get("family")) or ""
+        given = " ".join(g for g in (text(x) for x in _list(chosen.get("given"))) if g)
+        shown = " ".join(part for part in (given, family) if part) or text(chosen.get("text"))
+        if shown:
+            return shown
+    return ""
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
