@@ -147,7 +147,7 @@ def test_writeback_service_without_conditional_create_finds_another_databases_fl
     assert [call.request.method for call in fake.calls] == ["GET"]
     [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
     assert (entry.status, entry.resource_id) == ("written", "f7")
-    assert [e.action for e in AuditLog(database).events()] == ["writeback-found"]
+    assert [e.action for e in AuditLog(database).events(BASE)] == ["writeback-found"]
 
 
 def test_writeback_service_search_failure_writes_nothing_and_may_retry(database, fake):
@@ -167,7 +167,7 @@ def test_writeback_service_interrupted_write_recovers_once_the_lease_lapses(data
     created(fake, status=200, resource_id="f3")  # If-None-Exist finds the crashed write's Flag
     outcome = write_target(writer, FLAG, TARGET, AUTHOR)
     assert (outcome.kind, outcome.reference) == (OutcomeKind.EXISTING, "Flag/f3")
-    [event] = AuditLog(database).events()
+    [event] = AuditLog(database).events(BASE)
     assert (event.action, event.target) == ("writeback-create", "Flag/f3")
     assert event.after is not None and event.after["confirmed_on_attempt"] == 2
 
@@ -192,7 +192,7 @@ def test_writeback_service_flag_gone_from_the_ehr_is_written_again(database, fak
     assert (again.kind, again.reference) == (OutcomeKind.CREATED, "Flag/f2")
     [entry] = writer.ledger.for_patient(BASE, "Patient/pt-1")
     assert (entry.status, entry.resource_id, entry.attempts) == ("written", "f2", 2)
-    assert [e.action for e in AuditLog(database).events()] == ["writeback-create"] * 2
+    assert [e.action for e in AuditLog(database).events(BASE)] == ["writeback-create"] * 2
 
 
 def _key_of_target() -> WritebackKey:
