@@ -146,9 +146,11 @@ def _deadlines(html: str) -> list[str]:
 
 def test_program_panel_reads_the_standing_not_the_engines_messages(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2025, 10, 1), actor="t")
-    store.upsert_prescriber(PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30))
-    store.upsert_pharmacy(PHARMACY, date(2026, 1, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2025, 10, 1), actor="t")
+    store.upsert_prescriber(
+        ISS, PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30)
+    )
+    store.upsert_pharmacy(ISS, PHARMACY, date(2026, 1, 1), actor="t")
     handle = open_session(app)
     expected = [
         "your certification expired on 2026-06-30: renew it",
@@ -163,9 +165,11 @@ def test_program_panel_reads_the_standing_not_the_engines_messages(app) -> None:
 
 def test_program_panel_names_the_prescribers_expiry_for_another_user(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2026, 3, 1), actor="t")
-    store.upsert_prescriber(PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30))
-    store.upsert_pharmacy(PHARMACY, date(2026, 1, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2026, 3, 1), actor="t")
+    store.upsert_prescriber(
+        ISS, PRESCRIBER, date(2024, 1, 1), actor="t", expires_on=date(2026, 6, 30)
+    )
+    store.upsert_pharmacy(ISS, PHARMACY, date(2026, 1, 1), actor="t")
     html = _panel(app, open_session(app, "Practitioner/dr-b"))
     assert _deadlines(html) == [
         f"the certification of prescriber {PRESCRIBER} expired on 2026-06-30: renew it"
@@ -185,8 +189,8 @@ def _lapse(html: str) -> tuple[str, str, str]:
 
 def test_program_panel_says_when_and_why_a_discontinued_patient_is_no_longer_enrolled(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2026, 3, 1), actor="t")
-    store.record_enrollment(PATIENT, date(2026, 10, 26), actor="t", status="discontinued")
+    store.record_enrollment(ISS, PATIENT, date(2026, 3, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2026, 10, 26), actor="t", status="discontinued")
     html = _panel(app, open_session(app))
     assert "patient-not-enrolled" in _codes(html)
     assert _lapse(html) == (
@@ -201,7 +205,7 @@ def test_program_panel_says_when_and_why_a_discontinued_patient_is_no_longer_enr
 
 def test_program_panel_says_an_expired_enrollment_ended_the_day_after_it_was_valid(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2025, 10, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2025, 10, 1), actor="t")
     html = _panel(app, open_session(app))
     assert _lapse(html) == (
         "2026-10-01",
@@ -212,8 +216,8 @@ def test_program_panel_says_an_expired_enrollment_ended_the_day_after_it_was_val
 
 def test_program_panel_latest_enrollment_decides_over_an_older_discontinued_one(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2026, 2, 1), actor="t", status="discontinued")
-    store.record_enrollment(PATIENT, date(2026, 6, 1), actor="t", status="interrupted")
+    store.record_enrollment(ISS, PATIENT, date(2026, 2, 1), actor="t", status="discontinued")
+    store.record_enrollment(ISS, PATIENT, date(2026, 6, 1), actor="t", status="interrupted")
     html = _panel(app, open_session(app))
     assert "patient-not-enrolled" not in _codes(html)
     assert 'data-testid="enrollment-lapse"' not in html
@@ -222,7 +226,7 @@ def test_program_panel_latest_enrollment_decides_over_an_older_discontinued_one(
 
 def test_program_panel_under_the_2021_rems_old_enrollments_no_longer_count(app) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2019, 3, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2019, 3, 1), actor="t")
     html = _panel(app, open_session(app), as_of=date(2021, 12, 1))
     assert "patient-not-enrolled" in _codes(html)
     since, reason, words = _lapse(html)
@@ -232,8 +236,8 @@ def test_program_panel_under_the_2021_rems_old_enrollments_no_longer_count(app) 
 
 def test_program_page_marks_the_enrollment_that_decides(app, client) -> None:
     store = app.extensions["smartapp"].registry
-    store.record_enrollment(PATIENT, date(2026, 3, 1), actor="t")
-    store.record_enrollment(PATIENT, date(2026, 10, 26), actor="t", status="discontinued")
+    store.record_enrollment(ISS, PATIENT, date(2026, 3, 1), actor="t")
+    store.record_enrollment(ISS, PATIENT, date(2026, 10, 26), actor="t", status="discontinued")
     handle = open_session(app)
     html = client.get("/program", query_string={"h": handle}).get_data(as_text=True)
     decides = re.search(r'<tr data-testid="deciding-enrollment"><td>([^<]+)</td>', html)
