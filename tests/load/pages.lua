@@ -2,7 +2,8 @@
 -- chart page; when the page asks for its own write-back update (the sync form the page's
 -- script posts after loading) it sends that POST, and every third page it also sends the
 -- write-back button's POST. Pages must be 200 and show that session's own patient (no
--- mix-up); POSTs must answer 303 to that session's chart. Several sessions share a patient,
+-- mix-up); POSTs must answer 303 to that session's chart (or, when the EHR failed beyond
+-- the retry budget, the same clear 502 page a GET gets). Several sessions share a patient,
 -- so identical writes race: the test then checks the EHR holds each resource once.
 -- SESSIONS is prepended by the test: { {handle = "...", patient = "..."}, ... }
 local threads = {}
@@ -20,6 +21,7 @@ function init(args)
   chart = "/chart?h=" .. handle
   marker = 'data-patient="Patient/' .. patient .. '"'
   ok, unavailable, failed, mixed, posts = 0, 0, 0, 0, 0
+  failures = ""
   pages, pending, token, sent = 0, nil, nil, "GET"
 end
 
@@ -42,7 +44,14 @@ end
 function response(status, headers, body)
   if sent == "POST" then
     posts = posts + 1
-    if status == 303 and headers["Location"] == chart then ok = ok + 1 else failed = failed + 1 end
+    if status == 303 and headers["Location"] == chart then
+      ok = ok + 1
+    elseif status == 502 and string.find(body, 'data-testid="error-message"', 1, true) then
+      unavailable = unavailable + 1   -- the POST's own read of the EHR failed: a clear page
+    else
+      failed = failed + 1
+      failures = failures .. " POST:" .. status
+    end
     return
   end
   if status == 200 then
@@ -59,6 +68,7 @@ function response(status, headers, body)
     unavailable = unavailable + 1   -- the EHR failed beyond the retry budget: a clear page
   else
     failed = failed + 1
+    failures = failures .. " GET:" .. status
   end
 end
 
@@ -66,6 +76,8 @@ function done(summary, latency, requests)
   local totals = {ok = 0, unavailable = 0, failed = 0, mixed = 0, posts = 0}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(totals) do totals[key] = totals[key] + thread:get(key) end
+    local failures = thread:get("failures")
+    if failures ~= "" then io.write("FAILED" .. failures .. "\n") end
   end
   local errors = summary.errors
   io.write(string.format(

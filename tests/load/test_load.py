@@ -61,6 +61,8 @@ def run_wrk(
     with (ARTIFACTS / "load-results.txt").open("a") as record:
         record.write(f"{label}: {line}\n")
     sys.stdout.write(f"\nwrk {label}: {line}\n")
+    for failure in (x for x in done.stdout.splitlines() if x.startswith("FAILED")):
+        sys.stdout.write(f"wrk {label}: {failure}\n")  # the status of each failed request
     return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
 
 
