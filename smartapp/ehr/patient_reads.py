@@ -5,7 +5,9 @@ Architecture "Data flow" step 4: Patient; MedicationRequest with its Medication 
 and `MedicationRequest:requester`, else read one by one afterwards); Observation by the ANC, WBC
 and differential LOINC codes of evaluation-contract.md ("Reading the Bundle") with
 `category=laboratory`; and Condition for documented BEN. Patient, MedicationRequest and
-Observation are required: their FhirError is raised. The others leave a note instead.
+Observation are required: their FhirError is raised, except a search that answered but could not
+be read whole (FhirIncompleteRead), which is recorded in `completeness` with a failed Condition
+read (smartapp.ehr.completeness says what each means). Follow-up reads leave a note instead.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fhir_client.client import FhirClient
-from fhir_client.errors import FhirBadRequest, FhirError, FhirUnavailable
+from fhir_client.errors import FhirBadRequest, FhirError, FhirIncompleteRead, FhirUnavailable
 from fhir_client.references import local_reference
 from fhir_mappings.codes import LOINC_LAB_KINDS, LOINC_SYSTEM
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.references import BundleIndex
 from fhir_mappings.settings import LocalCode
+from smartapp.ehr.completeness import BEN_SOURCE, IncompleteRead, ReadCompleteness
 
 __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 
@@ -52,9 +55,14 @@ class PatientReads:
     conditions: list[FhirJson]
     prescribers: list[FhirJson] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # True when the Conditions could not be read: the page must say BEN status is unknown.
-    ben_status_unknown: bool = False
+    # The searches not read whole: the evaluation, the page and write-back act on it.
+    completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
     timings_ms: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ben_status_unknown(self) -> bool:
+        """Whether the Conditions could not be read: the page must say BEN status is unknown."""
+        return self.completeness.ben_status_unknown
 
     def bundle(self) -> FhirJson:
         """A FHIR `collection` Bundle of every resource read, each with its absolute fullUrl."""
@@ -109,6 +117,7 @@ class _Reader:
     clock: Callable[[], float]
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, int] = field(default_factory=dict)
+    completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def read(self, code_query: str) -> PatientReads:
@@ -120,7 +129,9 @@ class _Reader:
         observations = self._submit("Observation", self.client.search, "Observation", labs)
         conditions = self._submit("Condition", self.client.search, "Condition", by_patient)
         try:
-            orders_json, medications, roles = orders.result()
+            orders_json, medications, roles = self._required(
+                orders, "MedicationRequest", ([], [], [])
+            )
             medications += self._medications(orders_json, medications)
             prescribers = self._prescribers(orders_json, medications, roles)
             reads = PatientReads(
@@ -128,7 +139,7 @@ class _Reader:
                 patient.result(),
                 orders_json,
                 medications,
-                observations.result(),
+                self._required(observations, "Observation", []),
                 conditions=[],
                 prescribers=prescribers,
             )
@@ -136,11 +147,21 @@ class _Reader:
             for future in (patient, observations, conditions):
                 future.cancel()  # a required read failed: what has not started is not wanted
             raise
-        found = self._optional_conditions(conditions)
-        reads.conditions, reads.ben_status_unknown = found or [], found is None
+        reads.conditions = self._optional_conditions(conditions)
         self.timings_ms["total"] = round((self.clock() - started) * 1000)
         reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
+        reads.completeness = self.completeness
         return reads
+
+    def _required(self, future: Future[T], resource_type: str, nothing: T) -> T:
+        """A required read's result; an incomplete search is recorded and read as nothing (the
+        evaluation then refuses to run), any other failure is raised."""
+        try:
+            return future.result()
+        except FhirIncompleteRead as error:
+            LOGGER.warning("incomplete read", extra={"fields": {"resource_type": resource_type}})
+            self._incomplete(IncompleteRead.from_error(resource_type, error))
+            return nothing
 
     def _orders(self) -> tuple[list[FhirJson], list[FhirJson], list[FhirJson]]:
         """The patient's MedicationRequests, and the Medications and PractitionerRoles the search
@@ -226,15 +247,21 @@ class _Reader:
                 self._note(note.format(type=resource_type, reason=_reason(error)))
         return found
 
-    def _optional_conditions(self, conditions: Future[list[FhirJson]]) -> list[FhirJson] | None:
-        """The Conditions, or None (and a note) when they could not be read."""
+    def _optional_conditions(self, conditions: Future[list[FhirJson]]) -> list[FhirJson]:
+        """The Conditions; none, with BEN status recorded as unknown, when they could not be
+        read whole."""
         try:
             return conditions.result()
         except FhirError as error:
+            self._incomplete(IncompleteRead.from_error(BEN_SOURCE, error))
             self._note(
                 f"conditions could not be read ({_reason(error)}): documented BEN cannot be checked"
             )
-            return None
+            return []
+
+    def _incomplete(self, read: IncompleteRead) -> None:
+        with self._lock:
+            self.completeness = self.completeness.adding(read)
 
     def _note(self, text: str) -> None:
         with self._lock:
@@ -265,6 +292,8 @@ def _reason(error: FhirError) -> str:
         return str(error.status)
     if isinstance(error, FhirUnavailable):
         return "no answer"
+    if isinstance(error, FhirIncompleteRead):
+        return "not read completely"
     return "refused"
 
 

@@ -354,3 +354,46 @@ def test_fhir_client_patient_reads_follow_up_reads_are_capped(ehr, monkeypatch):
     reads = read()
     assert "Medication/med-2" not in paths(ehr) and reads.medications == [MEDICATION]
     assert "Only the first 1 of 2 references were read." in reads.notes
+
+
+def test_fhir_client_patient_reads_everything_read_whole_is_complete(ehr):
+    assert read().completeness.complete
+
+
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation"])
+def test_fhir_client_patient_reads_incomplete_required_search_is_recorded_not_skipped(
+    ehr, resource_type
+):
+    ehr.replace(
+        responses.GET,
+        f"{BASE}/{resource_type}",
+        json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": None}]},
+    )
+    reads = read()
+    found = reads.completeness.of(resource_type)
+    assert found is not None and found.problems == ("entry 1 has no resource",)
+    assert not reads.completeness.can_evaluate and not reads.ben_status_unknown
+    assert "could not be read completely" in found.message
+
+
+def test_fhir_client_patient_reads_both_incomplete_required_searches_are_named(ehr):
+    entry_object = {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": BEN}}
+    for resource_type in ("MedicationRequest", "Observation"):
+        ehr.replace(responses.GET, f"{BASE}/{resource_type}", json=entry_object)
+    completeness = read().completeness
+    assert [r.resource_type for r in completeness.blocking] == ["MedicationRequest", "Observation"]
+    assert "medication orders and lab results could not be read" in completeness.refusal().title
+
+
+def test_fhir_client_patient_reads_incomplete_conditions_leave_ben_unknown(ehr):
+    short = {**searchset(BEN), "total": 2}
+    ehr.replace(responses.GET, f"{BASE}/Condition", json=short)
+    reads = read()
+    assert reads.ben_status_unknown and reads.conditions == []
+    assert reads.completeness.can_evaluate
+    condition = reads.completeness.of("Condition")
+    assert condition is not None
+    assert condition.problems == ("1 of the 2 results the EHR counted were read",)
+    assert reads.notes == [
+        "Conditions could not be read (not read completely): documented BEN cannot be checked."
+    ]
