@@ -12,7 +12,7 @@ from typing import Any
 
 from smartapp.errors import WrongPatient
 
-__all__ = ["check_patient", "launch_patient", "patient_id_of"]
+__all__ = ["check_patient", "check_renewed_patient", "launch_patient", "patient_id_of"]
 
 WHAT_TO_DO = (
     "Nothing is shown or written for this patient. Close the app, open it again from the "
@@ -60,4 +60,15 @@ def check_patient(patient: Any, asked_for: str, token_patient: str | None) -> No
             f"The app asked the EHR for the patient this app was opened for, and the EHR "
             f"answered with a different patient's record. {WHAT_TO_DO}",
             resource_types=("Patient",),
+        )
+
+
+def check_renewed_patient(before: str | None, after: str | None) -> None:
+    """WrongPatient when a token refresh names another patient than the session was opened for
+    (the session is then left as it was: its patient never changes under the prescriber)."""
+    if after != before:
+        raise WrongPatient(
+            "The EHR renewed this session for another patient",
+            f"The EHR's renewed sign-in names a different patient from the one this app was "
+            f"opened for. {WHAT_TO_DO}",
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,16 @@ import responses
 import time_machine
 
 from fhir_client.messages import RESOURCE_WORDS
-from tests.app.fake_ehr import ISS, ISSUER_TOML, MALFORMED, FakeEhr, state_of, writes
+from tests.app.fake_ehr import (
+    ISS,
+    ISSUER_TOML,
+    MALFORMED,
+    SCOPES,
+    TOKEN,
+    FakeEhr,
+    state_of,
+    writes,
+)
 from tests.app_helpers import ORG_CONFIG, app_settings
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -152,3 +161,34 @@ def test_chart_patient_read_answering_another_id_stops_before_evaluation(
     assert "pt-2" not in html and "Pat Example" not in html
     assert_no_evaluation(html)
     assert evaluated == []
+
+
+def _tokens(patient: str, refresh_token: str) -> dict[str, object]:
+    return {
+        "access_token": f"access-{refresh_token}",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "scope": SCOPES,
+        "patient": patient,
+        "refresh_token": refresh_token,
+    }
+
+
+@pytest.mark.parametrize(("renewed_for", "status"), [("pt-1", 200), ("pt-2", 502)])
+def test_chart_refresh_naming_another_patient_stops_and_keeps_the_session(
+    app, client, ehr, renewed_for, status
+) -> None:
+    _, mock = ehr
+    mock.replace(responses.POST, TOKEN, json=_tokens("pt-1", "refresh-1"))
+    handle = launch(client)
+    mock.replace(responses.POST, TOKEN, json=_tokens(renewed_for, "refresh-2"))
+    with time_machine.travel(NOON + timedelta(hours=2), tick=False):  # the token has expired
+        answer, html = chart(client, handle)
+    assert answer == status, html[:400]
+    kept = app.extensions["smartapp"].sessions.get(handle)
+    if status == 502:
+        assert "The EHR renewed this session for another patient" in html
+        assert_no_evaluation(html)
+        assert kept.tokens.patient == "pt-1" and kept.tokens.refresh_token == "refresh-1"
+    else:
+        assert kept.tokens.refresh_token == "refresh-2"
