@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fhir_client import FhirError, FhirIncompleteRead
-from fhir_client.messages import RESOURCE_WORDS
+from fhir_client.messages import RESOURCE_WORDS, Call, error_from_incomplete
 from smartapp.errors import IncompleteRecord
 
 __all__ = [
@@ -59,6 +59,13 @@ class IncompleteRead:
             problems = (f"the EHR answered {error.status}",)
         else:
             problems = (f"the read failed ({type(error).__name__})",)
+        return cls(resource_type, problems, error.user_message)
+
+    @classmethod
+    def from_problems(cls, resource_type: str, problems: tuple[str, ...]) -> IncompleteRead:
+        """The incomplete read of a searchset the EHR sent another way (a CDS Hooks prefetch,
+        read with fhir_client.completeness.read_searchset_page), in the client's own words."""
+        error = error_from_incomplete(Call("GET", resource_type), problems)
         return cls(resource_type, problems, error.user_message)
 
     @property

@@ -186,15 +186,41 @@ class _Reader:
         return of_type("MedicationRequest"), of_type("Medication"), of_type("PractitionerRole")
 
     def _medications(self, orders_json: list[FhirJson], included: list[FhirJson]) -> list[FhirJson]:
-        """The referenced Medications the search did not include, read one by one."""
+        """The referenced Medications the search did not include, read one by one. An order
+        whose Medication could not be read and whose reference names nothing (no `display`) is
+        an order the app cannot identify: the orders were not read whole."""
         references = (r.get("medicationReference") for r in orders_json)
         wanted = self._references(references, {"Medication"}, _names(included))
-        return self._read_optional(
+        found = self._read_optional(
             wanted,
             "Medication",
             "a referenced Medication could not be read ({reason}): its order is recognised by "
             "the order's own text only",
         )
+        have = _names(included) | _names(found)
+        if any(self._unnamed_reference(order, have) for order in orders_json):
+            self._incomplete(
+                IncompleteRead(
+                    "MedicationRequest",
+                    ("a referenced Medication could not be read",),
+                    "The EHR's medication orders could not be read completely: the medication "
+                    "an order refers to could not be read and the order does not name it, so the "
+                    "app cannot tell whether it is clozapine.",
+                )
+            )
+        return found
+
+    def _unnamed_reference(self, order: FhirJson, have: AbstractSet[str]) -> bool:
+        """Whether the order refers to a Medication not read, with no `display` naming it."""
+        value = order.get("medicationReference")
+        if not isinstance(value, dict) or "medicationCodeableConcept" in order:
+            return False
+        target = local_reference(value.get("reference"), self.client.base_url)
+        display = value.get("display")
+        named = isinstance(display, str) and bool(display.strip())
+        if target is None or target[0] != "Medication" or named:
+            return False
+        return f"Medication/{target[1]}" not in have
 
     def _prescribers(
         self, orders_json: list[FhirJson], medications: list[FhirJson], included: list[FhirJson]

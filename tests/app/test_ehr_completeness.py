@@ -76,3 +76,14 @@ def test_patient_check_stops_on_anything_else(patient, asked_for, token_patient,
         check_patient(patient, asked_for, token_patient)
     assert title in raised.value.title
     assert "p-2" not in str(raised.value)  # another patient's id is never shown
+
+
+def test_incomplete_read_of_a_searchset_sent_another_way_names_its_problems() -> None:
+    from fhir_client.completeness import read_searchset_page
+
+    prefetch = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": None}]}
+    reading = read_searchset_page(prefetch, "Observation")
+    read = IncompleteRead.from_problems("Observation", reading.problems)
+    assert read.problems == ("entry 1 has no resource",)
+    assert "lab results could not be read completely (entry 1 has no resource)" in read.message
+    assert not COMPLETE.adding(read).can_evaluate

@@ -397,3 +397,27 @@ def test_fhir_client_patient_reads_incomplete_conditions_leave_ben_unknown(ehr):
     assert reads.notes == [
         "Conditions could not be read (not read completely): documented BEN cannot be checked."
     ]
+
+
+def test_fhir_client_patient_reads_unreadable_unnamed_medication_leaves_orders_incomplete(ehr):
+    ehr.replace(responses.GET, f"{BASE}/Medication/med-1", status=403, json=denied("no"))
+    completeness = read().completeness
+    orders = completeness.of("MedicationRequest")
+    assert orders is not None and not completeness.can_evaluate
+    assert orders.problems == ("a referenced Medication could not be read",)
+    assert "cannot tell whether it is clozapine" in orders.message
+
+
+def test_fhir_client_patient_reads_unreadable_medication_named_by_its_reference_is_read(ehr):
+    named = {
+        **CLOZAPINE_ORDER,
+        "medicationReference": {
+            "reference": "Medication/med-1",
+            "display": "clozapine 100 mg tablet",
+        },
+    }
+    ehr.replace(responses.GET, f"{BASE}/MedicationRequest", json=searchset(named, OTHER_ORDER))
+    ehr.replace(responses.GET, f"{BASE}/Medication/med-1", status=403, json=denied("no"))
+    reads = read()
+    assert reads.completeness.complete
+    assert len(patient_facts_from_bundle(reads.bundle())[0].orders) == 1
