@@ -3,8 +3,8 @@ GET /admin/audit (the trail of writes at the launch's EHR).
 
 Both POSTs are CSRF-checked, work without JavaScript and without cookies (the handle travels in
 the form), evaluate the patient once on the server (the form can only select among the current
-findings; a record not read whole writes and retires nothing), record what they did in the session row and answer 303 to the chart, which shows it;
-a reload of the chart never posts again.
+findings; a record not read whole writes and retires nothing), record what they did in the
+session row and answer 303 to the chart, which shows it; a reload of the chart never posts again.
 """
 
 from __future__ import annotations
