@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from fhir_client.client import FhirClient
 from fhir_client.errors import FhirBadRequest, FhirError, FhirIncompleteRead, FhirUnavailable
+from fhir_client.messages import RESOURCE_WORDS
 from fhir_client.references import local_reference
 from fhir_mappings.codes import LOINC_LAB_KINDS, LOINC_SYSTEM
 from fhir_mappings.fhir_json import FhirJson
@@ -137,9 +138,9 @@ class _Reader:
             reads = PatientReads(
                 self.client.base_url,
                 patient.result(),
-                orders_json,
+                self._owned("MedicationRequest", orders_json),
                 medications,
-                self._required(observations, "Observation", []),
+                self._owned("Observation", self._required(observations, "Observation", [])),
                 conditions=[],
                 prescribers=prescribers,
             )
@@ -147,11 +148,39 @@ class _Reader:
             for future in (patient, observations, conditions):
                 future.cancel()  # a required read failed: what has not started is not wanted
             raise
-        reads.conditions = self._optional_conditions(conditions)
+        reads.conditions = self._owned(BEN_SOURCE, self._optional_conditions(conditions))
         self.timings_ms["total"] = round((self.clock() - started) * 1000)
         reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
         reads.completeness = self.completeness
         return reads
+
+    def _owned(self, resource_type: str, resources: list[FhirJson]) -> list[FhirJson]:
+        """The resources, when each is this patient's; a search for this patient that answered
+        with another patient's records is not trusted to be whole (and gives nothing)."""
+        others = sum(1 for r in resources if not self._is_patients(r))
+        if not others:
+            return resources
+        LOGGER.warning("another patient's records", extra={"fields": {"type": resource_type}})
+        words = RESOURCE_WORDS.get(resource_type, resource_type)
+        self._incomplete(
+            IncompleteRead(
+                resource_type,
+                (f"{others} of {len(resources)} results name another patient",),
+                f"The EHR's answer for {words} included records of another patient, so the app "
+                "cannot trust it to be this patient's whole record.",
+            )
+        )
+        return []
+
+    def _is_patients(self, resource: FhirJson) -> bool:
+        """Whether a resource's subject (or `patient`) is this patient, or names no one."""
+        for field_name in ("subject", "patient"):
+            value = resource.get(field_name)
+            written = value.get("reference") if isinstance(value, dict) else None
+            if isinstance(written, str) and written:
+                target = local_reference(written, self.client.base_url)
+                return target == ("Patient", self.patient_id)
+        return True
 
     def _required(self, future: Future[T], resource_type: str, nothing: T) -> T:
         """A required read's result; an incomplete search is recorded and read as nothing (the

@@ -421,3 +421,27 @@ def test_fhir_client_patient_reads_unreadable_medication_named_by_its_reference_
     reads = read()
     assert reads.completeness.complete
     assert len(patient_facts_from_bundle(reads.bundle())[0].orders) == 1
+
+
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation", "Condition"])
+def test_fhir_client_patient_reads_another_patients_records_are_not_read_as_this_ones(
+    ehr, resource_type
+):
+    own = {"MedicationRequest": CLOZAPINE_ORDER, "Condition": BEN}.get(
+        resource_type, anc(1, "2026-11-10", 2.1)
+    )
+    other = {**own, "id": "theirs", "subject": {"reference": f"{BASE}/Patient/someone-else"}}
+    ehr.replace(responses.GET, f"{BASE}/{resource_type}", json=searchset(own, other))
+    reads = read()
+    found = reads.completeness.of(resource_type)
+    assert found is not None and found.problems == ("1 of 2 results name another patient",)
+    assert "records of another patient" in found.message
+    assert reads.completeness.can_evaluate is (resource_type == "Condition")
+    assert reads.ben_status_unknown is (resource_type == "Condition")
+
+
+def test_fhir_client_patient_reads_subjects_by_absolute_url_are_this_patients(ehr):
+    absolute = {**anc(3, "2026-11-18", 2.0), "subject": {"reference": f"{BASE}/Patient/{PATIENT}"}}
+    ehr.replace(responses.GET, f"{BASE}/Observation", json=searchset(absolute))
+    reads = read()
+    assert reads.completeness.complete and len(reads.observations) == 1
