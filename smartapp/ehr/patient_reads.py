@@ -6,8 +6,9 @@ and `MedicationRequest:requester`, else read one by one afterwards); Observation
 and differential LOINC codes of evaluation-contract.md ("Reading the Bundle") with
 `category=laboratory`; and Condition for documented BEN. Patient, MedicationRequest and
 Observation are required: their FhirError is raised, except a search that answered but could not
-be read whole (FhirIncompleteRead), which is recorded in `completeness` with a failed Condition
-read (smartapp.ehr.completeness says what each means). Follow-up reads leave a note instead.
+be read whole (FhirIncompleteRead) or named another patient, which is recorded in `completeness`
+with a failed Condition read (smartapp.ehr.completeness says what each means); so is an order
+whose unreadable Medication it does not name. Other follow-up reads leave a note instead.
 """
 
 from __future__ import annotations
