@@ -4,7 +4,10 @@
     ├── CsrfError          400  a POST without this session's form token
     ├── SessionMissing     401  no launch session (cookie and handle both absent or unknown)
     ├── SessionExpired     401  the launch session expired or was revoked: open the app again
-    └── Forbidden          403  the user may not do this (e.g. the registry administrator page)
+    ├── Forbidden          403  the user may not do this (e.g. the registry administrator page)
+    └── UnusableRecord     502  the EHR's answer cannot be evaluated: nothing is shown or written
+        ├── IncompleteRecord   a read was not whole (smartapp.ehr.completeness)
+        └── WrongPatient       the EHR answered with another patient than the launch's
 
 The launch client's errors (launch.errors: LaunchError 400, AuthError 401/403) and the FHIR
 client's (fhir_client.errors.FhirError) are shown by the same error handlers.
@@ -46,3 +49,37 @@ class Forbidden(SmartAppError):
 
     status = 403
     error = "forbidden"
+
+
+class UnusableRecord(SmartAppError):
+    """The EHR answered, but not with something the app may evaluate or write from.
+
+    `title` and the message are safe to show (they may quote the EHR: templates escape them);
+    `details` are further sentences for the page; `resource_types` name the data concerned."""
+
+    status = 502
+    error = "unusable_record"
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        details: tuple[str, ...] = (),
+        resource_types: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.title = title
+        self.details = details
+        self.resource_types = resource_types
+
+
+class IncompleteRecord(UnusableRecord):
+    """Data the evaluation (or a write) needs was not read whole."""
+
+    error = "incomplete_read"
+
+
+class WrongPatient(UnusableRecord):
+    """The EHR's Patient is not the patient of the launch context."""
+
+    error = "wrong_patient"

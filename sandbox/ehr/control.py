@@ -5,7 +5,11 @@ POST   /_sandbox/launches  {"patient", "practitioner"?, "encounter"?, "client_id
                             "faults"?: [fault, ...]}
        -> 201 {"launch", "iss", "patient", "practitioner", "encounter", "launch_url"?}
 POST   /_sandbox/faults    fault = {"fault", "client_id"? | "launch"?, "count"?,
-                                    "retry_after"?, "delay"?, "on"?: "fhir" | "token"}
+                                    "retry_after"?, "delay"?, "on"?: "fhir" | "token",
+                                    "resource_type"?, "variant"?, "answer_id"?}
+       (malformed_searchset needs resource_type and variant: entry_object, null_resource,
+        missing_resource_type, wrong_resource_type; paging_cut_short needs resource_type;
+        patient_other_id answers Patient reads with answer_id's record, or under another id)
        -> 201 fault with its "id"
 GET    /_sandbox/faults    -> 200 {"faults": [...]}
 DELETE /_sandbox/faults[?client_id=|?launch=]  -> 200 {"removed": n}

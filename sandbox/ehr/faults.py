@@ -1,11 +1,14 @@
 """Simulated faults, switched on per client, per launch or for everyone, so tests can ask for them.
 
 Each fault is one `FaultKind`; `count` limits it to the next K matching calls (then calls
-succeed, so retries can be tested); without `count` it stays until cleared.
+succeed, so retries can be tested); without `count` it stays until cleared. The answer faults
+(a malformed searchset, paging cut short against `total`, a Patient read answering another id)
+strike only the `resource_type` they name and reshape the engine's real answer (answers.py).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass
@@ -26,6 +29,22 @@ class FaultKind(StrEnum):
     # FHIR: the CapabilityStatement declares no conditionalCreate, and If-None-Exist is ignored
     # (a create always creates), as on EHRs without conditional create.
     NO_CONDITIONAL_CREATE = "no_conditional_create"
+    # FHIR search of `resource_type`: the searchset is malformed as `variant` says
+    MALFORMED_SEARCHSET = "malformed_searchset"
+    # FHIR search of `resource_type`: fewer match entries than the `total` it states, no next page
+    PAGING_CUT_SHORT = "paging_cut_short"
+    # FHIR read of a Patient: the answer is another patient's record (`answer_id`, or the same
+    # record under another id)
+    PATIENT_OTHER_ID = "patient_other_id"
+
+
+class Variant(StrEnum):
+    """How a malformed searchset is malformed (each makes the search incomplete)."""
+
+    ENTRY_OBJECT = "entry_object"  # `entry` is an object instead of a list
+    NULL_RESOURCE = "null_resource"  # the first entry's resource is null
+    MISSING_RESOURCE_TYPE = "missing_resource_type"  # the first match has no resourceType
+    WRONG_RESOURCE_TYPE = "wrong_resource_type"  # the first match is another type (Basic)
 
 
 class Surface(StrEnum):
@@ -41,7 +60,11 @@ FIXED_SURFACE = {
     FaultKind.REFRESH_REVOKED: Surface.TOKEN,
     FaultKind.TOKEN_EXPIRED: Surface.FHIR,
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
+    FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
+    FaultKind.PAGING_CUT_SHORT: Surface.FHIR,
+    FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
 }
+SEARCH_ANSWER_FAULTS = (FaultKind.MALFORMED_SEARCHSET, FaultKind.PAGING_CUT_SHORT)
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
 HTTP_FAULTS = (
     FaultKind.SLOW,
@@ -49,6 +72,9 @@ HTTP_FAULTS = (
     FaultKind.UNAVAILABLE,
     FaultKind.SERVER_ERROR,
 )
+
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 class FaultError(ValueError):
@@ -65,9 +91,16 @@ class Fault:
     remaining: int | None = None
     retry_after_s: int | None = None
     delay_s: float = 0.0
+    resource_type: str | None = None
+    variant: Variant | None = None
+    answer_id: str | None = None
 
-    def matches(self, client_id: str | None, launch: str | None) -> bool:
+    def matches(
+        self, client_id: str | None, launch: str | None, resource_type: str | None = None
+    ) -> bool:
         if self.client_id is not None and self.client_id != client_id:
+            return False
+        if self.resource_type is not None and self.resource_type != resource_type:
             return False
         return self.launch is None or self.launch == launch
 
@@ -102,6 +135,7 @@ def fault_from_json(data: dict[str, Any], *, launch: str | None = None) -> Fault
         raise FaultError("slow needs delay (seconds)")
     if kind is FaultKind.RATE_LIMIT and retry_after is None:
         retry_after = 1
+    resource_type, variant, answer_id = _answer_fields(kind, data)
     return Fault(
         fault_id=secrets.token_hex(6),
         kind=kind,
@@ -111,7 +145,32 @@ def fault_from_json(data: dict[str, Any], *, launch: str | None = None) -> Fault
         remaining=int(count) if count is not None else None,
         retry_after_s=int(retry_after) if retry_after is not None else None,
         delay_s=float(delay or 0.0),
+        resource_type=resource_type,
+        variant=variant,
+        answer_id=answer_id,
     )
+
+
+def _answer_fields(
+    kind: FaultKind, data: dict[str, Any]
+) -> tuple[str | None, Variant | None, str | None]:
+    """`resource_type`, `variant` and `answer_id` of an answer fault (None for the others)."""
+    resource_type, answer_id = data.get("resource_type"), data.get("answer_id")
+    for name, value in (("resource_type", resource_type), ("answer_id", answer_id)):
+        if value is not None and (not isinstance(value, str) or not _FHIR_ID.fullmatch(value)):
+            raise FaultError(f"{name} must be a FHIR id (letters, digits, '-', '.')")
+    if kind is FaultKind.PATIENT_OTHER_ID:
+        return "Patient", None, answer_id
+    if kind not in SEARCH_ANSWER_FAULTS:
+        return None, None, None
+    if resource_type is None:
+        raise FaultError(f"{kind.value} needs resource_type (the type searched)")
+    if kind is FaultKind.PAGING_CUT_SHORT:
+        return resource_type, None, None
+    try:
+        return resource_type, Variant(str(data.get("variant"))), None
+    except ValueError:
+        raise FaultError(f"variant must be one of {[v.value for v in Variant]}") from None
 
 
 def _optional_number(data: dict[str, Any], name: str, kind: type, minimum: float) -> float | None:
@@ -163,13 +222,14 @@ class FaultRegistry:
         on: Surface | None,
         client_id: str | None,
         launch: str | None,
+        resource_type: str | None = None,
     ) -> Fault | None:
         """The first fault in force of one of `kinds` for this call, counting the call."""
         with self._lock:
             for fault in self._faults:
                 if fault.kind not in kinds or (on is not None and fault.on != on):
                     continue
-                if not fault.matches(client_id, launch):
+                if not fault.matches(client_id, launch, resource_type):
                     continue
                 if fault.remaining is not None:
                     fault.remaining -= 1

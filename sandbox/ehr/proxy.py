@@ -1,5 +1,6 @@
 """The FHIR proxy at `/fhir`: checks the bearer token, enforces its scopes, applies the vendor
 profile and simulated faults, forwards to the engine, and rewrites the engine's URLs to ours.
+Answer faults reshape the engine's real answer on its way back (answers.py).
 
 Missing or invalid token: 401 with `WWW-Authenticate`; scopes that do not allow the call: 403;
 both with an OperationOutcome. `/fhir/metadata` needs no token and gains the SMART `oauth-uris`
@@ -17,7 +18,7 @@ from authlib.oauth2.rfc6749 import MissingAuthorizationError, OAuth2Error, Resou
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from flask import Blueprint, Response, request
 
-from sandbox.ehr import vendors
+from sandbox.ehr import answers, vendors
 from sandbox.ehr.access import (
     Check,
     Denied,
@@ -30,7 +31,7 @@ from sandbox.ehr.access import (
     readable_includes,
 )
 from sandbox.ehr.engine import EngineError
-from sandbox.ehr.faults import HTTP_FAULTS, FaultKind, Surface
+from sandbox.ehr.faults import HTTP_FAULTS, SEARCH_ANSWER_FAULTS, FaultKind, Surface
 from sandbox.ehr.scopes import Interaction, ResourceScope, resource_scopes
 from sandbox.ehr.services import EhrServices, services
 from sandbox.ehr.store import Store, Token
@@ -281,11 +282,43 @@ def _forward(
                 "That resource belongs to another patient",
                 {"WWW-Authenticate": _insufficient()},
             )
+    answer: dict[str, Any] | None = None
     includes = {"_include", "_revinclude"} & {name.split(":")[0] for name in call.params}
     if call.interaction is Interaction.SEARCH and includes and upstream.status_code == 200:
-        searchset = readable_includes(upstream.json(), scopes, patient)
-        return _relay(ehr, upstream, json.dumps(searchset).encode("utf-8"))
+        answer = readable_includes(upstream.json(), scopes, patient)
+    if upstream.status_code == 200:
+        answer = _answer_fault(ehr, call, token, upstream, answer)
+    if answer is not None:
+        return _relay(ehr, upstream, json.dumps(answer).encode("utf-8"))
     return _relay(ehr, upstream)
+
+
+def _answer_fault(
+    ehr: EhrServices, call: FhirCall, token: Token, upstream: Any, answer: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The answer reshaped by an answer fault in force for this call; else `answer` as it was."""
+    caller = {"client_id": token.client_id, "launch": token.context.launch_id}
+    if call.interaction is Interaction.SEARCH:
+        fault = ehr.faults.take(
+            SEARCH_ANSWER_FAULTS, on=Surface.FHIR, resource_type=call.resource_type, **caller
+        )
+        if fault is None:
+            return answer
+        bundle = answer if answer is not None else upstream.json()
+        if fault.kind is FaultKind.PAGING_CUT_SHORT:
+            return answers.cut_short(bundle)
+        assert fault.variant is not None  # noqa: S101  # validated in fault_from_json
+        return answers.malformed(bundle, fault.variant, call.resource_type)
+    if call.interaction is Interaction.READ and call.resource_type == "Patient":
+        kinds = (FaultKind.PATIENT_OTHER_ID,)
+        fault = ehr.faults.take(kinds, on=Surface.FHIR, resource_type="Patient", **caller)
+        if fault is not None:
+            try:
+                other = ehr.engine.read("Patient", fault.answer_id) if fault.answer_id else None
+            except EngineError:
+                other = None
+            return answers.other_patient(upstream.json(), other)
+    return answer
 
 
 def _params(interaction: Interaction) -> dict[str, list[str]]:

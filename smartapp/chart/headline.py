@@ -1,7 +1,9 @@
 """The page's headline: the most urgent thing to do, in words, and the recommendation beside it.
 
 Built from the evaluation's typed fields (status, recommendation, the latest ANC, finding codes);
-the engine's English messages are shown as they are and never parsed here. Units are written
+the engine's English messages are shown as they are and never parsed here. When BEN status could
+not be read (the problem list was not read whole), the evaluation stands on the general
+thresholds and the headline is never the all-clear: no "up to date", no plain "continue". Units are written
 with the micro sign on the page (`/µL`); the engine and the JSON output spell them `/uL`.
 """
 
@@ -45,6 +47,14 @@ STATUS_LOOK = {
     Overall.NOT_APPLICABLE: ("Not on clozapine", "status-na", "-"),
 }
 DRAW = "Draw a CBC with differential today"
+BEN_UNKNOWN_STATUS = ("BEN status unknown", "status-attention", "!")
+BEN_UNKNOWN_ACTION = (
+    "Check the problem list for benign ethnic neutropenia: it could not be read, so the general "
+    "thresholds were applied"
+)
+BEN_UNKNOWN_RECOMMENDATION = "Recommendation on the general thresholds (BEN status unknown): "
+# On the general thresholds "continue" only means nothing calls for an interruption.
+BEN_UNKNOWN_CONTINUE = "no interruption indicated; confirm BEN status"
 # Findings that name an action of their own, most urgent first, and the words for it.
 FINDING_ACTIONS = (
     (FindingCode.BASELINE_MISSING, "Do not start clozapine: no baseline ANC on file"),
@@ -75,20 +85,29 @@ def anc_words(evaluation: Evaluation) -> str:
     return f"ANC {anc.shown}/µL, {CATEGORY_SHORT[anc.category]}" if anc else ""
 
 
-def headline(evaluation: Evaluation) -> Headline:
-    """The headline for one evaluation."""
+def headline(evaluation: Evaluation, *, ben_status_unknown: bool = False) -> Headline:
+    """The headline for one evaluation; `ben_status_unknown` when the problem list could not
+    be read whole, so the general thresholds were applied."""
     status, css, icon = STATUS_LOOK[evaluation.overall]
+    recommendation = f"Recommendation: {RECOMMENDATION_WORDS[evaluation.recommendation]}"
+    if ben_status_unknown and evaluation.on_clozapine:
+        if evaluation.overall is Overall.OK:
+            status, css, icon = BEN_UNKNOWN_STATUS
+        words = RECOMMENDATION_WORDS[evaluation.recommendation]
+        if evaluation.recommendation is Recommendation.CONTINUE:
+            words = BEN_UNKNOWN_CONTINUE
+        recommendation = BEN_UNKNOWN_RECOMMENDATION + words
     return Headline(
-        action=action_words(evaluation),
-        recommendation=f"Recommendation: {RECOMMENDATION_WORDS[evaluation.recommendation]}",
+        action=action_words(evaluation, ben_status_unknown=ben_status_unknown),
+        recommendation=recommendation,
         status=status,
         css=css,
         icon=icon,
     )
 
 
-def action_words(evaluation: Evaluation) -> str:
-    """The single most urgent action, in words."""
+def action_words(evaluation: Evaluation, *, ben_status_unknown: bool = False) -> str:
+    """The single most urgent action, in words (never "up to date" without BEN status)."""
     monitoring = evaluation.monitoring
     if not evaluation.on_clozapine or monitoring.status is MonitoringStatus.NOT_APPLICABLE:
         return "Not on clozapine: no ANC monitoring applies"
@@ -107,6 +126,8 @@ def action_words(evaluation: Evaluation) -> str:
         return f"{DRAW}: the ANC is due today"
     if evaluation.recommendation is Recommendation.RESUME_ALLOWED:
         return f"Clozapine may be resumed: {anc_words(evaluation)}"
+    if ben_status_unknown:
+        return BEN_UNKNOWN_ACTION
     if evaluation.overall is Overall.OK:
         due = f", next ANC due {monitoring.next_due}" if monitoring.next_due else ""
         return f"Monitoring is up to date{due}"

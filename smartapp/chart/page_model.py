@@ -9,6 +9,7 @@ from typing import Any
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
 from clozapine.vocabulary import MonitoringStatus, Population
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
+from smartapp.ehr.completeness import COMPLETE, ReadCompleteness
 from smartapp.web.findings import FindingView, finding_view, page_units
 
 
@@ -24,11 +25,14 @@ class Banner:
 
 @dataclass(frozen=True, slots=True)
 class PageModel:
-    """Everything the chart page template renders (the template escapes all of it)."""
+    """Everything the chart page template renders (the template escapes all of it).
+
+    `ben_notice` is the prominent notice shown when BEN status could not be read."""
 
     evaluation: Evaluation
     banner: Banner | None
     headline: Headline
+    ben_notice: str | None
     anc_category_words: str | None
     schedule_words: str
     findings: tuple[FindingView, ...]
@@ -138,14 +142,17 @@ def page_model(
     show_banner: bool = True,
     fhir_user: str | None = None,
     shown_elsewhere: frozenset[str] = frozenset(),
+    completeness: ReadCompleteness = COMPLETE,
 ) -> PageModel:
     """The page for one evaluation; findings in `shown_elsewhere` (the program panel's) are
-    left out of the main list, so each finding appears once."""
+    left out of the main list, so each finding appears once. `completeness` says which reads
+    were not whole (an evaluation is shown only when orders and results were)."""
     anc = evaluation.anc
     return PageModel(
         evaluation=evaluation,
         banner=banner_from_patient(patient) if show_banner else None,
-        headline=headline(evaluation),
+        headline=headline(evaluation, ben_status_unknown=completeness.ben_status_unknown),
+        ben_notice=completeness.ben_notice(),
         anc_category_words=CATEGORY_WORDS[anc.category] if anc else None,
         schedule_words=schedule_words(evaluation),
         findings=tuple(

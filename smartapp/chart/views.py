@@ -58,6 +58,7 @@ def page() -> str:
         show_banner=tokens.need_patient_banner,
         fhir_user=tokens.fhir_user,
         shown_elsewhere=PROGRAM_FINDINGS if program is not None else frozenset(),
+        completeness=launch.completeness,
     )
     return render_template(
         "chart.html",
@@ -90,6 +91,9 @@ def _writeback_panel(
 ) -> WritebackPanel | None:
     """The write-back panel from the ledger, the EHR's capabilities and its answer on what the
     ledger shows in the chart; nothing is written."""
+    problem = launch.completeness.writeback_problem()
+    if problem is not None:  # nothing is offered, planned or synced from a part-read record
+        return problem_panel(problem, notice)
     try:
         if isinstance(started, SmartAppError):
             raise started

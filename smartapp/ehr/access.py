@@ -16,6 +16,7 @@ from fhir_client import FhirClient
 from launch import AuthError, TokenSet, refresh
 from smartapp.clock import now_utc
 from smartapp.db import LaunchSession
+from smartapp.ehr.patient_identity import check_renewed_patient
 from smartapp.errors import SessionExpired
 from smartapp.services import Services
 
@@ -113,6 +114,7 @@ class EhrAccess:
             raise SessionExpired(
                 "The EHR no longer accepts this session. Open the app again from the chart."
             ) from None
+        check_renewed_patient(self.tokens.patient, renewed.patient)
         # Stored, or another worker stored first: either way the session now holds fresh tokens.
         services.sessions.store_refreshed_tokens(
             self._handle, self._session.refresh_version, renewed

@@ -5,7 +5,10 @@ Architecture "Data flow" step 4: Patient; MedicationRequest with its Medication 
 and `MedicationRequest:requester`, else read one by one afterwards); Observation by the ANC, WBC
 and differential LOINC codes of evaluation-contract.md ("Reading the Bundle") with
 `category=laboratory`; and Condition for documented BEN. Patient, MedicationRequest and
-Observation are required: their FhirError is raised. The others leave a note instead.
+Observation are required: their FhirError is raised, except a search that answered but could not
+be read whole (FhirIncompleteRead) or named another patient, which is recorded in `completeness`
+with a failed Condition read (smartapp.ehr.completeness says what each means); so is an order
+whose unreadable Medication it does not name. Other follow-up reads leave a note instead.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fhir_client.client import FhirClient
-from fhir_client.errors import FhirBadRequest, FhirError, FhirUnavailable
+from fhir_client.errors import FhirBadRequest, FhirError, FhirIncompleteRead, FhirUnavailable
+from fhir_client.messages import RESOURCE_WORDS
 from fhir_client.references import local_reference
 from fhir_mappings.codes import LOINC_LAB_KINDS, LOINC_SYSTEM
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.references import BundleIndex
 from fhir_mappings.settings import LocalCode
+from smartapp.ehr.completeness import BEN_SOURCE, IncompleteRead, ReadCompleteness
 
 __all__ = ["PatientReads", "lab_code_query", "read_patient_bundle"]
 
@@ -52,9 +57,14 @@ class PatientReads:
     conditions: list[FhirJson]
     prescribers: list[FhirJson] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # True when the Conditions could not be read: the page must say BEN status is unknown.
-    ben_status_unknown: bool = False
+    # The searches not read whole: the evaluation, the page and write-back act on it.
+    completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
     timings_ms: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ben_status_unknown(self) -> bool:
+        """Whether the Conditions could not be read: the page must say BEN status is unknown."""
+        return self.completeness.ben_status_unknown
 
     def bundle(self) -> FhirJson:
         """A FHIR `collection` Bundle of every resource read, each with its absolute fullUrl."""
@@ -109,6 +119,7 @@ class _Reader:
     clock: Callable[[], float]
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, int] = field(default_factory=dict)
+    completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def read(self, code_query: str) -> PatientReads:
@@ -120,15 +131,17 @@ class _Reader:
         observations = self._submit("Observation", self.client.search, "Observation", labs)
         conditions = self._submit("Condition", self.client.search, "Condition", by_patient)
         try:
-            orders_json, medications, roles = orders.result()
+            orders_json, medications, roles = self._required(
+                orders, "MedicationRequest", ([], [], [])
+            )
             medications += self._medications(orders_json, medications)
             prescribers = self._prescribers(orders_json, medications, roles)
             reads = PatientReads(
                 self.client.base_url,
                 patient.result(),
-                orders_json,
+                self._owned("MedicationRequest", orders_json),
                 medications,
-                observations.result(),
+                self._owned("Observation", self._required(observations, "Observation", [])),
                 conditions=[],
                 prescribers=prescribers,
             )
@@ -136,11 +149,49 @@ class _Reader:
             for future in (patient, observations, conditions):
                 future.cancel()  # a required read failed: what has not started is not wanted
             raise
-        found = self._optional_conditions(conditions)
-        reads.conditions, reads.ben_status_unknown = found or [], found is None
+        reads.conditions = self._owned(BEN_SOURCE, self._optional_conditions(conditions))
         self.timings_ms["total"] = round((self.clock() - started) * 1000)
         reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
+        reads.completeness = self.completeness
         return reads
+
+    def _owned(self, resource_type: str, resources: list[FhirJson]) -> list[FhirJson]:
+        """The resources, when each is this patient's; a search for this patient that answered
+        with another patient's records is not trusted to be whole (and gives nothing)."""
+        others = sum(1 for r in resources if not self._is_patients(r))
+        if not others:
+            return resources
+        LOGGER.warning("another patient's records", extra={"fields": {"type": resource_type}})
+        words = RESOURCE_WORDS.get(resource_type, resource_type)
+        self._incomplete(
+            IncompleteRead(
+                resource_type,
+                (f"{others} of {len(resources)} results name another patient",),
+                f"The EHR's answer for {words} included records of another patient, so the app "
+                "cannot trust it to be this patient's whole record.",
+            )
+        )
+        return []
+
+    def _is_patients(self, resource: FhirJson) -> bool:
+        """Whether a resource's subject (or `patient`) is this patient, or names no one."""
+        for field_name in ("subject", "patient"):
+            value = resource.get(field_name)
+            written = value.get("reference") if isinstance(value, dict) else None
+            if isinstance(written, str) and written:
+                target = local_reference(written, self.client.base_url)
+                return target == ("Patient", self.patient_id)
+        return True
+
+    def _required(self, future: Future[T], resource_type: str, nothing: T) -> T:
+        """A required read's result; an incomplete search is recorded and read as nothing (the
+        evaluation then refuses to run), any other failure is raised."""
+        try:
+            return future.result()
+        except FhirIncompleteRead as error:
+            LOGGER.warning("incomplete read", extra={"fields": {"resource_type": resource_type}})
+            self._incomplete(IncompleteRead.from_error(resource_type, error))
+            return nothing
 
     def _orders(self) -> tuple[list[FhirJson], list[FhirJson], list[FhirJson]]:
         """The patient's MedicationRequests, and the Medications and PractitionerRoles the search
@@ -165,15 +216,41 @@ class _Reader:
         return of_type("MedicationRequest"), of_type("Medication"), of_type("PractitionerRole")
 
     def _medications(self, orders_json: list[FhirJson], included: list[FhirJson]) -> list[FhirJson]:
-        """The referenced Medications the search did not include, read one by one."""
+        """The referenced Medications the search did not include, read one by one. An order
+        whose Medication could not be read and whose reference names nothing (no `display`) is
+        an order the app cannot identify: the orders were not read whole."""
         references = (r.get("medicationReference") for r in orders_json)
         wanted = self._references(references, {"Medication"}, _names(included))
-        return self._read_optional(
+        found = self._read_optional(
             wanted,
             "Medication",
             "a referenced Medication could not be read ({reason}): its order is recognised by "
             "the order's own text only",
         )
+        have = _names(included) | _names(found)
+        if any(self._unnamed_reference(order, have) for order in orders_json):
+            self._incomplete(
+                IncompleteRead(
+                    "MedicationRequest",
+                    ("a referenced Medication could not be read",),
+                    "The EHR's medication orders could not be read completely: the medication "
+                    "an order refers to could not be read and the order does not name it, so the "
+                    "app cannot tell whether it is clozapine.",
+                )
+            )
+        return found
+
+    def _unnamed_reference(self, order: FhirJson, have: AbstractSet[str]) -> bool:
+        """Whether the order refers to a Medication not read, with no `display` naming it."""
+        value = order.get("medicationReference")
+        if not isinstance(value, dict) or "medicationCodeableConcept" in order:
+            return False
+        target = local_reference(value.get("reference"), self.client.base_url)
+        display = value.get("display")
+        named = isinstance(display, str) and bool(display.strip())
+        if target is None or target[0] != "Medication" or named:
+            return False
+        return f"Medication/{target[1]}" not in have
 
     def _prescribers(
         self, orders_json: list[FhirJson], medications: list[FhirJson], included: list[FhirJson]
@@ -226,15 +303,21 @@ class _Reader:
                 self._note(note.format(type=resource_type, reason=_reason(error)))
         return found
 
-    def _optional_conditions(self, conditions: Future[list[FhirJson]]) -> list[FhirJson] | None:
-        """The Conditions, or None (and a note) when they could not be read."""
+    def _optional_conditions(self, conditions: Future[list[FhirJson]]) -> list[FhirJson]:
+        """The Conditions; none, with BEN status recorded as unknown, when they could not be
+        read whole."""
         try:
             return conditions.result()
         except FhirError as error:
+            self._incomplete(IncompleteRead.from_error(BEN_SOURCE, error))
             self._note(
                 f"conditions could not be read ({_reason(error)}): documented BEN cannot be checked"
             )
-            return None
+            return []
+
+    def _incomplete(self, read: IncompleteRead) -> None:
+        with self._lock:
+            self.completeness = self.completeness.adding(read)
 
     def _note(self, text: str) -> None:
         with self._lock:
@@ -265,6 +348,8 @@ def _reason(error: FhirError) -> str:
         return str(error.status)
     if isinstance(error, FhirUnavailable):
         return "no answer"
+    if isinstance(error, FhirIncompleteRead):
+        return "not read completely"
     return "refused"
 
 

@@ -1,7 +1,9 @@
 """Error pages a prescriber can act on: never a stack trace, always what to do next.
 
 An ended session shows "open the app again from the chart" and keeps the last evaluation
-visible, so nothing the prescriber saw is lost.
+visible, so nothing the prescriber saw is lost. A record the app may not evaluate (incomplete
+reads, another patient's record: UnusableRecord) never shows a kept evaluation: the page names
+what could not be read and what to do, and nothing else.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Any
 from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException
 
-from fhir_client import FhirAuthError, FhirError
+from fhir_client import FhirAuthError, FhirError, FhirIncompleteRead
 from launch import SmartClientError
-from smartapp.errors import SessionExpired, SmartAppError
+from smartapp.errors import SessionExpired, SmartAppError, UnusableRecord
 from smartapp.services import current_services
 from smartapp.web.session import request_handle
 
@@ -28,13 +30,21 @@ def _last_evaluation() -> dict[str, Any] | None:
     return current_services().sessions.last_evaluation(handle)
 
 
-def _page(status: int, title: str, message: str, *, keep_last: bool = False) -> tuple[str, int]:
+def _page(
+    status: int,
+    title: str,
+    message: str,
+    *,
+    keep_last: bool = False,
+    unusable: UnusableRecord | None = None,
+) -> tuple[str, int]:
     last = _last_evaluation() if keep_last else None
     html = render_template(
         "errors/error.html",
         title=title,
         message=message,
         last=last,
+        unusable=unusable,
         request_id=g.get("request_id", ""),
     )
     return html, status
@@ -49,6 +59,14 @@ def init_error_pages(app: Flask) -> None:
         expired = isinstance(error, SessionExpired)
         title = "Open the app again from the chart" if error.status == 401 else "Request refused"
         return _page(error.status, title, str(error), keep_last=expired)
+
+    @app.errorhandler(UnusableRecord)
+    def _unusable_record(error: UnusableRecord) -> tuple[str, int]:
+        LOGGER.warning(
+            "record not evaluated",
+            extra={"fields": {"error": error.error, "resource_types": list(error.resource_types)}},
+        )
+        return _page(error.status, error.title, str(error), unusable=error)
 
     @app.errorhandler(SmartClientError)
     def _launch_error(error: SmartClientError) -> tuple[str, int]:
@@ -74,8 +92,10 @@ def init_error_pages(app: Flask) -> None:
                 401, "Open the app again from the chart", error.user_message, keep_last=True
             )
         status = 403 if isinstance(error, FhirAuthError) else 502
+        # A part-read answer is not shown beside an older evaluation it may contradict.
+        keep_last = not isinstance(error, FhirIncompleteRead)
         return _page(
-            status, "The EHR did not answer as expected", error.user_message, keep_last=True
+            status, "The EHR did not answer as expected", error.user_message, keep_last=keep_last
         )
 
     @app.errorhandler(HTTPException)

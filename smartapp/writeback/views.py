@@ -3,8 +3,8 @@ GET /admin/audit (the trail of writes at the launch's EHR).
 
 Both POSTs are CSRF-checked, work without JavaScript and without cookies (the handle travels in
 the form), evaluate the patient once on the server (the form can only select among the current
-findings), record what they did in the session row and answer 303 to the chart, which shows it;
-a reload of the chart never posts again.
+findings; a record not read whole writes and retires nothing), record what they did in the
+session row and answer 303 to the chart, which shows it; a reload of the chart never posts again.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.ehr.request import request_access, request_evaluation
 from smartapp.errors import Forbidden
 from smartapp.services import Services, current_services
@@ -39,7 +40,7 @@ def write() -> Response:
     app = current_services()
     writeback = _checked(app)
     writeback.start_chart_check()  # beside the patient's reads: is what was written still there?
-    launch = request_evaluation(app)
+    launch = _complete_evaluation(app)
     selected = request.form.getlist("finding") or None
     # The lifecycle first: a finding that holds again reopens its resource instead of a new one.
     changes = writeback.apply_lifecycle(launch.evaluation)
@@ -55,7 +56,7 @@ def sync() -> Response:
     writeback = _checked(app)
     if app.settings.auto_writeback:
         writeback.start_chart_check()
-    launch = request_evaluation(app)
+    launch = _complete_evaluation(app)
     changes = writeback.apply_lifecycle(launch.evaluation)
     outcomes = []
     if app.settings.auto_writeback:
@@ -65,6 +66,14 @@ def sync() -> Response:
             outcomes = writeback.write(launch, codes, automatic=True)
     notice = Notice(SYNC, tuple(outcomes), tuple(changes), automatic=bool(outcomes))
     return _back_to_chart(app, writeback, notice)
+
+
+def _complete_evaluation(app: Services) -> LaunchEvaluation:
+    """This request's evaluation, read whole: a part-read record writes and retires nothing."""
+    launch = request_evaluation(app)
+    if not launch.completeness.complete:
+        raise launch.completeness.write_refusal()
+    return launch
 
 
 def _checked(app: Services) -> LaunchWriteback:

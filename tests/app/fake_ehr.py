@@ -52,6 +52,34 @@ ISSUER_TOML = (
 )
 
 
+MALFORMED = (
+    "entry-object",
+    "null-resource",
+    "no-resource-type",
+    "wrong-resource-type",
+    "short-of-total",
+)
+
+
+def malformed(bundle: dict[str, Any], variant: str) -> dict[str, Any]:
+    """A searchset made unreadable as `variant` says (its first entry is the one spoilt)."""
+    if variant == "short-of-total":
+        return {**bundle, "total": len(bundle.get("entry", [])) + 1}
+    entries = [dict(e) for e in bundle.get("entry", [])] or [{"search": {"mode": "match"}}]
+    first = entries[0]
+    if variant == "entry-object":
+        return {**bundle, "entry": first}
+    if variant == "null-resource":
+        first["resource"] = None
+    elif variant == "no-resource-type":
+        first["resource"] = {
+            k: v for k, v in first.get("resource", {}).items() if k != "resourceType"
+        }
+    else:
+        first["resource"] = {**first.get("resource", {}), "resourceType": "Basic"}
+    return {**bundle, "entry": entries}
+
+
 def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
@@ -63,13 +91,16 @@ def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class FakeEhr:
     """The EHR's answers; `anc_on` is the collection date of the patient's latest ANC. A search
-    of a resource type in `broken` fails as named there: `error` (HTTP 500) or `junk` (200 with
-    a body that is not JSON)."""
+    of a resource type in `broken` fails as named there: `error` (HTTP 500), `junk` (200 with
+    a body that is not JSON), or a searchset that cannot be read whole (MALFORMED: `entry` an
+    object, a null resource, a resource without resourceType, one of another type, or fewer
+    entries than its `total`). `patient_id`, when set, is the id the Patient read answers with."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
+    patient_id: str | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -98,11 +129,7 @@ class FakeEhr:
             },
         )
         mock.add(responses.GET, f"{ISS}/metadata", json=CAPABILITY)
-        mock.add(
-            responses.GET,
-            f"{ISS}/Patient/{PATIENT}",
-            json={"resourceType": "Patient", "id": PATIENT, "name": [{"text": "Pat Example"}]},
-        )
+        mock.add_callback(responses.GET, f"{ISS}/Patient/{PATIENT}", self._patient)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/MedicationRequest\b.*"), self._orders)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Observation\b.*"), self._labs)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Condition\b.*"), self._conditions)
@@ -120,7 +147,17 @@ class FakeEhr:
             return 500, headers, json.dumps({"resourceType": "OperationOutcome"})
         if fault == "junk":
             return 200, headers, '{"resourceType": "Bundle", "entry": ['
+        if fault in MALFORMED:
+            bundle = malformed(bundle, fault)
         return 200, headers, json.dumps(bundle)
+
+    def _patient(self, request: Any) -> tuple[int, dict[str, str], str]:
+        patient = {
+            "resourceType": "Patient",
+            "id": self.patient_id or PATIENT,
+            "name": [{"text": "Pat Example"}],
+        }
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(patient)
 
     def _conditions(self, request: Any) -> tuple[int, dict[str, str], str]:
         return self._answer("Condition", _bundle())

@@ -20,7 +20,8 @@ import time_machine
 from sqlalchemy import event
 
 import smartapp.ehr.evaluation as launch_evaluation
-from tests.app.fake_ehr import ISS, ISSUER_TOML, FakeEhr, state_of, writes
+from fhir_client.messages import RESOURCE_WORDS
+from tests.app.fake_ehr import ISS, ISSUER_TOML, MALFORMED, FakeEhr, state_of, writes
 from tests.app_helpers import ORG_CONFIG, app_settings, hidden_inputs
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -220,14 +221,14 @@ def test_flow_no_get_changes_the_ehr_the_ledger_or_the_registry(app, client, ehr
     assert 'data-auto-submit="true"' not in after  # shown after a sync: never posts again
 
 
-@pytest.mark.parametrize("fault", ["error", "junk"])
-@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation"])
+@pytest.mark.parametrize("fault", ["error", "junk", *MALFORMED])
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation", "Condition"])
 def test_flow_a_failed_read_changes_nothing_in_the_registry_or_the_ledger(
     app, client, ehr, resource_type, fault
 ) -> None:
-    """Flags are written, the ANC comes in (so they would retire), then the orders or labs
-    search fails: the POSTs say so and leave the ledger, the registry, the audit trail and the
-    EHR as they were."""
+    """Flags are written, the ANC comes in (so they would retire), then the orders, labs or
+    conditions search fails or cannot be read whole: the POSTs say so and leave the ledger, the
+    registry, the audit trail and the EHR as they were."""
     fake, mock = ehr
     services = app.extensions["smartapp"]
     services.registry.record_enrollment(ISS, "Patient/pt-1", datetime(2026, 5, 1).date(), actor="t")
@@ -244,7 +245,12 @@ def test_flow_a_failed_read_changes_nothing_in_the_registry_or_the_ledger(
     for path in ("/writeback/sync", "/writeback"):
         answer = post(client, path, html, handle)
         assert answer.status_code >= 500, (path, answer.status_code)
-        assert "The EHR did not answer as expected" in answer.get_data(as_text=True)
+        text = answer.get_data(as_text=True)
+        if fault in ("error", "junk") and resource_type != "Condition":
+            assert "The EHR did not answer as expected" in text
+        else:
+            assert f"{RESOURCE_WORDS[resource_type]} could not be read" in text
+            assert 'data-testid="unusable-record"' in text
     assert writes(mock) == writes_before
     assert services.ledger.for_patient(ISS, "Patient/pt-1") == ledger_before
     assert services.registry.export(ISS) == registry_before

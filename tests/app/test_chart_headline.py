@@ -46,3 +46,33 @@ def test_headline_keeps_an_at_most_bound_as_reported() -> None:
     assert anc_words(evaluation) == "ANC <=1200/µL, mild"
     assert evaluation.anc is not None
     assert evaluation.anc.collected == AS_OF - timedelta(days=1)
+
+
+def _all_clear() -> Evaluation:
+    evaluation = _evaluated(anc(2300, -1))
+    assert evaluation.overall.value == "ok" and evaluation.recommendation.value == "continue"
+    return evaluation
+
+
+def test_headline_of_an_all_clear_evaluation_is_the_all_clear() -> None:
+    shown = headline(_all_clear())
+    assert shown.status == "Monitoring up to date" and shown.css == "status-ok"
+    assert shown.action.startswith("Monitoring is up to date")
+    assert shown.recommendation == "Recommendation: Continue clozapine"
+
+
+def test_headline_without_ben_status_is_never_the_all_clear() -> None:
+    shown = headline(_all_clear(), ben_status_unknown=True)
+    assert shown.status == "BEN status unknown" and shown.css == "status-attention"
+    assert "up to date" not in shown.action.lower()
+    assert "benign ethnic neutropenia" in shown.action and "general thresholds" in shown.action
+    assert "continue" not in shown.recommendation.lower()
+    assert "BEN status unknown" in shown.recommendation
+
+
+def test_headline_without_ben_status_keeps_a_more_urgent_action() -> None:
+    shown = headline(_evaluated(anc(420, -1)), ben_status_unknown=True)
+    assert shown.action == "Interrupt clozapine: ANC 420/µL, severe"
+    assert shown.css == "status-action"
+    assert shown.recommendation.endswith("Interrupt clozapine")
+    assert "general thresholds" in shown.recommendation

@@ -354,3 +354,94 @@ def test_fhir_client_patient_reads_follow_up_reads_are_capped(ehr, monkeypatch):
     reads = read()
     assert "Medication/med-2" not in paths(ehr) and reads.medications == [MEDICATION]
     assert "Only the first 1 of 2 references were read." in reads.notes
+
+
+def test_fhir_client_patient_reads_everything_read_whole_is_complete(ehr):
+    assert read().completeness.complete
+
+
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation"])
+def test_fhir_client_patient_reads_incomplete_required_search_is_recorded_not_skipped(
+    ehr, resource_type
+):
+    ehr.replace(
+        responses.GET,
+        f"{BASE}/{resource_type}",
+        json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": None}]},
+    )
+    reads = read()
+    found = reads.completeness.of(resource_type)
+    assert found is not None and found.problems == ("entry 1 has no resource",)
+    assert not reads.completeness.can_evaluate and not reads.ben_status_unknown
+    assert "could not be read completely" in found.message
+
+
+def test_fhir_client_patient_reads_both_incomplete_required_searches_are_named(ehr):
+    entry_object = {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": BEN}}
+    for resource_type in ("MedicationRequest", "Observation"):
+        ehr.replace(responses.GET, f"{BASE}/{resource_type}", json=entry_object)
+    completeness = read().completeness
+    assert [r.resource_type for r in completeness.blocking] == ["MedicationRequest", "Observation"]
+    assert "medication orders and lab results could not be read" in completeness.refusal().title
+
+
+def test_fhir_client_patient_reads_incomplete_conditions_leave_ben_unknown(ehr):
+    short = {**searchset(BEN), "total": 2}
+    ehr.replace(responses.GET, f"{BASE}/Condition", json=short)
+    reads = read()
+    assert reads.ben_status_unknown and reads.conditions == []
+    assert reads.completeness.can_evaluate
+    condition = reads.completeness.of("Condition")
+    assert condition is not None
+    assert condition.problems == ("1 of the 2 results the EHR counted were read",)
+    assert reads.notes == [
+        "Conditions could not be read (not read completely): documented BEN cannot be checked."
+    ]
+
+
+def test_fhir_client_patient_reads_unreadable_unnamed_medication_leaves_orders_incomplete(ehr):
+    ehr.replace(responses.GET, f"{BASE}/Medication/med-1", status=403, json=denied("no"))
+    completeness = read().completeness
+    orders = completeness.of("MedicationRequest")
+    assert orders is not None and not completeness.can_evaluate
+    assert orders.problems == ("a referenced Medication could not be read",)
+    assert "cannot tell whether it is clozapine" in orders.message
+
+
+def test_fhir_client_patient_reads_unreadable_medication_named_by_its_reference_is_read(ehr):
+    named = {
+        **CLOZAPINE_ORDER,
+        "medicationReference": {
+            "reference": "Medication/med-1",
+            "display": "clozapine 100 mg tablet",
+        },
+    }
+    ehr.replace(responses.GET, f"{BASE}/MedicationRequest", json=searchset(named, OTHER_ORDER))
+    ehr.replace(responses.GET, f"{BASE}/Medication/med-1", status=403, json=denied("no"))
+    reads = read()
+    assert reads.completeness.complete
+    assert len(patient_facts_from_bundle(reads.bundle())[0].orders) == 1
+
+
+@pytest.mark.parametrize("resource_type", ["MedicationRequest", "Observation", "Condition"])
+def test_fhir_client_patient_reads_another_patients_records_are_not_read_as_this_ones(
+    ehr, resource_type
+):
+    own = {"MedicationRequest": CLOZAPINE_ORDER, "Condition": BEN}.get(
+        resource_type, anc(1, "2026-11-10", 2.1)
+    )
+    other = {**own, "id": "theirs", "subject": {"reference": f"{BASE}/Patient/someone-else"}}
+    ehr.replace(responses.GET, f"{BASE}/{resource_type}", json=searchset(own, other))
+    reads = read()
+    found = reads.completeness.of(resource_type)
+    assert found is not None and found.problems == ("1 of 2 results name another patient",)
+    assert "records of another patient" in found.message
+    assert reads.completeness.can_evaluate is (resource_type == "Condition")
+    assert reads.ben_status_unknown is (resource_type == "Condition")
+
+
+def test_fhir_client_patient_reads_subjects_by_absolute_url_are_this_patients(ehr):
+    absolute = {**anc(3, "2026-11-18", 2.0), "subject": {"reference": f"{BASE}/Patient/{PATIENT}"}}
+    ehr.replace(responses.GET, f"{BASE}/Observation", json=searchset(absolute))
+    reads = read()
+    assert reads.completeness.complete and len(reads.observations) == 1

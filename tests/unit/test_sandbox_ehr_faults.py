@@ -10,6 +10,7 @@ from sandbox.ehr.faults import (
     FaultKind,
     FaultRegistry,
     Surface,
+    Variant,
     fault_from_json,
 )
 
@@ -26,6 +27,12 @@ from sandbox.ehr.faults import (
         {"fault": "server_error", "on": "chart"},
         {"fault": "server_error", "client_id": 7},
         ["server_error"],
+        {"fault": "malformed_searchset", "variant": "null_resource"},  # needs resource_type
+        {"fault": "malformed_searchset", "resource_type": "Observation"},  # needs variant
+        {"fault": "malformed_searchset", "resource_type": "Observation", "variant": "odd"},
+        {"fault": "paging_cut_short"},
+        {"fault": "paging_cut_short", "resource_type": "Obs/1"},
+        {"fault": "patient_other_id", "answer_id": "a b"},
     ],
 )
 def test_faults_malformed_requests_are_refused(data):
@@ -80,3 +87,29 @@ def test_faults_clear_by_client_or_all():
     assert registry.clear(client_id="a") == 1
     assert [f.client_id for f in registry.all()] == ["b"]
     assert registry.clear() == 1
+
+
+def test_faults_answer_faults_strike_only_their_resource_type():
+    registry = FaultRegistry()
+    registry.add(
+        fault_from_json(
+            {
+                "fault": "malformed_searchset",
+                "resource_type": "Condition",
+                "variant": "null_resource",
+            }
+        )
+    )
+    registry.add(fault_from_json({"fault": "patient_other_id", "answer_id": "sbx-mild"}))
+
+    def take(kind: FaultKind, resource_type: str) -> Fault | None:
+        return registry.take(
+            (kind,), on=Surface.FHIR, client_id="a", launch=None, resource_type=resource_type
+        )
+
+    assert take(FaultKind.MALFORMED_SEARCHSET, "Observation") is None
+    found = take(FaultKind.MALFORMED_SEARCHSET, "Condition")
+    assert found is not None and found.variant is Variant.NULL_RESOURCE
+    assert found.as_json()["resource_type"] == "Condition"
+    other = take(FaultKind.PATIENT_OTHER_ID, "Patient")
+    assert other is not None and other.answer_id == "sbx-mild"
