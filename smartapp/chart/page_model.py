@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
 from clozapine.vocabulary import MonitoringStatus, Population
+from fhir_mappings.record_number import RecordNumber, current_record_number
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
 from smartapp.web.findings import FindingView, finding_view, page_units
 
@@ -19,7 +21,7 @@ class Banner:
     name: str
     birth_date: str | None
     gender: str | None
-    mrn: str | None
+    record: RecordNumber | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,10 @@ class PageModel:
     fhir_user: str | None
 
 
-def banner_from_patient(patient: dict[str, Any] | None) -> Banner | None:
-    """Name, birth date, gender and MRN from a Patient resource, leniently."""
+def banner_from_patient(
+    patient: dict[str, Any] | None, today: date, zone: ZoneInfo | None
+) -> Banner | None:
+    """Name, birth date, gender and the current record number from a Patient, leniently."""
     if not isinstance(patient, dict):
         return None
     names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
@@ -48,20 +52,13 @@ def banner_from_patient(patient: dict[str, Any] | None) -> Banner | None:
         given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
         family = name.get("family") if isinstance(name.get("family"), str) else ""
         text = f"{given} {family}".strip() or "Name not recorded"
-    mrn = None
-    for identifier in patient.get("identifier") or []:
-        if isinstance(identifier, dict) and isinstance(identifier.get("value"), str):
-            kind = identifier.get("type") or {}
-            codes = {c.get("code") for c in kind.get("coding") or [] if isinstance(c, dict)}
-            if "MR" in codes or kind.get("text") == "MRN" or mrn is None:
-                mrn = identifier["value"]
     birth = patient.get("birthDate")
     gender = patient.get("gender")
     return Banner(
         text,
         birth if isinstance(birth, str) else None,
         gender if isinstance(gender, str) else None,
-        mrn,
+        current_record_number(patient, today, zone),
     )
 
 
@@ -136,15 +133,17 @@ def page_model(
     *,
     read_notes: tuple[str, ...] = (),
     show_banner: bool = True,
+    zone: ZoneInfo | None = None,
     fhir_user: str | None = None,
     shown_elsewhere: frozenset[str] = frozenset(),
 ) -> PageModel:
     """The page for one evaluation; findings in `shown_elsewhere` (the program panel's) are
-    left out of the main list, so each finding appears once."""
+    left out of the main list, so each finding appears once. The banner's record number is the
+    one in force on the as-of date in `zone`, the organisation's."""
     anc = evaluation.anc
     return PageModel(
         evaluation=evaluation,
-        banner=banner_from_patient(patient) if show_banner else None,
+        banner=banner_from_patient(patient, evaluation.as_of, zone) if show_banner else None,
         headline=headline(evaluation),
         anc_category_words=CATEGORY_WORDS[anc.category] if anc else None,
         schedule_words=schedule_words(evaluation),

@@ -64,10 +64,11 @@ def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 class FakeEhr:
     """The EHR's answers; `anc_on` is the collection date of the patient's latest ANC. A search
     of a resource type in `broken` fails as named there: `error` (HTTP 500) or `junk` (200 with
-    a body that is not JSON)."""
+    a body that is not JSON). `identifiers` are the Patient's."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -101,7 +102,12 @@ class FakeEhr:
         mock.add(
             responses.GET,
             f"{ISS}/Patient/{PATIENT}",
-            json={"resourceType": "Patient", "id": PATIENT, "name": [{"text": "Pat Example"}]},
+            json={
+                "resourceType": "Patient",
+                "id": PATIENT,
+                "name": [{"text": "Pat Example"}],
+                "identifier": self.identifiers,
+            },
         )
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/MedicationRequest\b.*"), self._orders)
         mock.add_callback(responses.GET, re.compile(rf"{ISS}/Observation\b.*"), self._labs)
