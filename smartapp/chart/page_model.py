@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
+from clozapine.policy import PolicyReview
 from clozapine.vocabulary import MonitoringStatus, Population
 from fhir_mappings.record_number import RecordNumber, current_record_number
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
@@ -37,6 +38,7 @@ class PageModel:
     notes: tuple[str, ...]
     chart: dict[str, Any]
     fhir_user: str | None
+    review: PolicyReview
 
 
 def banner_from_patient(
@@ -153,4 +155,5 @@ def page_model(
         notes=data_notes(facts, evaluation, read_notes),
         chart=chart_data(facts, evaluation, policy),
         fhir_user=fhir_user,
+        review=policy.review,
     )
