@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -9,9 +10,10 @@ import pytest
 import time_machine
 
 from smartapp.app import create_app
-from smartapp.org_config import ConfigError
+from smartapp.org_config import ConfigError, load_app_org_config
 from smartapp.settings import SettingsError, load_settings
 from tests.app_helpers import ISS
+from tests.conftest import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -151,3 +153,10 @@ def test_today_is_the_date_in_the_configured_zone(app) -> None:
     """22:00 in Chicago on the 25th is already the 26th in UTC: the page's date is the 25th."""
     with time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC), tick=False):
         assert app.extensions["smartapp"].today() == date(2026, 11, 25)
+
+
+def test_the_demo_run_names_a_settings_file_with_the_time_zone() -> None:
+    """scripts/run starts the app on the sandbox's settings file, which names the zone."""
+    run = (PROJECT_ROOT / "scripts" / "run").read_text()
+    (named,) = re.findall(r"^SMARTAPP_ORG_CONFIG=(\S+)$", run, re.M)
+    assert load_app_org_config(PROJECT_ROOT / named).timezone == "America/Chicago"

@@ -22,6 +22,7 @@ from clozapine.review import (
     verifying_signoff,
 )
 from fhir_mappings import patient_facts_from_bundle, read_json
+from smartapp.commands.text_report import text_report
 from tests.conftest import PROJECT_ROOT
 from tests.unit.test_engine_organisation import PROGRAM
 
@@ -114,3 +115,11 @@ def test_review_in_the_command_json_and_text(tmp_path: Path) -> None:
     assert (
         "  Rules review:    The rules of policy us-label-2025 await pharmacist verification" in text
     )
+
+
+def test_review_of_an_evaluation_made_without_one_reads_as_awaiting() -> None:
+    facts = patient_facts_from_bundle(read_json(EXAMPLE.read_bytes()))[0]
+    made = replace(evaluate(facts, REVIEWED_ON, POLICIES["us-label-2025"]), review=None)
+    review = evaluation_to_json(made)["policy_review"]
+    assert review["status"] == AWAITING and review["tables"] == []
+    assert "await pharmacist verification" in text_report(made)
