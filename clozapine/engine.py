@@ -85,6 +85,7 @@ def evaluate(
             Overall.NOT_APPLICABLE,
             tuple(applied),
             program_standing(policy, registry, facts.patient, None, as_of),
+            policy.review,
         )
     reading = read_low_results(results, rules, values)
     start_on, restarted = _episode_start(episode, reading)
@@ -130,6 +131,7 @@ def evaluate(
         overall=_overall(ordered, monitoring, recommendation, anc),
         rules_applied=tuple(dict.fromkeys([*applied, *(f.rule for f in ordered)])),
         standing=standing,
+        review=policy.review,
     )
 
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from clozapine.labs import Comparator, decimal_shown
+from clozapine.policy import PolicyReview
+from clozapine.review import AWAITING, policy_review_to_json
 from clozapine.standing import ProgramStanding
 from clozapine.vocabulary import (
     Category,
@@ -77,7 +79,9 @@ class Evaluation:
 
     `rules_applied` lists the ids of the policy rows that decided it (evidence for the page);
     `standing` is the program standing and the current order the findings were made from (for
-    the program panel and the write-back). Neither is part of the contract's JSON.
+    the program panel and the write-back). Neither is part of the contract's JSON. `review` is
+    whether the policy's tables are verified; the JSON carries it as `policy_review`, a field
+    added to the contract's (None, for an evaluation made by hand, reads as awaiting).
     """
 
     as_of: date
@@ -93,6 +97,7 @@ class Evaluation:
     overall: Overall
     rules_applied: tuple[str, ...] = ()
     standing: ProgramStanding | None = None
+    review: PolicyReview | None = None
 
 
 def _iso(day: date | None) -> str | None:
@@ -100,7 +105,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
-    """The contract's JSON object, keys in the contract's order."""
+    """The contract's JSON object, keys in the contract's order, then `policy_review`."""
     treatment = evaluation.treatment
     anc = evaluation.anc
     monitoring = evaluation.monitoring
@@ -144,4 +149,16 @@ def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
             for finding in evaluation.findings
         ],
         "overall": evaluation.overall.value,
+        "policy_review": _review_json(evaluation),
     }
+
+
+def _review_json(evaluation: Evaluation) -> dict[str, Any]:
+    if evaluation.review is None:
+        return {
+            "status": AWAITING,
+            "policy": evaluation.policy,
+            "message": f"The rules of policy {evaluation.policy} await pharmacist verification.",
+            "tables": [],
+        }
+    return policy_review_to_json(evaluation.review)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from clozapine.policy import FindingRule, Policy, ProgramRules, Provenance
+from clozapine.review import AUTHORING_TEAM, policy_review
 from clozapine.tables import anc_rules, findings
 from clozapine.tables.sources import LABEL_2025, LABEL_REMS_ERA, LabelSections
 from clozapine.vocabulary import Category, FindingCode
@@ -12,10 +13,11 @@ from clozapine.vocabulary import Category, FindingCode
 EARLIEST_AS_OF = date(2015, 10, 12)
 
 
-_AUTHORED_BY = "Clinical informatics, clozapine monitoring app"
+_AUTHORED_BY = AUTHORING_TEAM
 _AWAITING = "awaiting pharmacist sign-off (open items: clozapine-monitoring.md section 7)"
 _REMS_LABEL = "Clozaril prescribing information, REMS era (9/2015 onward)"
-# Each policy's provenance (openprescribing's fields), as reviewable rows.
+# Each policy's provenance (openprescribing's fields), as reviewable rows. A reviewer's sign-off
+# is added to a row's `signoffs` as Signoff(name, role, organisation, signed_on); none yet.
 PROVENANCE: dict[str, Provenance] = {
     "us-rems-2015": Provenance(
         _REMS_LABEL, _AUTHORED_BY, _AWAITING, date(2026, 11, 25), date(2027, 5, 25)
@@ -31,6 +33,15 @@ PROVENANCE: dict[str, Provenance] = {
         date(2027, 5, 25),
     ),
 }
+
+
+def reviewed_tables(policy_id: str) -> tuple[tuple[str, Provenance], ...]:
+    """The tables a policy is made of, by the names the rules sheet gives them."""
+    return (
+        (f"policy {policy_id}", PROVENANCE[policy_id]),
+        ("ANC rules", anc_rules.PROVENANCE),
+        ("findings", findings.PROVENANCE),
+    )
 
 
 _RATIONALE = frozenset({Category.MODERATE, Category.SEVERE, Category.BEN_SEVERE})
@@ -51,6 +62,7 @@ def _policy(
         in_force_from=in_force[0],
         in_force_to=in_force[1],
         provenance=PROVENANCE[policy_id],
+        review=policy_review(policy_id, reviewed_tables(policy_id)),
         general=anc_rules.general_rules(label),
         ben=anc_rules.ben_rules(label),
         routine=anc_rules.routine_schedule(label),

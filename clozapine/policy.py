@@ -36,14 +36,52 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Signoff:
+    """A reviewer's sign-off of a table against its sources: who, in what role, from which
+    organisation, and on what date."""
+
+    name: str
+    role: str
+    organisation: str
+    signed_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class Provenance:
-    """Who wrote and checked a table, and when it is next reviewed (as openprescribing records)."""
+    """Who wrote and checked a table, and when it is next reviewed (as openprescribing records);
+    `signoffs` are the reviewers' sign-offs (none yet)."""
 
     label_revision: str
     authored_by: str
     checked_by: str
     reviewed_on: date
     next_review: date
+    signoffs: tuple[Signoff, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedTable:
+    """One table behind a policy, by the name a reviewer knows it by, with its provenance and
+    the sign-off that verifies it (None until a pharmacist outside the authors signs it)."""
+
+    name: str
+    provenance: Provenance
+    verified_by: Signoff | None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyReview:
+    """Whether a policy's tables are verified: `status` is the words the JSON carries."""
+
+    status: str
+    policy: str
+    tables: tuple[ReviewedTable, ...]
+    message: str
+
+    @property
+    def verified(self) -> bool:
+        """True when every table is signed off by a pharmacist outside the authors."""
+        return all(table.verified_by is not None for table in self.tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +225,7 @@ class Policy:
     in_force_from: date
     in_force_to: date | None
     provenance: Provenance
+    review: PolicyReview
     general: PopulationRules
     ben: PopulationRules
     routine: tuple[RoutineInterval, ...]

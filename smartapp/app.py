@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from smartapp.chart import views as chart
 from smartapp.registry import admin_views as registry_admin
 from smartapp.registry import program_views as program
+from smartapp.rules import views as rules
 from smartapp.services import build_services
 from smartapp.settings import load_settings
 from smartapp.web import assets, health
@@ -47,6 +48,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         assets.bp,
         program.bp,
         registry_admin.bp,
+        rules.bp,
         writeback.bp,
     ):
         app.register_blueprint(blueprint)

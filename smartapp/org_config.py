@@ -66,6 +66,26 @@ def zone_named(name: str) -> zoneinfo.ZoneInfo:
         ) from None
 
 
+def load_app_org_config(path: Path | None) -> OrgConfig:
+    """The app's settings file, which must name the organisation's time zone.
+
+    EHRs often write collection times in UTC; without the zone an evening draw is dated a day
+    late, so the app refuses to start rather than guess (the command line keeps its default).
+    """
+    if path is None:
+        raise ConfigError(
+            "SMARTAPP_ORG_CONFIG is not set: the app needs the organisation settings file,"
+            " with organisation.timezone (an IANA name such as America/Chicago)"
+        )
+    config = load_org_config(path)
+    if config.timezone is None:
+        raise ConfigError(
+            f"organisation.timezone is not set in {path}: the app needs the organisation's"
+            " time zone (an IANA name such as America/Chicago) to date collection times"
+        )
+    return config
+
+
 def load_org_config(path: Path) -> OrgConfig:
     """Read and check the settings file."""
     try:

@@ -31,7 +31,7 @@ from smartapp.db import (
     WritebackLedger,
 )
 from smartapp.db.registry_store import RegistryStore
-from smartapp.org_config import OrgConfig, load_org_config
+from smartapp.org_config import OrgConfig, load_app_org_config
 from smartapp.settings import AppSettings
 from smartapp.tenancy.admins import RegistryAdmins
 
@@ -118,14 +118,15 @@ def current_services() -> Services:
 
 
 def build_services(settings: AppSettings) -> Services:
-    """Load the issuers, the administrators and the organisation's settings (any of them wrong
-    stops start-up before a connection is opened), then open the database and load the keys."""
+    """Load the issuers, the administrators and the organisation's settings (any of them wrong,
+    or no time zone, stops start-up before a connection is opened), then open the database and
+    load the keys."""
     issuers = load_issuers(settings.issuers_file)
     secrets = {issuer.iss: client_secret(issuer, settings.environment) for issuer in issuers}
     admins = RegistryAdmins.from_setting(
         sorted(settings.registry_admins), [issuer.iss for issuer in issuers]
     )
-    org = load_org_config(settings.org_config_file) if settings.org_config_file else OrgConfig()
+    org = load_app_org_config(settings.org_config_file)
     database = Database(settings.database_url)
     cipher = SecretCipher(settings.token_key)
     keys = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))

@@ -30,6 +30,8 @@ PATIENT = "Patient/pt-1"
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
 ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
+# The least settings file the app starts with: the organisation's time zone, no program.
+ZONE_ONLY = '[organisation]\nname = "Example Health"\ntimezone = "America/Chicago"\n'
 
 
 SECRET_KEY = "s" * 40
@@ -44,8 +46,16 @@ ISSUER_TOML = (
 )
 
 
+def zone_only_config(folder: Path) -> Path:
+    """An organisation settings file in `folder` that names only the time zone."""
+    path = folder / "organisation.toml"
+    path.write_text(ZONE_ONLY)
+    return path
+
+
 def app_settings(folder: Path, issuer_toml: str = ISSUER_TOML, **overrides: str) -> dict[str, str]:
-    """Settings of an app on a fresh migrated SQLite database in `folder`, with one issuer."""
+    """Settings of an app on a fresh migrated SQLite database in `folder`, with one issuer and
+    the organisation's time zone (no program)."""
     issuers = folder / "issuers.toml"
     issuers.write_text(issuer_toml)
     database = f"sqlite:///{folder / 'app.db'}"
@@ -58,6 +68,7 @@ def app_settings(folder: Path, issuer_toml: str = ISSUER_TOML, **overrides: str)
         "DATABASE_URL": database,
         "INSTANCE_DIR": str(folder),
         "LOG_LEVEL": "WARNING",
+        "ORG_CONFIG": str(zone_only_config(folder)),
         **overrides,
     }
 

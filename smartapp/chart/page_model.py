@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
+from clozapine.policy import PolicyReview
 from clozapine.vocabulary import MonitoringStatus, Population
+from fhir_mappings.record_number import RecordNumber, current_record_number
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
 from smartapp.ehr.completeness import COMPLETE, ReadCompleteness
 from smartapp.web.findings import FindingView, finding_view, page_units
@@ -20,7 +23,7 @@ class Banner:
     name: str
     birth_date: str | None
     gender: str | None
-    mrn: str | None
+    record: RecordNumber | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +42,13 @@ class PageModel:
     notes: tuple[str, ...]
     chart: dict[str, Any]
     fhir_user: str | None
+    review: PolicyReview
 
 
-def banner_from_patient(patient: dict[str, Any] | None) -> Banner | None:
-    """Name, birth date, gender and MRN from a Patient resource, leniently."""
+def banner_from_patient(
+    patient: dict[str, Any] | None, today: date, zone: ZoneInfo | None
+) -> Banner | None:
+    """Name, birth date, gender and the current record number from a Patient, leniently."""
     if not isinstance(patient, dict):
         return None
     names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
@@ -52,20 +58,13 @@ def banner_from_patient(patient: dict[str, Any] | None) -> Banner | None:
         given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
         family = name.get("family") if isinstance(name.get("family"), str) else ""
         text = f"{given} {family}".strip() or "Name not recorded"
-    mrn = None
-    for identifier in patient.get("identifier") or []:
-        if isinstance(identifier, dict) and isinstance(identifier.get("value"), str):
-            kind = identifier.get("type") or {}
-            codes = {c.get("code") for c in kind.get("coding") or [] if isinstance(c, dict)}
-            if "MR" in codes or kind.get("text") == "MRN" or mrn is None:
-                mrn = identifier["value"]
     birth = patient.get("birthDate")
     gender = patient.get("gender")
     return Banner(
         text,
         birth if isinstance(birth, str) else None,
         gender if isinstance(gender, str) else None,
-        mrn,
+        current_record_number(patient, today, zone),
     )
 
 
@@ -140,17 +139,19 @@ def page_model(
     *,
     read_notes: tuple[str, ...] = (),
     show_banner: bool = True,
+    zone: ZoneInfo | None = None,
     fhir_user: str | None = None,
     shown_elsewhere: frozenset[str] = frozenset(),
     completeness: ReadCompleteness = COMPLETE,
 ) -> PageModel:
     """The page for one evaluation; findings in `shown_elsewhere` (the program panel's) are
     left out of the main list, so each finding appears once. `completeness` says which reads
-    were not whole (an evaluation is shown only when orders and results were)."""
+    were not whole (an evaluation is shown only when orders and results were). The banner's
+    record number is the one in force on the as-of date in `zone`, the organisation's."""
     anc = evaluation.anc
     return PageModel(
         evaluation=evaluation,
-        banner=banner_from_patient(patient) if show_banner else None,
+        banner=banner_from_patient(patient, evaluation.as_of, zone) if show_banner else None,
         headline=headline(evaluation, ben_status_unknown=completeness.ben_status_unknown),
         ben_notice=completeness.ben_notice(),
         anc_category_words=CATEGORY_WORDS[anc.category] if anc else None,
@@ -161,4 +162,5 @@ def page_model(
         notes=data_notes(facts, evaluation, read_notes),
         chart=chart_data(facts, evaluation, policy),
         fhir_user=fhir_user,
+        review=policy.review,
     )

@@ -56,6 +56,7 @@ def page() -> str:
         launch.patient,
         read_notes=launch.read_notes,
         show_banner=tokens.need_patient_banner,
+        zone=app.org.mapping_settings().timezone,
         fhir_user=tokens.fhir_user,
         shown_elsewhere=PROGRAM_FINDINGS if program is not None else frozenset(),
         completeness=launch.completeness,

@@ -14,11 +14,13 @@ _STATUS_WORDS = {
 
 
 def text_report(evaluation: Evaluation) -> str:
-    """Status, ANC, schedule and due date, recommendation, then each finding with its source."""
+    """Status, whether the rules are verified, ANC, schedule and due date, recommendation, then
+    each finding with its source."""
     lines = [
         f"{evaluation.patient}: clozapine monitoring on {evaluation.as_of}"
         f" (policy {evaluation.policy})",
         f"  Status:          {_STATUS_WORDS[evaluation.overall.value]}",
+        f"  Rules review:    {_review(evaluation)}",
         f"  Population:      {evaluation.population.value}",
     ]
     treatment = evaluation.treatment
@@ -45,6 +47,14 @@ def text_report(evaluation: Evaluation) -> str:
     else:
         lines.append("  Findings:        none")
     return "\n".join(lines)
+
+
+def _review(evaluation: Evaluation) -> str:
+    """Whether the rules applied are verified; unverified unless every table is signed off."""
+    review = evaluation.review
+    if review is None:
+        return f"the rules of policy {evaluation.policy} await pharmacist verification"
+    return review.message
 
 
 def _schedule(evaluation: Evaluation) -> str:

@@ -1,19 +1,19 @@
 """The cells a coordinator reads beside an evaluation: the patient's name and MRN, the prescriber.
 
-From the export's own resources: Patient.name (the official one first) and the identifier typed
-MR; the current order's requester (the order the engine's program rules name), by its
+From the export's own resources: Patient.name (the official one first) and the current MRN on the
+as-of date (the banner's choice, `fhir_mappings.record_number`); the current order's requester (the order the engine's program rules name), by its
 Practitioner's name when the export holds it, else by its reference.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from clozapine import PatientFacts, Policy
 from clozapine.treatment import current_episode, current_order, treatment_episodes
-from fhir_mappings.fhir_json import FhirJson, codings, objs, text
-
-_MRN_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+from fhir_mappings.fhir_json import FhirJson, objs, text
+from fhir_mappings.record_number import current_record_number
 
 
 def patient_name(patient_json: FhirJson) -> str:
@@ -29,15 +29,10 @@ def patient_name(patient_json: FhirJson) -> str:
     return family or given or text(chosen.get("text")) or ""
 
 
-def patient_mrn(patient_json: FhirJson) -> str:
-    """The value of the identifier whose type is MR (medical record number); "" if none."""
-    for found in objs(patient_json.get("identifier")):
-        if any(
-            code == "MR" and system in (None, _MRN_SYSTEM)
-            for system, code in codings(found.get("type"))
-        ):
-            return text(found.get("value")) or ""
-    return ""
+def patient_mrn(patient_json: FhirJson, as_of: date, zone: ZoneInfo | None) -> str:
+    """The MRN in force on the as-of date (never a retired one); "" if none."""
+    found = current_record_number(patient_json, as_of, zone)
+    return found.value if found is not None and found.is_mrn else ""
 
 
 def prescriber(facts: PatientFacts, policy: Policy, as_of: date) -> str | None:

@@ -186,7 +186,7 @@ def _evaluate_one(
             *key,
             line,
             patient_name(patient_json),
-            patient_mrn(patient_json),
+            patient_mrn(patient_json, run.as_of, run.settings.timezone),
             shown_prescriber,
             not bundle.problems,
         )

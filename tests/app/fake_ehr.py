@@ -94,10 +94,12 @@ class FakeEhr:
     of a resource type in `broken` fails as named there: `error` (HTTP 500), `junk` (200 with
     a body that is not JSON), or a searchset that cannot be read whole (MALFORMED: `entry` an
     object, a null resource, a resource without resourceType, one of another type, or fewer
-    entries than its `total`). `patient_id`, when set, is the id the Patient read answers with."""
+    entries than its `total`). `patient_id`, when set, is the id the Patient read answers with;
+    `identifiers` are the Patient's."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     patient_id: str | None = None
@@ -156,6 +158,7 @@ class FakeEhr:
             "resourceType": "Patient",
             "id": self.patient_id or PATIENT,
             "name": [{"text": "Pat Example"}],
+            "identifier": self.identifiers,
         }
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(patient)
 

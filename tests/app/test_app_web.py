@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from smartapp.app import create_app
+from smartapp.org_config import ConfigError, load_app_org_config
 from smartapp.settings import SettingsError, load_settings
 from tests.app_helpers import ISS
+from tests.conftest import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -116,3 +121,42 @@ def test_oversized_request_refused(client) -> None:
 def test_bad_setting_stops_start_up_naming_it(app_config, name, value, problem) -> None:
     with pytest.raises(SettingsError, match=problem):
         load_settings({**app_config, name: value})
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ('[organisation]\nname = "Example Health"\n', "organisation.timezone is not set in"),
+        ("", "organisation.timezone is not set in"),
+        ('[organisation]\ntimezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
+        ('[organisation]\ntimezone = " "\n', "organisation.timezone must be"),
+    ],
+)
+def test_start_up_refuses_a_settings_file_without_a_time_zone(
+    app_config, tmp_path, document, problem
+) -> None:
+    """EHRs write collection times in UTC: without the zone an evening draw is dated a day late."""
+    settings_file = tmp_path / "no-zone.toml"
+    settings_file.write_text(document)
+    with pytest.raises(ConfigError, match=problem):
+        create_app({**app_config, "ORG_CONFIG": str(settings_file)})
+
+
+def test_start_up_refuses_no_settings_file_naming_the_time_zone(app_config) -> None:
+    with pytest.raises(
+        ConfigError, match=r"SMARTAPP_ORG_CONFIG is not set.*organisation\.timezone"
+    ):
+        create_app({**app_config, "ORG_CONFIG": ""})
+
+
+def test_today_is_the_date_in_the_configured_zone(app) -> None:
+    """22:00 in Chicago on the 25th is already the 26th in UTC: the page's date is the 25th."""
+    with time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC), tick=False):
+        assert app.extensions["smartapp"].today() == date(2026, 11, 25)
+
+
+def test_the_demo_run_names_a_settings_file_with_the_time_zone() -> None:
+    """scripts/run starts the app on the sandbox's settings file, which names the zone."""
+    run = (PROJECT_ROOT / "scripts" / "run").read_text()
+    (named,) = re.findall(r"^SMARTAPP_ORG_CONFIG=(\S+)$", run, re.M)
+    assert load_app_org_config(PROJECT_ROOT / named).timezone == "America/Chicago"

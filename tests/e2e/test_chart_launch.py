@@ -365,3 +365,23 @@ def test_page_posts_its_own_update_and_retires_a_flag_without_cookies(stack, ope
     assert status["status"] == "inactive"
     save_screenshot(opened.page, "chart-lifecycle-after-sync")
     assert app_errors(opened, stack) == []
+
+
+def test_chart_footer_links_the_rules_sheet_which_renders(stack, open_browser) -> None:
+    """The footer says the rules await pharmacist verification; its link opens the sheet."""
+    opened = open_browser()
+    frame = launch_in_chart(opened, stack)
+    review = frame.get_by_test_id("policy-review")
+    expect(review).to_contain_text("await pharmacist verification")
+    expect(review).to_have_attribute("data-review", "awaiting-pharmacist-verification")
+    with opened.context.expect_page() as opening:
+        frame.get_by_test_id("rules-link").click()
+    sheet = opening.value
+    sheet.wait_for_load_state()
+    assert sheet.url.startswith(f"{stack.app.origin}/rules#policy-us-label-2025"), sheet.url
+    expect(sheet.get_by_test_id("rules-sheet")).to_be_visible()
+    policy = sheet.locator("#policy-us-label-2025")
+    expect(policy.locator('tr[data-rule="ANC-GP-SEVERE"]')).to_contain_text("below 500/uL")
+    expect(policy.get_by_test_id("rules-review")).to_contain_text("await pharmacist verification")
+    save_screenshot(sheet, "rules-sheet")
+    assert app_errors(opened, stack) == []

@@ -83,6 +83,8 @@ def test_banner_shown_unless_the_ehr_shows_its_own(app, smart, banner) -> None:
         app.test_client(), smart, "sbx-weekly-current", need_patient_banner=banner
     )
     assert ('data-testid="patient-name"' in launched.html) is banner
+    # The sandbox's Patient carries one usual MR identifier: the banner shows it as the MRN.
+    assert bool(re.search(r'data-mrn="true">MRN [^<]+<', launched.html)) is banner
     assert 'data-testid="overall"' in launched.html
 
 

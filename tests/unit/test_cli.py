@@ -137,6 +137,17 @@ def test_cli_config_time_zone_and_command_line_wins(tmp_path: Path) -> None:
     assert json.loads(overridden.stdout)["anc"]["collected"] == "2026-11-20"
 
 
+def test_cli_keeps_its_default_zone_with_a_settings_file_naming_none(tmp_path: Path) -> None:
+    """The app refuses to start without organisation.timezone; the command keeps its default."""
+    config = tmp_path / "org.toml"
+    config.write_text('[organisation]\nname = "Example"\n')
+    late = bundle("a")
+    late["entry"][2]["resource"]["effectiveDateTime"] = "2026-11-20T20:00:00-08:00"
+    done = run(tmp_path, "{in}", "--as-of", AS_OF, "--config", str(config), document=late)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["anc"]["collected"] == "2026-11-20"  # the date as written
+
+
 NOT_A_BUNDLE = {"resourceType": "Patient", "id": "x"}
 NO_PATIENT = {"resourceType": "Bundle", "type": "collection", "entry": []}
 

@@ -16,6 +16,8 @@ from tests.unit.test_worklist import anc, order, patient, write
 
 AS_OF = "2026-11-25"
 
+MR = {"coding": [{"code": "MR"}]}
+
 
 def _smartapp() -> str:
     found = shutil.which("smartapp", path=str(Path(sys.executable).parent))
@@ -41,8 +43,15 @@ def export(tmp_path: Path) -> Path:
         folder,
         "Patient.ndjson",
         [
-            patient("late", name=[{"family": "=Late", "given": ["Lee"]}]),
-            patient("fine", identifier=[{"type": {"coding": [{"code": "MR"}]}, "value": "M1"}]),
+            patient(
+                "late",
+                name=[{"family": "=Late", "given": ["Lee"]}],
+                identifier=[{"type": MR, "value": "ENDED", "period": {"end": "2026-01-01"}}],
+            ),
+            patient(
+                "fine",
+                identifier=[{"type": MR, "value": "M0", "use": "old"}, {"type": MR, "value": "M1"}],
+            ),
             patient("never"),
         ],
     )
@@ -78,6 +87,7 @@ def test_csv_has_the_columns_escaped_cells_and_data_complete(export: Path) -> No
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [row["patient"] for row in rows] == ["Patient/never", "Patient/late", "Patient/fine"]
     assert rows[1]["name"] == "'=Late, Lee"
+    assert rows[1]["mrn"] == ""  # its only MRN was retired before the as-of date
     assert rows[2]["mrn"] == "M1" and rows[2]["data_complete"] == "false"
     assert rows[0]["data_complete"] == "true" and rows[0]["anc_per_ul"] == ""
 

@@ -20,6 +20,7 @@ from tests.app_helpers import (
     hidden_inputs,
     make_app,
     open_session,
+    zone_only_config,
 )
 
 PHARMACY = "Organization/ph-1"
@@ -112,7 +113,7 @@ def test_program_panel_under_the_2021_rems_names_the_transition_and_psf_dates(ap
 
 
 def test_program_panel_is_absent_without_a_program(tmp_path) -> None:
-    app = make_app(tmp_path, ORG_CONFIG="")
+    app = make_app(tmp_path, ORG_CONFIG=str(zone_only_config(tmp_path)))
     try:
         assert _panel(app, open_session(app)).strip() == ""
     finally:

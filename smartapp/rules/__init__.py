@@ -1,0 +1,1 @@
+"""The rules sheet: the policy tables as one HTML page a pharmacist can review."""
