@@ -24,7 +24,7 @@ from launch.fetch import DEFAULT_TIMEOUT
 from launch.id_token import validate_id_token
 from launch.issuers import IssuerConfig
 from launch.keys import KeyRing
-from launch.oauth import authorization_client, oauth_client, token_request
+from launch.oauth import authorization_client, described, oauth_client, token_request
 from launch.scopes import split_scopes
 from launch.tokens import TokenSet, token_set_from_response
 from launch.urls import is_secure_url, normalise_iss
@@ -134,7 +134,8 @@ def authorization_error(params: Mapping[str, str]) -> AuthError | None:
         return None
     code = error_code(params["error"], "authorization_failed")
     status = 403 if code == "access_denied" else 401
-    return AuthError(code, "The EHR did not authorize the app.", status=status)
+    said = described(params.get("error_description"))
+    return AuthError(code, f"The EHR did not authorize the app{said}.", status=status)
 
 
 def complete_launch(
@@ -178,6 +179,7 @@ def complete_launch(
             timeout=timeout,
         ),
         "sign-in",
+        (code, pending.code_verifier),
     )
     claims: dict[str, Any] = {}
     if isinstance(response.get("id_token"), str):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 PREFIX = "SMARTAPP_"
 DEFAULT_INSTANCE_DIR = "var"
 DATABASE_FILE = "smartapp.db"
@@ -37,7 +39,7 @@ class StoreSettings:
         """The token key; SettingsError naming the variable when it is not set."""
         if not self.token_key:
             raise SettingsError(f"{PREFIX}TOKEN_KEY is not set: it encrypts the keys at rest")
-        return self.token_key
+        return fernet_key("TOKEN_KEY", self.token_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def load_settings(
     return AppSettings(
         base_url=base_url,
         secret_key=_secret(source, "SECRET_KEY"),
-        token_key=_required(source, "TOKEN_KEY"),
+        token_key=fernet_key("TOKEN_KEY", _required(source, "TOKEN_KEY")),
         issuers_file=issuers_file,
         database_url=database_url(source),
         instance_dir=instance_dir(source),
@@ -142,6 +144,19 @@ def _required(source: Mapping[str, str], name: str) -> str:
     value = source.get(name, "").strip()
     if not value:
         raise SettingsError(f"{PREFIX}{name} is not set")
+    return value
+
+
+def fernet_key(name: str, value: str) -> str:
+    """`value` when it is a Fernet key; SettingsError naming the variable otherwise."""
+    try:
+        Fernet(value)
+    except (ValueError, TypeError):
+        raise SettingsError(
+            f"{PREFIX}{name} is not a Fernet key (32 url-safe base64-encoded bytes; make one with"
+            ' python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key()'
+            '.decode())")'
+        ) from None
     return value
 
 
