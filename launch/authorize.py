@@ -35,6 +35,7 @@ __all__ = [
     "authorization_error",
     "begin_launch",
     "complete_launch",
+    "requested_scopes",
 ]
 
 # How long the user may take between the redirect to the EHR and the callback.
@@ -77,6 +78,11 @@ def _launch_scopes(issuer: IssuerConfig, launch: str | None, extra: str | Iterab
     elif "launch" not in scopes:
         scopes.insert(0, "launch")
     return " ".join(dict.fromkeys(scopes))
+
+
+def requested_scopes(issuer: IssuerConfig, *, standalone: bool = False) -> str:
+    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone."""
+    return _launch_scopes(issuer, None if standalone else "ehr-launch", ())
 
 
 def begin_launch(

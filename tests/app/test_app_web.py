@@ -111,6 +111,8 @@ def test_oversized_request_refused(client) -> None:
         ("ISSUERS_FILE", "/nonexistent.toml", "ISSUERS_FILE"),
         ("AUTO_WRITEBACK", "maybe", "AUTO_WRITEBACK"),
         ("FHIR_TIMEOUT_S", "-1", "FHIR_TIMEOUT_S"),
+        ("SESSION_RETENTION_DAYS", "-1", "SESSION_RETENTION_DAYS must be from 0"),
+        ("SESSION_RETENTION_DAYS", "a week", "SESSION_RETENTION_DAYS must be a number"),
     ],
 )
 def test_bad_setting_stops_start_up_naming_it(app_config, name, value, problem) -> None:
