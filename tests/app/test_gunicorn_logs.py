@@ -7,7 +7,9 @@ ones, and malformed request lines, which gunicorn refuses with a warning quoting
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -111,6 +113,11 @@ def test_gunicorn_logs_carry_no_handle_code_or_query_string(gunicorn) -> None:
     assert '"GET /chart" 401' in log and '"GET /callback" 400' in log  # the access lines
     for secret in (HANDLE, CODE, STATE, "?h=", "?code="):
         assert secret not in log, f"{secret} in the log:\n{log}"
+    # The app's lines and gunicorn's access lines name the same requests.
+    app_lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    served = set(re.findall(r" request_id=([0-9a-f]{16})$", log, re.M))
+    assert len(served) >= 3  # /healthz (once or more), /chart, /callback
+    assert {line["request_id"] for line in app_lines} == served
 
 
 @pytest.mark.parametrize(
