@@ -140,7 +140,7 @@ def authorization_error(params: Mapping[str, str]) -> AuthError | None:
         return None
     code = error_code(params["error"], "authorization_failed")
     status = 403 if code == "access_denied" else 401
-    said = described(params.get("error_description"))
+    said = described(params.get("error_description"), (params.get("state"),))
     return AuthError(code, f"The EHR did not authorize the app{said}.", status=status)
 
 

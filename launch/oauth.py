@@ -26,7 +26,13 @@ from launch.fetch import tls_problem
 from launch.issuers import SECRET_METHODS, AuthMethod, IssuerConfig
 from launch.keys import KeyRing
 
-__all__ = ["ASSERTION_LIFETIME", "authorization_client", "oauth_client", "token_request"]
+__all__ = [
+    "ASSERTION_LIFETIME",
+    "authorization_client",
+    "described",
+    "oauth_client",
+    "token_request",
+]
 
 # SMART: the assertion's exp SHALL be no more than five minutes in the future; keep a margin.
 ASSERTION_LIFETIME = timedelta(minutes=4)

@@ -349,6 +349,12 @@ def test_authorization_error_quotes_the_ehr_description_shortened() -> None:
     assert "\n" not in error.message and "\t" not in error.message
 
 
+def test_authorization_error_description_never_echoes_the_state() -> None:
+    params = {"error": "invalid_request", "error_description": "bad state st-42", "state": "st-42"}
+    error = authorization_error(params)
+    assert error is not None and error.message.endswith('"bad state [redacted]".')
+
+
 def test_complete_launch_refusal_quotes_the_description_without_the_code(ehr, http) -> None:
     ehr.serve_token(
         {"error": "invalid_grant", "error_description": "code code-1 was already used"},
