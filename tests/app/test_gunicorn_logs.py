@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from smartapp.web.log_redaction import redact
-from tests.app_helpers import app_settings
+from tests.app_helpers import ISSUER_TOML, app_settings
 from tests.conftest import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
@@ -44,24 +44,33 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def gunicorn(tmp_path) -> Iterator[tuple[str, Path]]:
-    """gunicorn with the shipped config over plain HTTP on a free port; its origin and log."""
-    port = free_port()
-    settings = app_settings(tmp_path)
+COMMAND = [
+    str(VENV_BIN / "gunicorn"),
+    *("-c", "config/gunicorn.conf.py", "--no-control-socket", "--log-level", "debug"),
+    "smartapp.wsgi:app",
+]
+
+
+def gunicorn_env(folder: Path, port: int, issuer_toml: str = ISSUER_TOML, **overrides: str):
+    """What scripts/run exports (no SMARTAPP_* of the caller's leaks in), on this port."""
+    settings = app_settings(folder, issuer_toml, **overrides)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTAPP_")}
     env.update({f"SMARTAPP_{name}": value for name, value in settings.items()})
     env.update({"SMARTAPP_BIND": f"127.0.0.1:{port}", "SMARTAPP_WORKERS": "1"})
     env["SMARTAPP_LOG_LEVEL"] = "DEBUG"
+    return env
+
+
+@pytest.fixture
+def gunicorn(tmp_path) -> Iterator[tuple[str, Path]]:
+    """gunicorn with the shipped config over plain HTTP on a free port; its origin and log."""
+    port = free_port()
+    env = gunicorn_env(tmp_path, port)
     log_path = tmp_path / "gunicorn.log"
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        *("-c", "config/gunicorn.conf.py", "--no-control-socket", "--log-level", "debug"),
-        "smartapp.wsgi:app",
-    ]
+
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            COMMAND, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     origin = f"http://127.0.0.1:{port}"
     try:
@@ -132,3 +141,22 @@ def test_gunicorn_logs_carry_no_handle_code_or_query_string(gunicorn) -> None:
 def test_redact_takes_out_query_strings_and_sensitive_parameters(line, kept) -> None:
     assert kept in redact(line)
     assert "abc" not in redact(line) and "def" not in redact(line)
+
+
+@pytest.mark.parametrize(
+    ("issuer_extra", "overrides", "named"),
+    [
+        ("", {"TOKEN_KEY": "not-a-fernet-key"}, "SMARTAPP_TOKEN_KEY is not a Fernet key"),
+        ('tls_ca_file = "missing-ca.pem"\n', {}, "'tls_ca_file' names "),
+    ],
+)
+def test_gunicorn_stops_at_start_up_naming_the_bad_setting(
+    tmp_path, issuer_extra, overrides, named
+) -> None:
+    env = gunicorn_env(tmp_path, free_port(), ISSUER_TOML + issuer_extra, **overrides)
+    done = subprocess.run(
+        COMMAND, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert "smartapp cannot start: " in done.stderr and named in done.stderr
+    assert "Traceback" not in done.stderr
