@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import responses
 
 from smartapp.app import create_app
 from smartapp.settings import SettingsError, load_settings
-from tests.app_helpers import ISS
+from tests.app_helpers import ISS, app_settings
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,13 @@ def test_oversized_request_refused(client) -> None:
 def test_bad_setting_stops_start_up_naming_it(app_config, name, value, problem) -> None:
     with pytest.raises(SettingsError, match=problem):
         load_settings({**app_config, name: value})
+
+
+def test_an_issuer_without_frame_ancestors_cannot_frame_the_app(tmp_path) -> None:
+    """The README's warning: no `frame_ancestors`, and the EHR's iframe stays empty."""
+    issuer = f'[[issuer]]\niss = "{ISS}"\nclient_id = "c"\n'
+    app = create_app(app_settings(tmp_path, issuer))
+    with responses.RequestsMock():  # discovery gets no answer: the error page is enough
+        page = app.test_client().get("/launch", query_string={"iss": ISS, "launch": "x"})
+    app.extensions["smartapp"].close()
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
