@@ -136,7 +136,8 @@ def error_from_tls(call: Call, url: str) -> FhirUnavailable:
     """The FhirUnavailable for a TLS certificate the client does not trust (not retried)."""
     host = urlsplit(url).hostname or "the EHR's server"
     return FhirUnavailable(
-        f"{call.method} {call.resource_type} -> TLS certificate not trusted",
+        f"{call.method} {call.resource_type} -> TLS certificate of {host} not trusted"
+        " (set tls_ca_file)",
         user_message=(
             f"The app does not trust the TLS certificate of {host}; if this EHR uses its own"
             " certificate authority, set tls_ca_file for it in the issuers file."

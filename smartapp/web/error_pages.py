@@ -67,6 +67,9 @@ def init_error_pages(app: Flask) -> None:
                     "status": error.status,
                     "kind": type(error).__name__,
                     "retryable": error.retryable,
+                    # The technical line: method, type, status, issue codes (or the host whose
+                    # certificate failed); never a URL, a token or the server's free text.
+                    "detail": str(error),
                 }
             },
         )

@@ -10,6 +10,7 @@ import pytest
 import responses
 from flask import Flask, request
 
+from fhir_client.messages import Call, error_from_tls
 from launch import ConfigurationError
 from smartapp.app import create_app
 from smartapp.settings import SettingsError, load_settings, load_store_settings
@@ -119,3 +120,20 @@ def test_missing_tls_ca_file_stops_start_up_naming_it(tmp_path) -> None:
     issuers = ISSUER_TOML + 'tls_ca_file = "no-such-ca.pem"\n'
     with pytest.raises(ConfigurationError, match=r"'tls_ca_file' names .*no-such-ca\.pem"):
         create_app(app_settings(tmp_path, issuers))
+
+
+def test_an_ehr_error_logs_its_technical_line_naming_the_untrusted_host(logged_app, capsys):
+    app: Flask = logged_app()
+
+    @app.get("/untrusted")
+    def untrusted() -> str:
+        raise error_from_tls(Call("GET", "Patient"), "https://fhir.example.org/r4/Patient/p-77")
+
+    capsys.readouterr()
+    page = app.test_client().get("/untrusted").get_data(as_text=True)
+    assert "does not trust the TLS certificate of fhir.example.org" in page
+    (logged,) = [line for line in log_lines(capsys.readouterr().err) if "kind" in line]
+    assert logged["detail"] == (
+        "GET Patient -> TLS certificate of fhir.example.org not trusted (set tls_ca_file)"
+    )
+    assert "p-77" not in json.dumps(logged)

@@ -302,6 +302,9 @@ def test_fhir_client_untrusted_certificate_names_the_host_without_retrying(fake,
     host = urlsplit(BASE).hostname
     assert f"does not trust the TLS certificate of {host}" in raised.value.user_message
     assert "set tls_ca_file" in raised.value.user_message
+    assert str(raised.value) == (
+        f"GET Patient -> TLS certificate of {host} not trusted (set tls_ca_file)"
+    )
 
 
 # -- authorization --
