@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fhir_client.errors import (
     FhirAuthError,
@@ -128,6 +129,22 @@ def error_from_transport(call: Call, timed_out: bool, timeout_s: float) -> FhirU
         text += f" {call.tries[0].upper()}{call.tries[1:]}."
     return FhirUnavailable(
         line, user_message=text, resource_type=call.resource_type, attempts=call.attempts
+    )
+
+
+def error_from_tls(call: Call, url: str) -> FhirUnavailable:
+    """The FhirUnavailable for a TLS certificate the client does not trust (not retried)."""
+    host = urlsplit(url).hostname or "the EHR's server"
+    return FhirUnavailable(
+        f"{call.method} {call.resource_type} -> TLS certificate of {host} not trusted"
+        " (set tls_ca_file)",
+        user_message=(
+            f"The app does not trust the TLS certificate of {host}; if this EHR uses its own"
+            " certificate authority, set tls_ca_file for it in the issuers file."
+        ),
+        resource_type=call.resource_type,
+        attempts=call.attempts,
+        retryable=False,
     )
 
 

@@ -15,7 +15,7 @@ import requests
 
 from fhir_client.errors import FhirError, FhirUnavailable
 from fhir_client.json_body import decode_body
-from fhir_client.messages import Call, error_from_status, error_from_transport
+from fhir_client.messages import Call, error_from_status, error_from_tls, error_from_transport
 from fhir_client.retry import RetryPolicy, retry_after_seconds
 
 logger = logging.getLogger("fhir_client")
@@ -91,6 +91,11 @@ class Transport:
                 allow_redirects=False,  # a redirect would carry the request elsewhere
                 verify=self.verify,  # None: the session's own setting
             )
+        except requests.exceptions.SSLError:
+            # Not retried: a certificate the app does not trust stays untrusted.
+            self._log(request, "SSLError", attempt, sent_at, logging.WARNING)
+            call = Call(request.method, request.resource_type, attempt, self.clock() - started)
+            raise error_from_tls(call, request.url) from None
         except requests.RequestException as error:
             self._log(request, type(error).__name__, attempt, sent_at, logging.WARNING)
             timed_out = isinstance(error, requests.Timeout)

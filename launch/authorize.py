@@ -24,7 +24,7 @@ from launch.fetch import DEFAULT_TIMEOUT
 from launch.id_token import validate_id_token
 from launch.issuers import IssuerConfig
 from launch.keys import KeyRing
-from launch.oauth import authorization_client, oauth_client, token_request
+from launch.oauth import authorization_client, described, oauth_client, token_request
 from launch.scopes import split_scopes
 from launch.tokens import TokenSet, token_set_from_response
 from launch.urls import is_secure_url, normalise_iss
@@ -35,6 +35,7 @@ __all__ = [
     "authorization_error",
     "begin_launch",
     "complete_launch",
+    "requested_scopes",
 ]
 
 # How long the user may take between the redirect to the EHR and the callback.
@@ -77,6 +78,11 @@ def _launch_scopes(issuer: IssuerConfig, launch: str | None, extra: str | Iterab
     elif "launch" not in scopes:
         scopes.insert(0, "launch")
     return " ".join(dict.fromkeys(scopes))
+
+
+def requested_scopes(issuer: IssuerConfig, *, standalone: bool = False) -> str:
+    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone."""
+    return _launch_scopes(issuer, None if standalone else "ehr-launch", ())
 
 
 def begin_launch(
@@ -134,7 +140,8 @@ def authorization_error(params: Mapping[str, str]) -> AuthError | None:
         return None
     code = error_code(params["error"], "authorization_failed")
     status = 403 if code == "access_denied" else 401
-    return AuthError(code, "The EHR did not authorize the app.", status=status)
+    said = described(params.get("error_description"), (params.get("state"),))
+    return AuthError(code, f"The EHR did not authorize the app{said}.", status=status)
 
 
 def complete_launch(
@@ -178,6 +185,7 @@ def complete_launch(
             timeout=timeout,
         ),
         "sign-in",
+        (code, pending.code_verifier),
     )
     claims: dict[str, Any] = {}
     if isinstance(response.get("id_token"), str):

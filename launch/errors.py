@@ -16,9 +16,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AuthError", "ConfigurationError", "LaunchError", "SmartClientError", "error_code"]
+__all__ = [
+    "AuthError",
+    "ConfigurationError",
+    "LaunchError",
+    "SmartClientError",
+    "error_code",
+    "quoted_text",
+]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+QUOTE_LIMIT = 200
 
 
 def error_code(value: object, default: str) -> str:
@@ -27,6 +36,20 @@ def error_code(value: object, default: str) -> str:
     Codes from the EHR or from callback URLs are echoed only in this safe form.
     """
     return value if isinstance(value, str) and _CODE.match(value) else default
+
+
+def quoted_text(value: object, limit: int = QUOTE_LIMIT) -> str | None:
+    """Free text from the EHR or a launch URL (an `error_description`, an issuer) fit to quote.
+
+    Control characters become spaces and the text is cut to `limit` characters; None when
+    nothing printable is left. Pages escape it (Jinja autoescaping); logs quote it as JSON.
+    """
+    if not isinstance(value, str):
+        return None
+    text = " ".join(_UNPRINTABLE.sub(" ", value).split())
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 class SmartClientError(Exception):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
-__all__ = ["DEFAULT_TIMEOUT", "FetchFailed", "get_json"]
+__all__ = ["DEFAULT_TIMEOUT", "FetchFailed", "get_json", "tls_problem"]
 
 # (connect, read) seconds for every call the SMART client makes; an EHR that hangs must not.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 20.0)
@@ -36,6 +37,8 @@ def get_json(
     """The JSON object at `url`; FetchFailed on network errors, non-2xx or a non-object body."""
     try:
         response = http.get(url, headers={"Accept": accept}, timeout=timeout)
+    except requests.exceptions.SSLError as error:
+        raise FetchFailed(tls_problem(url)) from error
     except requests.RequestException as error:
         raise FetchFailed(type(error).__name__) from error
     if not response.ok:
@@ -47,3 +50,12 @@ def get_json(
     if not isinstance(body, dict):
         raise FetchFailed("not a JSON object", status=response.status_code)
     return body
+
+
+def tls_problem(url: str | None) -> str:
+    """What a certificate verification failure means and what to do, naming the host."""
+    host = (urlsplit(url).hostname if url else None) or "the EHR's server"
+    return (
+        f"the app does not trust the TLS certificate of {host}; if this EHR uses its own"
+        " certificate authority, set tls_ca_file for it in the issuers file"
+    )

@@ -27,7 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from launch.errors import ConfigurationError, LaunchError
+from launch.errors import ConfigurationError, LaunchError, quoted_text
 from launch.scopes import ScopeVersion, split_scopes, to_v1
 from launch.urls import normalise_iss, normalise_origin
 
@@ -190,12 +190,19 @@ class IssuerRegistry:
         try:
             key = normalise_iss(iss)
         except ValueError:
-            raise LaunchError("invalid_issuer", "The launch named an invalid issuer.") from None
+            named = quoted_text(iss, 100)
+            raise LaunchError(
+                "invalid_issuer",
+                f"The launch named an invalid issuer{f' ({named})' if named else ''}:"
+                " it must be the EHR's https FHIR base URL.",
+            ) from None
         try:
             return self._by_iss[key]
         except KeyError:
             raise LaunchError(
-                "unknown_issuer", "This EHR is not registered with the app."
+                "unknown_issuer",
+                f"This EHR ({quoted_text(key)}) is not registered with the app: its"
+                " administrators add it to the issuers file (SMARTAPP_ISSUERS_FILE).",
             ) from None
 
     def check_secrets(self, environ: Mapping[str, str]) -> None:
@@ -273,6 +280,8 @@ def _issuer_from_table(table: dict[str, Any], folder: Path) -> IssuerConfig:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
     if "tls_ca_file" in values:
         values["tls_ca_file"] = folder / values["tls_ca_file"]
+        if not values["tls_ca_file"].is_file():
+            raise _bad("tls_ca_file", f"names {values['tls_ca_file']}, which is not a file")
     if "scopes" not in values and table.get("scope_version") == ScopeVersion.V1:
         values["scopes"] = " ".join(to_v1(DEFAULT_SCOPES))
     return IssuerConfig(**values)

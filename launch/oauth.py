@@ -21,11 +21,18 @@ from authlib.oauth2.client import OAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 from launch.discovery import SmartConfiguration
-from launch.errors import AuthError, ConfigurationError, error_code
+from launch.errors import AuthError, ConfigurationError, error_code, quoted_text
+from launch.fetch import tls_problem
 from launch.issuers import SECRET_METHODS, AuthMethod, IssuerConfig
 from launch.keys import KeyRing
 
-__all__ = ["ASSERTION_LIFETIME", "authorization_client", "oauth_client", "token_request"]
+__all__ = [
+    "ASSERTION_LIFETIME",
+    "authorization_client",
+    "described",
+    "oauth_client",
+    "token_request",
+]
 
 # SMART: the assertion's exp SHALL be no more than five minutes in the future; keep a margin.
 ASSERTION_LIFETIME = timedelta(minutes=4)
@@ -99,14 +106,26 @@ def oauth_client(
     return client
 
 
-def token_request(call: Callable[[], Any], what: str) -> dict[str, Any]:
-    """Run an Authlib token call; its failures become AuthError without any token text."""
+def token_request(
+    call: Callable[[], Any], what: str, secrets: tuple[str | None, ...] = ()
+) -> dict[str, Any]:
+    """Run an Authlib token call; its failures become AuthError without any token text.
+
+    The EHR's `error_description` is quoted (shortened, with any of `secrets` it echoes, such
+    as the code or the refresh token, taken out), since it is often the only clue to a fix.
+    """
     try:
         token = call()
     except OAuthError as error:
         code = error_code(error.error, "token_refused")
         status = 403 if code in ("access_denied", "insufficient_scope") else 401
-        raise AuthError(code, f"The EHR refused the {what}.", status=status) from None
+        said = described(error.description, secrets)
+        raise AuthError(code, f"The EHR refused the {what}{said}.", status=status) from None
+    except requests.exceptions.SSLError as error:
+        url = error.request.url if error.request is not None else None
+        raise AuthError(
+            "tls_untrusted", f"The {what} failed: {tls_problem(url)}.", status=502
+        ) from None
     except (requests.Timeout, requests.ConnectionError):
         raise AuthError(
             "token_endpoint_unreachable",
@@ -127,3 +146,13 @@ def token_request(call: Callable[[], Any], what: str) -> dict[str, Any]:
             "invalid_token_response", f"The EHR's answer to the {what} was not valid."
         ) from None
     return dict(token)
+
+
+def described(description: object, secrets: tuple[str | None, ...] = ()) -> str:
+    """`: "<the EHR's error_description>"` fit to show and log, or "" when it sent none."""
+    text = description if isinstance(description, str) else None
+    for secret in secrets:
+        if text and secret:
+            text = text.replace(secret, "[redacted]")
+    quoted = quoted_text(text)
+    return f': "{quoted}"' if quoted else ""

@@ -211,6 +211,7 @@ def refresh(
             smart_config.token_endpoint, refresh_token=token_set.refresh_token, timeout=timeout
         ),
         "session renewal",
+        (token_set.refresh_token,),
     )
     claims = token_set.id_token_claims
     if isinstance(response.get("id_token"), str):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 from flask import current_app
@@ -36,6 +39,18 @@ from smartapp.settings import AppSettings
 from smartapp.tenancy.admins import RegistryAdmins
 
 SERVICES_KEY = "smartapp"
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class ContextThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in a copy of the submitter's context variables, so what
+    they log carries the request id of the request that submitted them."""
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        context = contextvars.copy_context()
+        call: Callable[..., Any] = context.run
+        return super().submit(call, fn, *args, **kwargs)
 
 
 class HttpSessions:
@@ -143,6 +158,6 @@ def build_services(settings: AppSettings) -> Services:
         discovery=DiscoveryCache(),
         keys=keys,
         org=org,
-        executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="fhir"),
+        executor=ContextThreadPool(max_workers=8, thread_name_prefix="fhir"),
         client_secrets=secrets,
     )

@@ -12,12 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
 
 PREFIX = "SMARTAPP_"
 DEFAULT_INSTANCE_DIR = "var"
 DATABASE_FILE = "smartapp.db"
+# How long rows are kept (`smartapp db purge`): an ended launch session (and the evaluation
+# last shown in it) a day; an audit event six years (HIPAA's documentation retention).
+DEFAULT_SESSION_RETENTION_DAYS = 1.0
+DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
 
 
 class SettingsError(ValueError):
@@ -32,12 +39,14 @@ class StoreSettings:
     database_url: str
     token_key: str | None = field(default=None, repr=False)
     issuers_file: Path | None = None
+    session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
+    audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS)
 
     def required_token_key(self) -> str:
         """The token key; SettingsError naming the variable when it is not set."""
         if not self.token_key:
             raise SettingsError(f"{PREFIX}TOKEN_KEY is not set: it encrypts the keys at rest")
-        return self.token_key
+        return fernet_key("TOKEN_KEY", self.token_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class AppSettings:
     log_level: str
     fhir_timeout_s: float
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
 
     @property
     def redirect_uri(self) -> str:
@@ -77,22 +87,15 @@ def load_settings(
     """Settings from the environment, with `overrides` (names without the prefix) winning."""
     environment = {**(process_environment() if environ is None else environ)}
     source = _source(environment, overrides)
-    base_url = _required(source, "BASE_URL").rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-        raise SettingsError(
-            f"{PREFIX}BASE_URL must be the app's https origin (e.g. https://localhost:8443)"
-        )
-    issuers_file = Path(_required(source, "ISSUERS_FILE"))
-    if not issuers_file.is_file():
-        raise SettingsError(f"{PREFIX}ISSUERS_FILE {issuers_file} does not exist")
+    base_url = public_base_url(source)
+    issuers_file = _issuers_file(source)
     org_config = source.get("ORG_CONFIG")
     if org_config and not Path(org_config).is_file():
         raise SettingsError(f"{PREFIX}ORG_CONFIG {org_config} does not exist")
     return AppSettings(
         base_url=base_url,
         secret_key=_secret(source, "SECRET_KEY"),
-        token_key=_required(source, "TOKEN_KEY"),
+        token_key=fernet_key("TOKEN_KEY", _required(source, "TOKEN_KEY")),
         issuers_file=issuers_file,
         database_url=database_url(source),
         instance_dir=instance_dir(source),
@@ -104,7 +107,42 @@ def load_settings(
         log_level=source.get("LOG_LEVEL", "INFO").upper(),
         fhir_timeout_s=_number(source, "FHIR_TIMEOUT_S", 10.0),
         environment={**environment, **(overrides or {})},
+        session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSettings:
+    """What the EHR team registers the app with: its public origin and the issuers."""
+
+    base_url: str
+    issuers_file: Path
+
+
+def load_public_settings(
+    overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> PublicSettings:
+    """The app's public base URL and issuers file, checked as the app checks them."""
+    source = _source(process_environment() if environ is None else environ, overrides)
+    return PublicSettings(public_base_url(source), _issuers_file(source))
+
+
+def public_base_url(source: Mapping[str, str]) -> str:
+    """`BASE_URL`, the app's https origin, without a trailing slash."""
+    base_url = _required(source, "BASE_URL").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+        raise SettingsError(
+            f"{PREFIX}BASE_URL must be the app's https origin (e.g. https://localhost:8443)"
+        )
+    return base_url
+
+
+def _issuers_file(source: Mapping[str, str]) -> Path:
+    issuers_file = Path(_required(source, "ISSUERS_FILE"))
+    if not issuers_file.is_file():
+        raise SettingsError(f"{PREFIX}ISSUERS_FILE {issuers_file} does not exist")
+    return issuers_file
 
 
 def load_store_settings(
@@ -117,6 +155,8 @@ def load_store_settings(
         database_url(source),
         source.get("TOKEN_KEY", "").strip() or None,
         Path(issuers) if issuers else None,
+        session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
+        audit_retention=_days(source, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS),
     )
 
 
@@ -145,6 +185,19 @@ def _required(source: Mapping[str, str], name: str) -> str:
     return value
 
 
+def fernet_key(name: str, value: str) -> str:
+    """`value` when it is a Fernet key; SettingsError naming the variable otherwise."""
+    try:
+        Fernet(value)
+    except (ValueError, TypeError):
+        raise SettingsError(
+            f"{PREFIX}{name} is not a Fernet key (32 url-safe base64-encoded bytes; make one with"
+            ' python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key()'
+            '.decode())")'
+        ) from None
+    return value
+
+
 def _secret(source: Mapping[str, str], name: str) -> str:
     value = _required(source, name)
     if len(value) < 32:
@@ -157,6 +210,16 @@ def _flag(source: Mapping[str, str], name: str) -> bool:
     if value not in ("true", "false", "1", "0", "yes", "no"):
         raise SettingsError(f"{PREFIX}{name} must be true or false")
     return value in ("true", "1", "yes")
+
+
+def _days(source: Mapping[str, str], name: str, default: float) -> timedelta:
+    try:
+        value = float(source.get(name, "").strip() or default)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number of days") from None
+    if not 0 <= value <= 36_500:
+        raise SettingsError(f"{PREFIX}{name} must be from 0 to 36500 days")
+    return timedelta(days=value)
 
 
 def _number(source: Mapping[str, str], name: str, default: float) -> float:

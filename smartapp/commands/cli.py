@@ -1,4 +1,5 @@
-"""The `smartapp` command: `evaluate` a FHIR Bundle, `worklist` a Bulk Data export, and more.
+"""The `smartapp` command: `evaluate` a FHIR Bundle, `worklist` a Bulk Data export, and more
+(`db`, `registry`, `registration`, `keys`).
 
 Exit 0 when it evaluated (whatever the clinical result), 2 for unusable input with a one-line
 reason on stderr and nothing on stdout. No traceback reaches the user.
@@ -75,6 +76,11 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     downgrade = db_commands.add_parser("downgrade", help="migrate down (base: drop everything)")
     downgrade.add_argument("revision")
     current = db_commands.add_parser("current", help="print the revision the database is at")
+    purge = db_commands.add_parser(
+        "purge",
+        help="delete ended sessions, expired launches and audit events past their retention"
+        " ($SMARTAPP_SESSION_RETENTION_DAYS, $SMARTAPP_AUDIT_RETENTION_DAYS)",
+    )
     registry = commands.add_parser("registry", help="import or export the program registry")
     registry_commands = registry.add_subparsers(
         dest="registry_command", required=True, parser_class=_Parser
@@ -90,11 +96,17 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     )
     for command in (load, dump):
         command.add_argument("--issuer", help=issuer_help)
+    registration = commands.add_parser(
+        "registration", help="print what an EHR team registers the app with, for one issuer"
+    )
+    registration.add_argument(
+        "--issuer", help="the issuer's name or iss (default: the only one of the issuers file)"
+    )
     keys = commands.add_parser("keys", help="show or rotate the app's private_key_jwt keys")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
     show = keys_commands.add_parser("show", help="list the keys (created on first use)")
     rotate = keys_commands.add_parser("rotate", help="new current keys; old ones kept published")
-    for command in (upgrade, downgrade, current, load, dump, show, rotate):
+    for command in (upgrade, downgrade, current, purge, load, dump, show, rotate):
         command.add_argument("--database-url", help=url_help)
 
 
@@ -123,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from smartapp.commands.registry import run as run_registry
 
             sys.stdout.write(run_registry(args))
+            return 0
+        if args.command == "registration":
+            from smartapp.commands.registration import run as run_registration
+
+            sys.stdout.write(run_registration(args))
             return 0
         if args.command == "keys":
             from smartapp.commands.keys import run as run_keys

@@ -1,23 +1,26 @@
-"""`smartapp db upgrade|downgrade|current`: migrate the app's database with Alembic."""
+"""`smartapp db upgrade|downgrade|current|purge`: migrate the app's database with Alembic, and
+delete the rows kept past their retention."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from launch import ConfigurationError, load_issuers
 from launch.urls import normalise_iss
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
 from smartapp.db.migrations import MigrationRefused, alembic_config
-from smartapp.settings import load_store_settings
+from smartapp.db.retention import purge_past_retention
+from smartapp.settings import SettingsError, load_store_settings
 
 
 def database_url_for(args: argparse.Namespace) -> str:
@@ -77,17 +80,41 @@ def head() -> str:
     return head_revision
 
 
+def purge(url: str, now: datetime) -> str:
+    """Delete what is past its retention (SMARTAPP_SESSION_RETENTION_DAYS and
+    SMARTAPP_AUDIT_RETENTION_DAYS); one line saying what went and what was kept."""
+    try:
+        settings = load_store_settings()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    with _database(url) as database:
+        purged = purge_past_retention(
+            database,
+            now=now,
+            session_retention=settings.session_retention,
+            audit_retention=settings.audit_retention,
+        )
+    return (
+        f"purged {purged.sessions} launch sessions ended before"
+        f" {now - settings.session_retention:%Y-%m-%d %H:%M}Z, {purged.pending_launches}"
+        f" expired pending launches, {purged.audit_events} audit events before"
+        f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z\n"
+    )
+
+
 def run(args: argparse.Namespace) -> str:
     """What `smartapp db ...` prints; UsageError for a bad URL or an unreachable database."""
     url = database_url_for(args)
     try:
+        if args.db_command == "purge":
+            return purge(url, datetime.now(UTC))
         if args.db_command == "upgrade":
             issuer = named_issuer(args.issuer)
             upgrade(url, args.revision, issuers=configured_issuers(), issuer=issuer)
         elif args.db_command == "downgrade":
             downgrade(url, args.revision)
         revision = current(url)
-    except (ArgumentError, OperationalError) as exc:
+    except (ArgumentError, OperationalError, ProgrammingError) as exc:
         raise UsageError(f"database {_shown(url)}: {_reason(exc)}") from None
     except MigrationRefused as exc:
         raise UsageError(f"database {_shown(url)}: {exc}") from None

@@ -1,7 +1,10 @@
 """Housekeeping done on the way: expired launch sessions and pending launches are deleted.
 
-Run at each new launch (cheap indexed DELETEs). An ended session is kept for a day after it
-expires, so "open the app again" can still show the evaluation last seen in it.
+Run at each new launch (cheap indexed DELETEs). An expired session is kept for the session
+retention (SMARTAPP_SESSION_RETENTION_DAYS, a day by default) after it expires, so "open the
+app again" can still show the evaluation last seen in it (a revoked one goes at once).
+`smartapp db purge` (retention.py) deletes the same rows, and audit events past their
+retention, without waiting for a launch.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ from smartapp.db import LaunchSessions, PendingLaunches
 ENDED_SESSION_GRACE = timedelta(days=1)
 
 
-def purge_stale(sessions: LaunchSessions, pending: PendingLaunches, now: datetime) -> int:
-    """Delete pending launches past expiry and sessions ended over a day ago; how many went."""
-    return pending.purge(now=now) + sessions.purge(now=now - ENDED_SESSION_GRACE)
+def purge_stale(
+    sessions: LaunchSessions,
+    pending: PendingLaunches,
+    now: datetime,
+    grace: timedelta = ENDED_SESSION_GRACE,
+) -> int:
+    """Delete pending launches past expiry and sessions ended over `grace` ago; how many went."""
+    return pending.purge(now=now) + sessions.purge(now=now - grace)

@@ -70,9 +70,10 @@ def init_error_pages(app: Flask) -> None:
 
     @app.errorhandler(SmartClientError)
     def _launch_error(error: SmartClientError) -> tuple[str, int]:
-        LOGGER.info(
-            "launch error", extra={"fields": {"error": error.error, "status": error.status}}
-        )
+        # The message is written to be shown (no tokens, codes or secrets): it names what to
+        # fix (the unknown issuer, the EHR's error_description, the host to trust).
+        fields = {"error": error.error, "status": error.status, "detail": error.message}
+        LOGGER.warning("launch error", extra={"fields": fields})
         return _page(error.status, "The app could not be opened", error.message)
 
     @app.errorhandler(FhirError)
@@ -84,6 +85,9 @@ def init_error_pages(app: Flask) -> None:
                     "status": error.status,
                     "kind": type(error).__name__,
                     "retryable": error.retryable,
+                    # The technical line: method, type, status, issue codes (or the host whose
+                    # certificate failed); never a URL, a token or the server's free text.
+                    "detail": str(error),
                 }
             },
         )

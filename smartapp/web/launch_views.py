@@ -105,7 +105,7 @@ def callback() -> Response:
             "The EHR did not say which patient to open. Open the app from a patient's chart.",
         )
     handle = app.sessions.create(issuer.iss, issuer.client_id, tokens)
-    purge_stale(app.sessions, app.pending, now)
+    purge_stale(app.sessions, app.pending, now, app.settings.session_retention)
     app.audit.record(
         AuditEvent(
             actor=tokens.fhir_user or "unknown user",

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import responses
 import time_machine
 
 from smartapp.app import create_app
 from smartapp.org_config import ConfigError, load_app_org_config
 from smartapp.settings import SettingsError, load_settings
-from tests.app_helpers import ISS
+from tests.app_helpers import ISS, app_settings
 from tests.conftest import PROJECT_ROOT
 
 
@@ -116,6 +117,8 @@ def test_oversized_request_refused(client) -> None:
         ("ISSUERS_FILE", "/nonexistent.toml", "ISSUERS_FILE"),
         ("AUTO_WRITEBACK", "maybe", "AUTO_WRITEBACK"),
         ("FHIR_TIMEOUT_S", "-1", "FHIR_TIMEOUT_S"),
+        ("SESSION_RETENTION_DAYS", "-1", "SESSION_RETENTION_DAYS must be from 0"),
+        ("SESSION_RETENTION_DAYS", "a week", "SESSION_RETENTION_DAYS must be a number"),
     ],
 )
 def test_bad_setting_stops_start_up_naming_it(app_config, name, value, problem) -> None:
@@ -160,3 +163,13 @@ def test_the_demo_run_names_a_settings_file_with_the_time_zone() -> None:
     run = (PROJECT_ROOT / "scripts" / "run").read_text()
     (named,) = re.findall(r"^SMARTAPP_ORG_CONFIG=(\S+)$", run, re.M)
     assert load_app_org_config(PROJECT_ROOT / named).timezone == "America/Chicago"
+
+
+def test_an_issuer_without_frame_ancestors_cannot_frame_the_app(tmp_path) -> None:
+    """The README's warning: no `frame_ancestors`, and the EHR's iframe stays empty."""
+    issuer = f'[[issuer]]\niss = "{ISS}"\nclient_id = "c"\n'
+    app = create_app(app_settings(tmp_path, issuer))
+    with responses.RequestsMock():  # discovery gets no answer: the error page is enough
+        page = app.test_client().get("/launch", query_string={"iss": ISS, "launch": "x"})
+    app.extensions["smartapp"].close()
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from launch import TokenSet
 from smartapp.commands.db import current, downgrade, head, upgrade
-from smartapp.db import AuditLog, Base, Database, LaunchSessions
+from smartapp.db import AuditLog, Base, Database, LaunchSessions, SecretCipher
 from smartapp.db.migrations import MigrationRefused
 from smartapp.db.registry_store import RegistryStore
 from smartapp.settings import load_settings, load_store_settings
@@ -96,7 +96,7 @@ def test_commands_and_app_resolve_the_same_database(tmp_path: Path):
     environ = {
         "SMARTAPP_BASE_URL": "https://app.example.org",
         "SMARTAPP_SECRET_KEY": "s" * 40,
-        "SMARTAPP_TOKEN_KEY": "k",
+        "SMARTAPP_TOKEN_KEY": SecretCipher.generate_key(),
         "SMARTAPP_ISSUERS_FILE": str(issuers),
         "SMARTAPP_INSTANCE_DIR": "relative-folder",
         "SMARTAPP_DATABASE_URL": " ",

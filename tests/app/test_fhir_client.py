@@ -293,6 +293,20 @@ def test_fhir_client_connection_error_then_success(fake, clock):
     assert clock.waits == [0.75]
 
 
+def test_fhir_client_untrusted_certificate_names_the_host_without_retrying(fake, clock):
+    fake.get(f"{BASE}/Patient/{PATIENT}", body=requests.exceptions.SSLError("verify failed"))
+    with pytest.raises(FhirUnavailable) as raised:
+        make_client(clock).read("Patient", PATIENT)
+    assert len(fake.calls) == 1 and clock.waits == []
+    assert raised.value.retryable is False
+    host = urlsplit(BASE).hostname
+    assert f"does not trust the TLS certificate of {host}" in raised.value.user_message
+    assert "set tls_ca_file" in raised.value.user_message
+    assert str(raised.value) == (
+        f"GET Patient -> TLS certificate of {host} not trusted (set tls_ca_file)"
+    )
+
+
 # -- authorization --
 def test_fhir_client_401_refreshes_once_and_retries(fake, clock):
     tokens = ["old-token"]

@@ -44,3 +44,17 @@ def test_purge_keeps_live_and_recently_ended_sessions(tmp_path) -> None:
     with database.transaction() as session:  # the live one and the one ended hours ago
         assert session.execute(select(func.count()).select_from(LaunchSessionRow)).scalar() == 2
     database.dispose()
+
+
+def test_purge_keeps_ended_sessions_only_for_the_configured_retention(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    upgrade(url)
+    database = Database(url)
+    cipher = SecretCipher(Fernet.generate_key().decode())
+    sessions = LaunchSessions(database, cipher)
+    sessions.create(ISS, "app", GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(hours=3))
+    sessions.create(ISS, "app", GRANT, lifetime=timedelta(hours=1), now=NOW - timedelta(hours=30))
+    pending = PendingLaunches(database, cipher)
+    assert purge_stale(sessions, pending, NOW, timedelta(days=2)) == 0
+    assert purge_stale(sessions, pending, NOW, timedelta(hours=1)) == 2
+    database.dispose()

@@ -337,7 +337,47 @@ def test_authorization_error_reads_the_callback(params, expected) -> None:
     error = authorization_error(params)
     assert (None if error is None else (error.error, error.status)) == expected
     if error is not None:
-        assert "<" not in str(error)
+        assert "<b>" not in str(error)  # the code is echoed only when it looks like one
+
+
+def test_authorization_error_quotes_the_ehr_description_shortened() -> None:
+    description = "The user\n\tdeclined <patient/*.rs> " + "x" * 500
+    error = authorization_error({"error": "access_denied", "error_description": description})
+    assert error is not None
+    assert 'did not authorize the app: "The user declined <patient/*.rs> xxx' in error.message
+    assert len(error.message) < 260 and error.message.endswith('\u2026".')
+    assert "\n" not in error.message and "\t" not in error.message
+
+
+def test_authorization_error_description_never_echoes_the_state() -> None:
+    params = {"error": "invalid_request", "error_description": "bad state st-42", "state": "st-42"}
+    error = authorization_error(params)
+    assert error is not None and error.message.endswith('"bad state [redacted]".')
+
+
+def test_complete_launch_refusal_quotes_the_description_without_the_code(ehr, http) -> None:
+    ehr.serve_token(
+        {"error": "invalid_grant", "error_description": "code code-1 was already used"},
+        status=400,
+    )
+    with pytest.raises(AuthError) as caught:
+        complete(pending_launch(), http)
+    assert caught.value.error == "invalid_grant"
+    assert caught.value.message == (
+        'The EHR refused the sign-in: "code [redacted] was already used".'
+    )
+
+
+def test_complete_launch_untrusted_certificate_names_the_host_and_the_setting(ehr, http) -> None:
+    refused = requests.exceptions.SSLError(
+        "certificate verify failed", request=requests.Request("POST", TOKEN_URL).prepare()
+    )
+    ehr.mock.post(TOKEN_URL, body=refused)
+    with pytest.raises(AuthError) as caught:
+        complete(pending_launch(), http)
+    assert caught.value.error == "tls_untrusted" and caught.value.status == 502
+    assert "ehr.example.org" in caught.value.message
+    assert "tls_ca_file" in caught.value.message
 
 
 # -- the id_token --

@@ -170,3 +170,12 @@ def test_discovery_cache_does_not_keep_failures(ehr, http) -> None:
         cache.get(ISS, http)
     ehr.mock.replace(responses.GET, WELL_KNOWN, json=smart_configuration_json())
     assert cache.get(ISS, http).token_endpoint == TOKEN_URL
+
+
+def test_discover_untrusted_certificate_names_the_host_and_the_setting(ehr, http) -> None:
+    ehr.mock.get(WELL_KNOWN, body=requests.exceptions.SSLError("certificate verify failed"))
+    with pytest.raises(LaunchError) as caught:
+        discover(ISS, http)
+    assert caught.value.error == "discovery_failed"
+    assert "TLS certificate of ehr.example.org" in caught.value.message
+    assert "set tls_ca_file for it in the issuers file" in caught.value.message

@@ -51,6 +51,8 @@ scopes = "launch openid fhirUser patient/*.rs"
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "issuers.toml"
     path.write_text(dedent(text))
+    (tmp_path / "tls").mkdir(exist_ok=True)
+    (tmp_path / "tls" / "ca.pem").write_text("a CA bundle\n")  # GOOD's tls_ca_file exists
     return path
 
 
@@ -191,3 +193,25 @@ def test_registry_check_secrets_names_the_missing_variable(tmp_path) -> None:
     with pytest.raises(ConfigurationError, match="SMARTAPP_ORACLE_SECRET"):
         registry.check_secrets({})
     registry.check_secrets({"SMARTAPP_ORACLE_SECRET": "x"})
+
+
+def test_load_issuers_missing_tls_ca_file_is_named(tmp_path) -> None:
+    path = write(tmp_path, GOOD.replace("tls/ca.pem", "tls/missing.pem"))
+    with pytest.raises(ConfigurationError) as caught:
+        load_issuers(path)
+    assert "[[issuer]] #1: 'tls_ca_file' names" in caught.value.message
+    assert str(tmp_path / "tls" / "missing.pem") in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("iss", "named"),
+    [
+        ("https://other.example/fhir/", "(https://other.example/fhir)"),
+        ("not a\nurl", "(not a url)"),
+    ],
+)
+def test_registry_get_names_the_refused_issuer(tmp_path, iss, named) -> None:
+    registry = load_issuers(write(tmp_path, GOOD))
+    with pytest.raises(LaunchError) as caught:
+        registry.get(iss)
+    assert named in caught.value.message

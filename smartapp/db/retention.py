@@ -1,0 +1,52 @@
+"""Retention: delete the rows kept past their time (`smartapp db purge`, run from a scheduler).
+
+Ended launch sessions (with the evaluation last shown in them) go once they ended longer ago
+than the session retention, pending launches once expired, audit events once older than the
+audit retention. The write-back ledger is kept: it is what makes a write happen exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_
+
+from smartapp.db.database import Database
+from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """How many rows of each kind one purge deleted."""
+
+    sessions: int
+    pending_launches: int
+    audit_events: int
+
+
+def purge_past_retention(
+    database: Database,
+    *,
+    now: datetime,
+    session_retention: timedelta,
+    audit_retention: timedelta,
+) -> Purged:
+    """Delete, in one transaction, every row past its retention on `now`; how many went."""
+    ended_before = now - session_retention
+    sessions = delete(LaunchSessionRow).where(
+        or_(
+            LaunchSessionRow.expires_at <= ended_before,
+            LaunchSessionRow.revoked_at <= ended_before,
+        )
+    )
+    pending = delete(PendingLaunchRow).where(PendingLaunchRow.expires_at <= now)
+    audit = delete(AuditEventRow).where(AuditEventRow.at < now - audit_retention)
+    with database.transaction() as session:
+        counts = [_count(session.execute(s)) for s in (sessions, pending, audit)]
+    return Purged(*counts)
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount)
