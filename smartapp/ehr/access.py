@@ -82,7 +82,8 @@ class EhrAccess:
                 self._session.iss,
                 self.access_token,
                 session=self._services.http_for(self.issuer),
-                vendor=self.issuer.vendor,
+                vendor=self.issuer.vendor,  # None: read from the CapabilityStatement
+                client_id=self._session.client_id,
                 page_size=self.issuer.page_size,
                 timeout=self._services.settings.fhir_timeout_s,
                 on_unauthorized=self.refresh_tokens,
