@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.app_harness import authorize_at_ehr, make_app
+from tests.integration.app_harness import authorize_at_ehr, ehr_launch, make_app
 
 pytestmark = pytest.mark.integration
 PATIENT = "sbx-weekly-current"
@@ -58,3 +58,11 @@ def test_busy_token_endpoint_says_try_again_with_the_wait(app, smart) -> None:
     said = message(answer)
     assert "busy" in said and "try again in 7 seconds" in said
     assert "refused" not in said
+
+
+def test_epic_is_detected_from_the_capability_statement_and_gets_its_header(app, smart) -> None:
+    # The issuers file names no vendor; the sandbox plays Epic for this launch, whose FHIR API
+    # refuses requests without Epic-Client-ID and Observation searches without a category.
+    launched = ehr_launch(app.test_client(), smart, PATIENT, vendor="epic")
+    assert launched.response.status_code == 200, launched.html[:600]
+    assert launched.attribute("next-due", "data-status") in ("current", "due", "overdue")
