@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.app_harness import authorize_at_ehr, ehr_launch, make_app
+from tests.integration.app_harness import authorize_at_ehr, ehr_launch, finish, make_app
 
 pytestmark = pytest.mark.integration
 PATIENT = "sbx-weekly-current"
@@ -60,9 +60,30 @@ def test_busy_token_endpoint_says_try_again_with_the_wait(app, smart) -> None:
     assert "refused" not in said
 
 
-def test_epic_is_detected_from_the_capability_statement_and_gets_its_header(app, smart) -> None:
+def test_epic_is_detected_from_the_capability_statement_and_gets_its_header(
+    smart, tmp_path
+) -> None:
     # The issuers file names no vendor; the sandbox plays Epic for this launch, whose FHIR API
-    # refuses requests without Epic-Client-ID and Observation searches without a category.
+    # refuses requests without Epic-Client-ID. An app of its own: it keeps each EHR's
+    # CapabilityStatement, and the sandbox plays another vendor on the same base per launch.
+    app = make_app(tmp_path, smart, "clozapine-smartapp")
     launched = ehr_launch(app.test_client(), smart, PATIENT, vendor="epic")
+    app.extensions["smartapp"].close()
     assert launched.response.status_code == 200, launched.html[:600]
     assert launched.attribute("next-due", "data-status") in ("current", "due", "overdue")
+
+
+def test_busy_token_endpoint_at_renewal_says_try_again_and_keeps_the_session(app, smart) -> None:
+    launch = smart.launch(PATIENT)
+    client = app.test_client()
+    started = client.get("/launch", query_string={"iss": smart.iss, "launch": launch})
+    first = finish(client, smart, started.headers["Location"])
+    assert first.response.status_code == 200
+    smart.fault(launch=launch, fault="token_expired", count=1)
+    smart.fault(launch=launch, fault="rate_limit", on="token", retry_after=9, count=1)
+    busy = client.get("/chart", query_string={"h": first.handle})
+    assert busy.status_code == 503
+    said = message(busy)
+    assert "busy" in said and "try again in 9 seconds" in said
+    again = client.get("/chart", query_string={"h": first.handle})
+    assert again.status_code == 200  # the session stood: the next try renews it
