@@ -16,6 +16,11 @@ threads = int(os.environ.get("SMARTAPP_THREADS", "4"))
 certfile = os.environ.get("SMARTAPP_TLS_CERT") or None
 keyfile = os.environ.get("SMARTAPP_TLS_KEY") or None
 timeout = 60
+# The callback's request line carries the authorization code, which the app accepts up to 8 KB
+# (launch/authorize.py); gunicorn's default line limit (4094 bytes) would refuse it, and its
+# largest finite limit (8190) leaves no room for the state and percent-encoding. 0: no limit on
+# the line; the app refuses a longer code itself, and header fields keep gunicorn's limits.
+limit_request_line = 0
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 

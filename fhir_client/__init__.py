@@ -16,7 +16,7 @@ from fhir_client.errors import (
     FhirUnavailable,
 )
 from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
-from fhir_client.vendors import PROFILES, VendorProfile, vendor_profile
+from fhir_client.vendors import PROFILES, VendorProfile, detect_vendor, vendor_profile
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
@@ -32,5 +32,6 @@ __all__ = [
     "RetryPolicy",
     "SearchParams",
     "VendorProfile",
+    "detect_vendor",
     "vendor_profile",
 ]

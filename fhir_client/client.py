@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -25,8 +26,9 @@ from fhir_client.messages import (
 from fhir_client.paging import next_link, same_origin
 from fhir_client.retry import DEFAULT_RETRY_STATUSES, RetryPolicy
 from fhir_client.transport import FHIR_JSON, Request, Transport
-from fhir_client.vendors import VendorProfile, vendor_profile
+from fhir_client.vendors import VendorProfile, detect_vendor, vendor_profile
 
+LOGGER = logging.getLogger("fhir_client")
 SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 
 __all__ = ["FhirClient", "SearchParams"]
@@ -38,6 +40,10 @@ class FhirClient:
     `access_token_provider` is called before every attempt, so a token the app refreshed is used
     at once; on a 401 the client calls `on_unauthorized` (which refreshes and says whether it
     could) once, then tries again once. Retries: see `retry.py`. Errors: see `errors.py`.
+
+    `vendor` None: the profile is read from the server's CapabilityStatement at the first call
+    that needs it (`detect_vendor`; `generic` when the statement cannot be read). `client_id`
+    goes into the profile's client id header (Epic's `Epic-Client-ID`) on every request.
     """
 
     def __init__(
@@ -46,7 +52,8 @@ class FhirClient:
         access_token_provider: Callable[[], str],
         *,
         session: requests.Session | None = None,
-        vendor: str | VendorProfile = "generic",
+        vendor: str | VendorProfile | None = "generic",
+        client_id: str | None = None,
         page_size: int = 100,
         timeout: float = 10.0,
         max_retries: int = 3,
@@ -66,7 +73,9 @@ class FhirClient:
         if page_size < 1 or max_pages < 1 or max_resources < 1 or timeout <= 0:
             raise ValueError("page_size, max_pages, max_resources and timeout must be positive")
         self.base_url = base_url.rstrip("/")
-        self.vendor = vendor_profile(vendor)
+        self._vendor = vendor_profile(vendor) if vendor is not None else None
+        self._vendor_lock = threading.Lock()
+        self._client_id = client_id
         self.page_size = page_size
         self.max_pages = max_pages
         self.max_resources = max_resources
@@ -86,6 +95,28 @@ class FhirClient:
         self._capabilities_lock = threading.Lock()
         self._capability_cache = capability_cache
         self._cache_key = (self.base_url, cache_key)
+        if self._vendor is not None:
+            self._use_vendor(self._vendor)
+
+    @property
+    def vendor(self) -> VendorProfile:
+        """The vendor profile: as given, or read from the CapabilityStatement once."""
+        with self._vendor_lock:
+            profile = self._vendor
+            if profile is None:
+                try:
+                    statement: FhirJson | None = self.capabilities()
+                except FhirError as error:
+                    LOGGER.warning("vendor not detected: %s; generic profile", error)
+                    statement = None
+                profile = detect_vendor(statement)
+                self._use_vendor(profile)
+            return profile
+
+    def _use_vendor(self, profile: VendorProfile) -> None:
+        self._vendor = profile
+        if profile.client_id_header and self._client_id:
+            self._transport.headers[profile.client_id_header] = self._client_id
 
     # -- reads --
     def read(self, resource_type: str, resource_id: str) -> FhirJson:

@@ -55,6 +55,8 @@ class Transport:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     rng: Callable[[], float] = random.random  # jitter only, not security
+    # sent on every request (a vendor's client id header); a request's own headers win
+    headers: dict[str, str] = field(default_factory=dict)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, request: Request) -> requests.Response:
@@ -110,7 +112,7 @@ class Transport:
         return response
 
     def _headers(self, request: Request, token: str) -> dict[str, str]:
-        headers = {"Accept": FHIR_JSON, **request.headers}
+        headers = {"Accept": FHIR_JSON, **self.headers, **request.headers}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers

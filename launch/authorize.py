@@ -40,8 +40,10 @@ __all__ = [
 
 # How long the user may take between the redirect to the EHR and the callback.
 DEFAULT_PENDING_MAX_AGE = timedelta(minutes=10)
-# Printable ASCII without spaces: what an opaque `launch` or `code` value may contain.
+# Printable ASCII without spaces: what an opaque `launch` or `code` value may contain. Codes
+# run long (a real one was 2,087 characters; some EHRs put a signed grant in them): up to 8 KB.
 _OPAQUE = re.compile(r"^[\x21-\x7e]{1,2048}$")
+_CODE = re.compile(r"^[\x21-\x7e]{1,8192}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +172,7 @@ def complete_launch(
     age = now - pending.created_at
     if age > max_age or age < -timedelta(minutes=1):
         raise LaunchError("state_expired", "The sign-in took too long; open the app again.")
-    if not _OPAQUE.match(code):
+    if not _CODE.match(code):
         raise LaunchError("invalid_callback", "The sign-in response is malformed.")
     client = oauth_client(
         issuer, smart_config, http=http, now=now, client_secret=client_secret, key_ring=key_ring
@@ -183,6 +185,7 @@ def complete_launch(
             code_verifier=pending.code_verifier,
             redirect_uri=pending.redirect_uri,
             timeout=timeout,
+            allow_redirects=False,  # the code and verifier go to the token endpoint only
         ),
         "sign-in",
         (code, pending.code_verifier),

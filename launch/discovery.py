@@ -90,14 +90,15 @@ def discover(
     try:
         document = get_json(http, f"{base}/.well-known/smart-configuration", timeout=timeout)
     except FetchFailed as failure:
-        if failure.retryable:
-            raise _failed(failure.reason, retryable=True) from None
+        if failure.retryable or failure.redirected:  # no fallback past a redirect either
+            raise _failed(failure.reason, retryable=failure.retryable) from None
         try:
             statement = get_json(
                 http, f"{base}/metadata", accept="application/fhir+json", timeout=timeout
             )
         except FetchFailed as fallback:
-            reason = f"no configuration ({fallback.reason})"
+            redirected = fallback.redirected
+            reason = fallback.reason if redirected else f"no configuration ({fallback.reason})"
             raise _failed(reason, retryable=fallback.retryable) from None
         document = _from_capability_statement(statement)
         return _configuration(base, document, source="metadata")

@@ -8,7 +8,7 @@
     client_secret_env = "..."       # NAME of the variable holding the secret (secret methods only)
     signing_alg = "RS384"           # RS384 | ES384 (private_key_jwt only; RS384 by default)
     scope_version = "v2"            # v1 | v2; `scopes` defaults to the app's scopes in that syntax
-    vendor = "generic"              # generic | epic | oracle
+    vendor = "generic"              # generic | epic | oracle; left out: from the CapabilityStatement
     frame_ancestors = ["https://127.0.0.1:9443"]
     page_size = 100
     writeback = ["Flag", "Task", "DocumentReference"]
@@ -110,7 +110,8 @@ class IssuerConfig:
     signing_alg: SigningAlg | None = None
     scopes: str = DEFAULT_SCOPES
     scope_version: ScopeVersion = ScopeVersion.V2
-    vendor: Vendor = Vendor.GENERIC
+    # None: the app reads it from the EHR's CapabilityStatement (software.name, publisher)
+    vendor: Vendor | None = None
     frame_ancestors: tuple[str, ...] = ()
     page_size: int = DEFAULT_PAGE_SIZE
     writeback: tuple[str, ...] = DEFAULT_WRITEBACK
@@ -130,7 +131,8 @@ class IssuerConfig:
         method = _enum(AuthMethod, "auth_method", self.auth_method)
         put("auth_method", method)
         put("scope_version", _enum(ScopeVersion, "scope_version", self.scope_version))
-        put("vendor", _enum(Vendor, "vendor", self.vendor))
+        if self.vendor is not None:
+            put("vendor", _enum(Vendor, "vendor", self.vendor))
         self._check_credentials(method, put)
         if not split_scopes(self.scopes):
             raise _bad("scopes", "must not be empty")

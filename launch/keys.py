@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +35,9 @@ __all__ = [
 SIGNING_ALGS = ("RS384", "ES384")
 RSA_KEY_BITS = 2048
 DEFAULT_RETIRE_AFTER = timedelta(days=7)
+# How long the published JWKS is served as last read before storage is read again: the JWKS URL
+# is public, and each read parses every private key; another instance's rotation shows within it.
+PUBLISHED_MAX_AGE_S = 30.0
 
 
 def _aware(moment: datetime) -> datetime:
@@ -186,11 +191,14 @@ class KeyRing:
         keys: tuple[SigningKey, ...],
         *,
         retire_after: timedelta = DEFAULT_RETIRE_AFTER,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._storage = storage
         self._keys = keys
         self.retire_after = retire_after
         self._lock = threading.Lock()
+        self._clock = clock
+        self._loaded_at = clock()
 
     @classmethod
     def load_or_create(
@@ -224,6 +232,14 @@ class KeyRing:
         """The JWKS to serve at `/.well-known/jwks.json`: every held key's public half."""
         return {"keys": [key.public_jwk() for key in self._keys]}
 
+    def published_jwks(
+        self, max_age_s: float = PUBLISHED_MAX_AGE_S
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The public JWKS, read again from storage once the last read is `max_age_s` old."""
+        if self._clock() - self._loaded_at >= max_age_s:
+            self.reload()
+        return self.public_jwks()
+
     def rotate(self, now: datetime) -> None:
         """Retire the current keys, make new ones, and drop keys retired over `retire_after` ago."""
         _aware(now)
@@ -244,10 +260,12 @@ class KeyRing:
     def reload(self) -> None:
         """Read the keys again from storage (another instance may have rotated them)."""
         records = self._storage.load()
+        loaded_at = self._clock()
         if records:
             keys = _parse(records)
             with self._lock:
                 self._keys = keys
+                self._loaded_at = loaded_at
 
     def _unexpired(self, now: datetime) -> tuple[SigningKey, ...]:
         return tuple(

@@ -25,6 +25,7 @@ from launch.errors import AuthError, ConfigurationError, error_code, quoted_text
 from launch.fetch import tls_problem
 from launch.issuers import SECRET_METHODS, AuthMethod, IssuerConfig
 from launch.keys import KeyRing
+from launch.token_answers import TokenEndpointBusy, TokenEndpointRedirected, answer_check
 
 __all__ = [
     "ASSERTION_LIFETIME",
@@ -88,6 +89,10 @@ def oauth_client(
         token_endpoint_auth_method=method.value,
         code_challenge_method="S256",
     )
+    # Redirects and 429s are answered before Authlib reads the body as a token or an error.
+    check = answer_check(smart_config.token_endpoint, now)
+    client.register_compliance_hook("access_token_response", check)
+    client.register_compliance_hook("refresh_token_response", check)
     if method is AuthMethod.PRIVATE_KEY_JWT:
         issued_at = int(now.timestamp())
         claims = {
@@ -116,6 +121,18 @@ def token_request(
     """
     try:
         token = call()
+    except TokenEndpointRedirected as redirect:
+        raise AuthError(
+            "token_endpoint_redirect", f"The {what} failed: {redirect.reason}.", status=502
+        ) from None
+    except TokenEndpointBusy as busy:
+        wait = f"in {busy.wait_s} seconds" if busy.wait_s else "in a moment"
+        raise AuthError(
+            "token_endpoint_busy",
+            f"The EHR is busy and could not complete the {what}; try again {wait}.",
+            retryable=True,
+            status=503,
+        ) from None
     except OAuthError as error:
         code = error_code(error.error, "token_refused")
         status = 403 if code in ("access_denied", "insufficient_scope") else 401

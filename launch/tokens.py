@@ -208,7 +208,10 @@ def refresh(
     )
     response = token_request(
         lambda: client.refresh_token(
-            smart_config.token_endpoint, refresh_token=token_set.refresh_token, timeout=timeout
+            smart_config.token_endpoint,
+            refresh_token=token_set.refresh_token,
+            timeout=timeout,
+            allow_redirects=False,  # the refresh token goes to the token endpoint only
         ),
         "session renewal",
         (token_set.refresh_token,),

@@ -103,6 +103,9 @@ def token() -> Any:
     refusal = _http_fault(ehr, client_id, launch_id)
     if refusal is not None:
         return refusal
+    if ehr.server.client_fault(FaultKind.TOKEN_REDIRECT, client_id, launch_id):
+        # 307 keeps the method and body: a client following it posts the same grant again.
+        return Response("", 307, {"Location": ehr.server.token_url, "Cache-Control": "no-store"})
     if client_id and ehr.server.client_fault(FaultKind.INVALID_CLIENT, client_id, launch_id):
         body = {"error": "invalid_client", "error_description": "Client authentication failed."}
         return Response(json.dumps(body), 401, _json_headers())

@@ -22,7 +22,10 @@ class FaultKind(StrEnum):
     BAD_REDIRECT_URI = "bad_redirect_uri"  # authorize: the redirect URI is treated as unregistered
     TOKEN_EXPIRED = "token_expired"  # noqa: S105  # FHIR: 401 invalid_token, as when expired
     REFRESH_REVOKED = "refresh_revoked"  # token endpoint: refresh answers invalid_grant
-    RATE_LIMIT = "rate_limit"  # 429 with Retry-After
+    RATE_LIMIT = "rate_limit"  # 429 with Retry-After (FHIR, or the token endpoint with on=token)
+    # token endpoint: 307 to the same endpoint, as a load balancer moving the endpoint does; a
+    # client that follows it sends the code, verifier and secret a second time
+    TOKEN_REDIRECT = "token_redirect"  # noqa: S105  # a fault name, not a secret
     SERVER_ERROR = "server_error"  # 500
     UNAVAILABLE = "unavailable"  # 503, Retry-After when retry_after is set
     SLOW = "slow"  # delay the answer by delay_s seconds
@@ -58,6 +61,7 @@ class Surface(StrEnum):
 FIXED_SURFACE = {
     FaultKind.INVALID_CLIENT: Surface.TOKEN,
     FaultKind.REFRESH_REVOKED: Surface.TOKEN,
+    FaultKind.TOKEN_REDIRECT: Surface.TOKEN,
     FaultKind.TOKEN_EXPIRED: Surface.FHIR,
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,

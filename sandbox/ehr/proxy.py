@@ -220,6 +220,9 @@ def fhir(path: str) -> Response:
     params = _params(interaction)
     vendor = _vendor(ehr, token)
     refused = vendors.refuse(vendor, resource_type, interaction is Interaction.SEARCH, params)
+    if refused is None:
+        sent = request.headers.get(vendors.EPIC_CLIENT_HEADER)
+        refused = vendors.client_header_refusal(vendor, sent, token.client_id)
     if refused is not None:
         return outcome(refused.status, refused.code, refused.message)
     body = _body_json(interaction)

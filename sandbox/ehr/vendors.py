@@ -1,8 +1,11 @@
 """Vendor profiles: the FHIR quirks of Epic and Oracle Health that the proxy reproduces.
 
-- `epic`: an Observation search must name a `category`, as Epic's R4 API requires.
+- `epic`: an Observation search must name a `category`, as Epic's R4 API requires, and every
+  FHIR request must carry the client's id in `Epic-Client-ID`; the CapabilityStatement names
+  Epic as its software and publisher.
 - `oracle`: `_count` is capped at 200, and there is no Flag and no Task resource (Oracle Health's
-  R4 API has neither), so both answer 404 and are absent from the CapabilityStatement.
+  R4 API has neither), so both answer 404 and are absent from the CapabilityStatement, which
+  names Oracle Health's Millennium Platform as its software.
 - `generic`: the engine as it is, with the `_include` values the engine answers for a chart's
   MedicationRequest search listed in `searchInclude` (the engine's own statement lists none).
   The `epic` and `oracle` profiles list none, so a client's one-by-one follow-up reads are
@@ -19,6 +22,13 @@ from sandbox.ehr.config import VENDORS
 
 ORACLE_MAX_COUNT = 200
 ORACLE_UNSUPPORTED = frozenset({"Flag", "Task"})
+EPIC_CLIENT_HEADER = "Epic-Client-ID"
+# CapabilityStatement.software and .publisher as each vendor publishes them (generic: the
+# engine's own).
+SOFTWARE = {
+    "epic": ({"name": "Epic", "version": "February 2025"}, "Epic Systems Corporation"),
+    "oracle": ({"name": "Oracle Health Millennium Platform", "version": "2025.1"}, "Oracle Health"),
+}
 GENERIC_INCLUDES = {
     "MedicationRequest": ["MedicationRequest:medication", "MedicationRequest:requester"],
 }
@@ -45,6 +55,14 @@ def refuse(
     return None
 
 
+def client_header_refusal(vendor: str, sent: str | None, client_id: str) -> Refusal | None:
+    """Epic's answer to a FHIR request without the client's id in Epic-Client-ID, else None."""
+    if vendor != "epic" or sent == client_id:
+        return None
+    problem = "is missing" if not sent else "does not name this client"
+    return Refusal(400, "required", f"The {EPIC_CLIENT_HEADER} header {problem}")
+
+
 def adjust_params(vendor: str, params: dict[str, list[str]]) -> dict[str, list[str]]:
     """Search parameters as this vendor applies them (Oracle caps `_count` at 200)."""
     if vendor != "oracle" or "_count" not in params:
@@ -59,6 +77,8 @@ def adjust_params(vendor: str, params: dict[str, list[str]]) -> dict[str, list[s
 
 def adjust_capabilities(vendor: str, capability: dict[str, Any]) -> dict[str, Any]:
     """The CapabilityStatement as this vendor publishes it."""
+    if vendor in SOFTWARE:
+        capability["software"], capability["publisher"] = SOFTWARE[vendor]
     for rest in capability.get("rest", []):
         resources = rest.get("resource", [])
         if vendor == "oracle":

@@ -2,19 +2,22 @@
 
 SMART App Launch lets the EHR send a style document (colours, radius, fonts). Values go into
 CSS, so each is checked against a strict pattern and anything else is dropped; the document is
-fetched only from the issuer's origin (no fetching arbitrary URLs on the EHR's say-so).
+fetched only from the issuer's origin (no fetching arbitrary URLs on the EHR's say-so), and a
+redirect is followed only while it stays on that origin.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 _COLOUR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|rgba?\([0-9., %]{5,40}\))$")
 _DIMENSION = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?(px|em|rem|%)?$")
+# Redirects followed within the issuer's origin before the style is given up.
+MAX_REDIRECTS = 3
 _FONT = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,120}$")
 # SMART style property -> (the app's CSS variable, the pattern its value must match)
 _PROPERTIES = {
@@ -54,12 +57,19 @@ def style_css(document: Any) -> str:
 
 
 def fetch_style(url: str, iss: str, http: requests.Session, timeout: float = 5.0) -> str:
-    """The EHR's style as CSS; empty when the URL is off-origin or the document is unusable."""
-    if not same_origin(url, iss):
-        return ""
-    try:
-        response = http.get(url, timeout=timeout, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        return style_css(response.json())
-    except (requests.RequestException, ValueError):
-        return ""
+    """The EHR's style as CSS; empty when the URL (or a redirect) is off-origin or unusable."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if not same_origin(url, iss):
+            return ""
+        try:
+            response = http.get(
+                url, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False
+            )
+            if response.is_redirect:
+                url = urljoin(url, response.headers["Location"])
+                continue
+            response.raise_for_status()
+            return style_css(response.json())
+        except (requests.RequestException, ValueError):
+            return ""
+    return ""

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+LOGGER = logging.getLogger("smartapp.db")
+# SQLSTATE 25006 read_only_sql_transaction (PostgreSQL, "Appendix A. Error Codes").
+PG_READ_ONLY = "25006"
+# SQLITE_READONLY, the primary code of every "attempt to write a readonly database"
+# (https://www.sqlite.org/rescode.html#readonly).
+SQLITE_READONLY = 8
 # How long a SQLite writer waits for another's lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -21,6 +28,11 @@ class Database:
     A `postgresql://` URL uses psycopg 3. SQLite connections get WAL (readers do not block the
     writer), enforced foreign keys and a busy timeout; a relative SQLite path is taken from the
     working directory, and its folder is made. Call `dispose()` in each forked worker.
+
+    A write refused because the database is read-only invalidates the pool: a connection opened
+    while the database was read-only (a PostgreSQL session started under
+    `default_transaction_read_only`, a SQLite file opened read-only) stays so for its life, and
+    pool_pre_ping cannot tell (it only reads), so without this the worker stays broken.
     """
 
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
@@ -35,6 +47,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _configure_sqlite_connection)
+        event.listen(self.engine, "handle_error", _reopen_after_read_only)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -59,6 +72,26 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.display_url!r})"
+
+
+def is_read_only_error(error: BaseException | None) -> bool:
+    """Whether a database error (or the driver's error under it) says the database is read-only."""
+    original = getattr(error, "orig", None) or error
+    if getattr(original, "sqlstate", None) == PG_READ_ONLY:
+        return True
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == SQLITE_READONLY
+
+
+def _reopen_after_read_only(context: ExceptionContext) -> None:
+    if is_read_only_error(context.original_exception):
+        # Treated as a disconnect: SQLAlchemy invalidates this connection and every pooled one
+        # opened before it, so the next checkouts connect afresh.
+        context.is_disconnect = True
+        LOGGER.warning(
+            "database refused a write: read-only; pooled connections will be reopened",
+            extra={"fields": {"cause": type(context.original_exception).__name__}},
+        )
 
 
 def _with_driver(url: URL) -> URL:

@@ -82,7 +82,8 @@ class EhrAccess:
                 self._session.iss,
                 self.access_token,
                 session=self._services.http_for(self.issuer),
-                vendor=self.issuer.vendor,
+                vendor=self.issuer.vendor,  # None: read from the CapabilityStatement
+                client_id=self._session.client_id,
                 page_size=self.issuer.page_size,
                 timeout=self._services.settings.fhir_timeout_s,
                 on_unauthorized=self.refresh_tokens,
@@ -106,11 +107,13 @@ class EhrAccess:
                 now=now_utc(),
                 client_secret=services.client_secrets.get(self.issuer.iss),
             )
-        except AuthError:
+        except AuthError as error:
             latest = services.sessions.get(self._handle)
             if latest is not None and latest.refresh_version != self._session.refresh_version:
                 self._session = latest  # another worker refreshed first with the same token
                 return
+            if error.retryable:  # busy or unreachable, not a refusal: the session stands
+                raise
             raise SessionExpired(
                 "The EHR no longer accepts this session. Open the app again from the chart."
             ) from None

@@ -36,8 +36,8 @@ def asset(name: str) -> Response:
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
     """The app's public signing keys, for EHRs that verify its private_key_jwt assertions."""
-    keys = current_services().keys
-    keys.reload()  # another instance or `smartapp keys rotate` may have rotated them
-    response = jsonify(keys.public_jwks())
+    # Read again from storage every 30 s at most (another instance or `smartapp keys rotate` may
+    # have rotated them), not per request: the URL is public and each read parses every key.
+    response = jsonify(current_services().keys.published_jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

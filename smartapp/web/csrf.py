@@ -19,5 +19,7 @@ def csrf_token(secret_key: str, session_id: str) -> str:
 def check_csrf(secret_key: str, session_id: str) -> None:
     """Refuse a POST whose form token does not match the session's."""
     sent = request.form.get("csrf_token", "") or request.headers.get("X-CSRF-Token", "")
-    if not hmac.compare_digest(sent, csrf_token(secret_key, session_id)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    expected = csrf_token(secret_key, session_id).encode()
+    if not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected):
         raise CsrfError("The form was not sent by this app (CSRF check failed). Reload the page.")

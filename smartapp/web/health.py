@@ -1,15 +1,17 @@
-"""Liveness and readiness for load balancers: /healthz (alive), /readyz (database reachable)."""
+"""Liveness and readiness for load balancers: /healthz (alive), /readyz (database usable)."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from smartapp.db.readiness import database_readiness
 from smartapp.services import current_services
 
 bp = Blueprint("health", __name__)
+LOGGER = logging.getLogger("smartapp.health")
 
 
 @bp.get("/healthz")
@@ -20,11 +22,10 @@ def alive() -> Response:
 
 @bp.get("/readyz")
 def ready() -> tuple[Response, int]:
-    """The database answers a trivial query."""
-    database = current_services().database
-    try:
-        with database.transaction() as session:
-            session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="reachable"), 200
+    """The database can be written and its schema is at the migration head; else 503, logged
+    with the cause."""
+    found = database_readiness(current_services().database)
+    if not found.ready:
+        LOGGER.warning("not ready", extra={"fields": {"cause": found.cause}})
+        return jsonify(status="unavailable", database=found.database, schema=found.schema), 503
+    return jsonify(status="ok", database=found.database, schema=found.schema), 200

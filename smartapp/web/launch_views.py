@@ -59,6 +59,8 @@ def _authorize(iss: str, launch_value: str | None) -> Response:
         launch=launch_value,
     )
     app.pending.save(pending)
+    # Launches abandoned at the EHR's sign-in never reach /callback: purge here too.
+    purge_stale(app.sessions, app.pending, pending.created_at, app.settings.session_retention)
     # The target comes from the allow-listed issuer's own discovery document: not an open redirect.
     return redirect(url, code=302)
 

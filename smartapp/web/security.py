@@ -1,4 +1,4 @@
-"""Security headers on every response: CSP with per-issuer frame-ancestors, no inline script.
+"""Security headers on every response: CSP with per-issuer frame-ancestors, no inline script, HSTS.
 
 EHRs embed the app in an iframe, so `X-Frame-Options: DENY` would break it; instead the CSP's
 `frame-ancestors` lists only the origins configured for the issuer of the current launch.
@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from flask import g
 from werkzeug.wrappers import Response
 
+# RFC 6797: browsers keep to HTTPS for this host for a year (ignored on plain-HTTP answers). No
+# includeSubDomains: the app does not own its domain's other hosts.
+HSTS = "max-age=31536000"
 BASE_POLICY = (
     "default-src 'self'",
     "script-src 'self'",
@@ -36,11 +39,12 @@ def frame_for(origins: Iterable[str]) -> None:
 
 
 def add_security_headers(response: Response, default_ancestors: tuple[str, ...]) -> Response:
-    """Set CSP, referrer, sniffing and caching headers; the handle in URLs must not leak."""
+    """Set CSP, HSTS, referrer, sniffing and caching headers; the handle in URLs must not leak."""
     ancestors = getattr(g, "frame_ancestors", None)
     response.headers["Content-Security-Policy"] = content_security_policy(
         default_ancestors if ancestors is None else ancestors
     )
+    response.headers["Strict-Transport-Security"] = HSTS
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Cache-Control", "no-store")

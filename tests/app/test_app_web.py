@@ -70,7 +70,7 @@ def test_every_page_carries_the_security_headers(client) -> None:
 def test_health_and_readiness(client) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json()["database"] == "reachable"
+    assert ready.status_code == 200 and ready.get_json()["database"] == "writable"
 
 
 def test_readiness_reports_an_unreachable_database(app_config) -> None:

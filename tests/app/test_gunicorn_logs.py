@@ -129,6 +129,17 @@ def test_gunicorn_logs_carry_no_handle_code_or_query_string(gunicorn) -> None:
     assert {line["request_id"] for line in app_lines} == served
 
 
+def test_gunicorn_passes_an_8_kb_authorization_code_to_the_app(gunicorn) -> None:
+    origin, log_path = gunicorn
+    code = ("AbC-_.~9" * 1024)[:8192]
+    with requests.Session() as http:
+        answer = http.get(f"{origin}/callback", params={"code": code, "state": STATE}, timeout=5)
+    # The app's own page (the state is unknown to it), not gunicorn's "line too large" refusal.
+    assert answer.status_code == 400
+    assert 'data-testid="error-message"' in answer.text
+    assert code not in log_path.read_text(errors="replace")
+
+
 @pytest.mark.parametrize(
     ("line", "kept"),
     [

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
+import responses
 from cryptography.fernet import Fernet
 
-from smartapp.chart.ehr_style import same_origin, style_css
+from smartapp.chart.ehr_style import fetch_style, same_origin, style_css
 from smartapp.commands.db import upgrade
 
 
@@ -89,3 +91,34 @@ def test_ehr_style_values_are_checked_before_they_reach_css(document, present, a
 )
 def test_ehr_style_is_read_only_from_the_issuers_origin(url, allowed) -> None:
     assert same_origin(url, "https://ehr.example.org/fhir") is allowed
+
+
+STYLE_URL = "https://ehr.example.org/smart-style.json"
+STYLE_ISS = "https://ehr.example.org/fhir"
+
+
+def test_ehr_style_redirect_to_another_origin_is_not_followed() -> None:
+    elsewhere = "https://evil.example.com/smart-style.json"
+    with (
+        responses.RequestsMock(assert_all_requests_are_fired=False) as mock,
+        requests.Session() as http,
+    ):
+        mock.get(STYLE_URL, status=302, headers={"Location": elsewhere})
+        other = mock.get(elsewhere, json={"color_text": "#ff0000"})
+        assert fetch_style(STYLE_URL, STYLE_ISS, http) == ""
+        assert not other.calls
+
+
+def test_ehr_style_redirect_within_the_issuers_origin_is_followed() -> None:
+    moved = "https://ehr.example.org/styles/v2.json"
+    with responses.RequestsMock() as mock, requests.Session() as http:
+        mock.get(STYLE_URL, status=301, headers={"Location": "/styles/v2.json"})
+        mock.get(moved, json={"color_text": "#102030"})
+        assert "--fg: #102030;" in fetch_style(STYLE_URL, STYLE_ISS, http)
+
+
+def test_ehr_style_redirect_loop_gives_no_style() -> None:
+    with responses.RequestsMock() as mock, requests.Session() as http:
+        looped = mock.get(STYLE_URL, status=302, headers={"Location": STYLE_URL})
+        assert fetch_style(STYLE_URL, STYLE_ISS, http) == ""
+        assert len(looped.calls) <= 4

@@ -83,8 +83,12 @@ def test_expired_token_with_revoked_refresh_asks_to_open_again_and_keeps_last(ap
 
 
 @pytest.mark.parametrize("vendor", ["epic", "oracle"])
-def test_vendor_profiles_still_give_the_page(app, smart, vendor) -> None:
+def test_vendor_profiles_still_give_the_page(smart, tmp_path, vendor) -> None:
+    # An app of its own: the profile comes from the CapabilityStatement, which an app keeps
+    # per EHR, and this sandbox plays another vendor on the same FHIR base per launch.
+    app = make_app(tmp_path, smart, "clozapine-smartapp")
     launched, _ = launched_with_faults(app, smart, vendor=vendor)
+    app.extensions["smartapp"].close()
     assert launched.response.status_code == 200, launched.html[:400]
     assert launched.attribute("next-due", "data-status") in ("current", "due", "overdue")
 

@@ -64,7 +64,7 @@ class Chart:
         session.verify = str(self.smart.sandbox.ca_path)
         session.hooks["response"].append(lambda response, **_: self.sent.append(response.url))
         self.sessions.append(session)
-        options = {**QUICK, "sleep": self.waits.append, **options}
+        options = {**QUICK, "sleep": self.waits.append, "client_id": self.client_id, **options}
         return FhirClient(self.smart.iss, self.access_token, session=session, **options)
 
     def read(self, client: FhirClient) -> PatientReads:

@@ -13,24 +13,48 @@ pytestmark = pytest.mark.integration
 SCOPE = "launch patient/*.rs patient/Flag.c"
 
 
-def _token(smart: SmartClient, vendor: str, where: str = "client") -> dict[str, Any]:
+def _launched(smart: SmartClient, vendor: str, where: str = "client") -> tuple[str, dict[str, Any]]:
     client_id = smart.register(SCOPE, vendor=vendor) if where == "client" else smart.register(SCOPE)
     binding = {"vendor": vendor} if where == "launch" else {}
-    return smart.ehr_launch(client_id, SCOPE, **binding)
+    return client_id, smart.ehr_launch(client_id, SCOPE, **binding)
+
+
+def _token(smart: SmartClient, vendor: str, where: str = "client") -> dict[str, Any]:
+    return _launched(smart, vendor, where)[1]
 
 
 @pytest.mark.parametrize("where", ["client", "launch"])
 def test_sandbox_auth_vendor_epic_requires_observation_category(smart, where):
-    token = _token(smart, "epic", where)
+    client_id, token = _launched(smart, "epic", where)
     access, patient = token["access_token"], token["patient"]
-    refused = smart.fhir("GET", "Observation", access, params={"patient": patient})
+    epic = {"Epic-Client-ID": client_id}
+    refused = smart.fhir("GET", "Observation", access, params={"patient": patient}, headers=epic)
     assert refused.status_code == 400
     assert refused.json()["resourceType"] == "OperationOutcome"
     allowed = smart.fhir(
-        "GET", "Observation", access, params={"patient": patient, "category": "laboratory"}
+        "GET",
+        "Observation",
+        access,
+        params={"patient": patient, "category": "laboratory"},
+        headers=epic,
     )
     assert allowed.status_code == 200
     assert allowed.json()["entry"]
+
+
+@pytest.mark.parametrize("sent", [None, "another-client"])
+def test_sandbox_auth_vendor_epic_requires_its_client_id_header(smart, sent):
+    client_id, token = _launched(smart, "epic")
+    access, patient = token["access_token"], token["patient"]
+    headers = {"Epic-Client-ID": sent} if sent else {}
+    refused = smart.fhir("GET", f"Patient/{patient}", access, headers=headers)
+    assert refused.status_code == 400
+    assert "Epic-Client-ID" in refused.json()["issue"][0]["diagnostics"]
+    epic = {"Epic-Client-ID": client_id}
+    assert smart.fhir("GET", f"Patient/{patient}", access, headers=epic).status_code == 200
+    capability = smart.fhir("GET", "metadata", access).json()
+    assert capability["software"]["name"] == "Epic"
+    assert capability["publisher"] == "Epic Systems Corporation"
 
 
 def test_sandbox_auth_vendor_oracle_caps_count_and_has_no_flag_or_task(smart):

@@ -111,11 +111,13 @@ def test_writeback_form_cannot_name_a_finding_the_patient_does_not_have(app_for,
 def test_writeback_oracle_profile_falls_back_to_a_document_reference(app_for, smart, ehr) -> None:
     client_id = smart.register(SCOPES)
     smart.control("PUT", "vendor", json={"vendor": "oracle", "client_id": client_id})
-    app = app_for(client_id)
+    # The issuers file sets the generic profile, overriding the Oracle Health the EHR's
+    # CapabilityStatement names: the statement's own list of resources must still tell.
+    app = app_for(client_id, vendor="generic")
     patient = ehr.new_patient()
     client, launched = launch(app, smart, patient)
     assert 'data-testid="writeback-fallback"' in launched.html
-    # The EHR's own CapabilityStatement left them out (the app's issuer profile is generic).
+    # The EHR's own CapabilityStatement left them out.
     assert (
         "the EHR&#39;s CapabilityStatement has no Flag resource;"
         " the EHR&#39;s CapabilityStatement has no Task resource" in launched.html

@@ -167,3 +167,19 @@ def test_key_ring_refuses_naive_times() -> None:
     ring = KeyRing.load_or_create(MemoryKeyStorage(), now=datetime(2025, 1, 1, tzinfo=UTC))
     with pytest.raises(ValueError, match="aware"):
         ring.rotate(datetime(2025, 2, 1))
+
+
+def test_published_jwks_reads_storage_again_only_once_it_is_stale() -> None:
+    now = NOW
+    storage = MemoryKeyStorage()
+    ticks = [0.0]
+    ring = KeyRing.load_or_create(storage, now=now)
+    ring = KeyRing(storage, ring.keys, clock=lambda: ticks[0])
+    other = KeyRing.load_or_create(storage, now=now)  # another instance
+    other.rotate(now)
+    before = {key["kid"] for key in ring.published_jwks(max_age_s=30)["keys"]}
+    ticks[0] = 29.0
+    assert {key["kid"] for key in ring.published_jwks(max_age_s=30)["keys"]} == before
+    ticks[0] = 30.0
+    after = {key["kid"] for key in ring.published_jwks(max_age_s=30)["keys"]}
+    assert after > before  # the rotation's new keys, and the retired ones still published

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.ehr import vendors
 from sandbox.ehr.vendors import VendorOverrides, adjust_capabilities, adjust_params, refuse
 
 
@@ -68,3 +69,35 @@ def test_vendors_overrides_resolve_launch_then_client_then_default():
         overrides.set("cerner")
     overrides.reset("oracle")
     assert overrides.resolve(client_id="a", launch="L") == "oracle"
+
+
+@pytest.mark.parametrize(
+    ("vendor", "sent", "refused"),
+    [
+        ("epic", "app-1", False),
+        ("epic", None, True),
+        ("epic", "", True),
+        ("epic", "app-2", True),
+        ("generic", None, False),
+        ("oracle", None, False),
+    ],
+)
+def test_epic_needs_the_clients_id_in_epic_client_id(vendor, sent, refused) -> None:
+    refusal = vendors.client_header_refusal(vendor, sent, "app-1")
+    assert (refusal is not None) is refused
+    if refusal is not None:
+        assert refusal.status == 400 and "Epic-Client-ID" in refusal.message
+
+
+@pytest.mark.parametrize(
+    ("vendor", "software", "publisher"),
+    [
+        ("epic", "Epic", "Epic Systems Corporation"),
+        ("oracle", "Oracle Health Millennium Platform", "Oracle Health"),
+        ("generic", "engine", "engine's"),
+    ],
+)
+def test_capability_statement_names_each_vendors_software(vendor, software, publisher) -> None:
+    engine = {"software": {"name": "engine"}, "publisher": "engine's", "rest": []}
+    adjusted = vendors.adjust_capabilities(vendor, engine)
+    assert (adjusted["software"]["name"], adjusted["publisher"]) == (software, publisher)
