@@ -97,8 +97,11 @@ class EhrAccess:
         return self._client
 
     def _end(self, message: str, cause: str) -> SessionExpired:
-        """Revoke the session and say why it ended (the cause goes to the log)."""
-        self._services.sessions.revoke(self._handle)
+        """Revoke the session and log why it ended (later requests on it see `revoked`)."""
+        if self._services.sessions.revoke(self._handle):
+            LOGGER.warning(
+                "session ended", extra={"fields": {"iss": self._session.iss, "cause": cause}}
+            )
         return SessionExpired(message, cause=cause)
 
     def _refresh_at_ehr(self) -> None:
