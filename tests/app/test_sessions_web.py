@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,7 +60,7 @@ def logged_app(tmp_path) -> Iterator[Callable[[], Flask]]:
         app.extensions["smartapp"].close()
 
 
-def logged(stderr: str) -> list[dict]:
+def logged(stderr: str) -> list[dict[str, Any]]:
     """The JSON lines the app logged."""
     return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
 
