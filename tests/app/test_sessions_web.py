@@ -179,8 +179,6 @@ def test_a_handle_unused_past_the_idle_timeout_shows_no_patient_data(logged_app,
 
 
 def test_the_idle_timeout_is_a_setting(tmp_path, ehr) -> None:
-    from smartapp.app import create_app
-
     settings = app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
     app = create_app({**settings, "SESSION_IDLE_MINUTES": "5"})
     try:
@@ -194,7 +192,6 @@ def test_the_idle_timeout_is_a_setting(tmp_path, ehr) -> None:
 
 @pytest.mark.parametrize("value", ["0", "481", "soon"])
 def test_a_bad_idle_timeout_stops_start_up_naming_it(tmp_path, value) -> None:
-    from smartapp.app import create_app
     from smartapp.settings import SettingsError
 
     settings = app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
