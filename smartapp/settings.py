@@ -231,7 +231,9 @@ def _days(source: Mapping[str, str], name: str, default: float) -> timedelta:
 def _idle_minutes(source: Mapping[str, str]) -> timedelta:
     name = "SESSION_IDLE_MINUTES"
     try:
-        value = float(source.get(name, "").strip() or DEFAULT_SESSION_IDLE_MINUTES)
+        value = float(
+            source.get("SESSION_IDLE_MINUTES", "").strip() or DEFAULT_SESSION_IDLE_MINUTES
+        )
     except ValueError:
         raise SettingsError(f"{PREFIX}{name} must be a number of minutes") from None
     if not 1 <= value <= 8 * 60:
