@@ -21,8 +21,8 @@ from cryptography.fernet import Fernet
 PREFIX = "SMARTAPP_"
 DEFAULT_INSTANCE_DIR = "var"
 DATABASE_FILE = "smartapp.db"
-# How long rows are kept (`smartapp db purge`): an ended launch session (and the evaluation
-# last shown in it) a day; an audit event six years (HIPAA's documentation retention).
+# How long rows are kept (`smartapp db purge`): an ended launch session (with the evaluation
+# last shown in it, encrypted and never shown again) a day; an audit event six years (HIPAA's documentation retention).
 DEFAULT_SESSION_RETENTION_DAYS = 1.0
 DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
 # A launch session unused this long has ended (the handle in its URLs is no longer a credential).

@@ -187,7 +187,8 @@ class LaunchSessions:
         notice_shown: bool = False,
         now: datetime | None = None,
     ) -> bool:
-        """Keep the evaluation last shown (for the "open again" page); with `notice_shown`, the
+        """Keep the evaluation last shown, encrypted (shown again beside an EHR error while the
+        session lives), and count the request as use; with `notice_shown`, the
         notice the page displayed is cleared in the same statement."""
         now = now or utc_now()
         values: dict[str, Any] = {

@@ -130,11 +130,16 @@ class EhrAccess:
             if latest is not None and latest.refresh_version != self._session.refresh_version:
                 self._session = latest  # another worker refreshed first with the same token
                 return
-            message = "The EHR no longer accepts this session. Open the app again from the chart."
-            cause = f"refresh_refused:{refused.error}"
             if refused.retryable:  # the EHR could not answer: the session is not over
-                raise SessionExpired(message, cause=cause) from None
-            raise self._end(message, cause) from None
+                raise SessionExpired(
+                    "The EHR could not renew this session just now. Reload the page in a"
+                    " moment, or open the app again from the chart.",
+                    cause=f"refresh_unavailable:{refused.error}",
+                ) from None
+            raise self._end(
+                "The EHR no longer accepts this session. Open the app again from the chart.",
+                f"refresh_refused:{refused.error}",
+            ) from None
         check_renewed_patient(self.tokens.patient, renewed.patient)
         # Stored, or another worker stored first: either way the session now holds fresh tokens.
         services.sessions.store_refreshed_tokens(

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from smartapp.app import create_app
 from smartapp.web.session import SESSION_COOKIE
 from smartapp.web.state_cookie import STATE_COOKIE
-from tests.app.fake_ehr import ISS, ISSUER_TOML, FakeEhr, state_of
+from tests.app.fake_ehr import ISS, ISSUER_TOML, SCOPES, TOKEN, FakeEhr, state_of
 from tests.app_helpers import ORG_CONFIG, app_settings, csrf_for, hidden_inputs
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -248,6 +248,30 @@ def test_a_session_that_cannot_be_renewed_ends_with_no_data(logged_app, ehr, cap
     ended = causes(capsys.readouterr().err)
     assert ended[0] == "no_refresh_token" and set(ended[1:]) <= {"no_refresh_token", "revoked"}
     assert app.extensions["smartapp"].sessions.ended_cause(handle) == "revoked"
+
+
+def test_a_renewal_the_ehr_cannot_answer_leaves_the_session_live(logged_app, capsys) -> None:
+    fake = FakeEhr(anc_on="2026-11-24")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.install(mock)
+        granted = {"access_token": "a-1", "token_type": "Bearer", "expires_in": 600}
+        grant = {**granted, "scope": SCOPES, "patient": "pt-1", "refresh_token": "r-1"}
+        mock.replace(responses.POST, TOKEN, json=grant)
+        app = logged_app()
+        client = app.test_client()
+        handle = launch(client)
+        mock.replace(responses.POST, TOKEN, status=503, json={"error": "temporarily_unavailable"})
+        capsys.readouterr()
+        later = NOON + timedelta(minutes=10)  # the token has expired; the session is not idle
+        with time_machine.travel(later, tick=False):
+            status, html = chart(client, handle)
+            assert app.extensions["smartapp"].sessions.get(handle) is not None
+        assert status == 401 and "could not renew this session just now" in html
+        assert_no_patient_data(html)
+        assert causes(capsys.readouterr().err)[0].startswith("refresh_unavailable:")
+        mock.replace(responses.POST, TOKEN, json={**grant, "access_token": "a-2"})
+        with time_machine.travel(later + timedelta(minutes=1), tick=False):
+            assert chart(client, handle)[0] == 200  # the EHR answers again: the session goes on
 
 
 def test_the_evaluation_kept_in_the_session_row_is_ciphertext(app, client, ehr) -> None:
