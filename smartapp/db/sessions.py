@@ -75,11 +75,6 @@ class LaunchSessions:
         self._cipher = cipher
         self._idle_timeout = idle_timeout
 
-    @property
-    def idle_timeout(self) -> timedelta:
-        """How long a session lives without a request."""
-        return self._idle_timeout
-
     def create(
         self,
         iss: str,

@@ -2,9 +2,10 @@
 
 An ended session (expired, idle, signed out, refused by the EHR) shows "open the app again from
 the chart" and no patient data: the handle is no longer a credential. Where the EHR failed a
-live session's request, the evaluation last shown in it is kept below for reference. A record the app may not evaluate (incomplete
-reads, another patient's record: UnusableRecord) never shows a kept evaluation: the page names
-what could not be read and what to do, and nothing else.
+live session's request, the evaluation last shown in it is kept below for reference. A record
+the app may not evaluate (incomplete reads, another patient's record: UnusableRecord) never
+shows a kept evaluation: the page names what could not be read and what to do, and nothing
+else.
 """
 
 from __future__ import annotations
