@@ -73,9 +73,6 @@ def renewed_identity(
             nonce=None,
             access_token=access_token,
         )
-    except AuthError as error:
+    except AuthError as error:  # a missing `sub` among them: OpenID requires it
         return RenewedIdentity(kept, error.message)
-    missing = [name for name in IDENTITY_CLAIMS if name in original and name not in claims]
-    if missing:
-        return RenewedIdentity(kept, f"the refreshed id_token has no {' or '.join(missing)}")
     return RenewedIdentity(claims)

@@ -262,3 +262,28 @@ def test_refresh_naming_another_sign_in_ends_the_session(ehr, http, claims) -> N
     with pytest.raises(AuthError) as caught:
         refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
     assert caught.value.error == "identity_changed"
+
+
+def test_refresh_of_a_sign_in_without_identity_takes_a_valid_id_token(ehr, http) -> None:
+    anonymous = token_set_from_response(token_json(), now=NOW, requested_scopes="launch")
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER)))
+    ehr.serve_jwks()
+    renewed = refresh(issuer(), smart_config(), anonymous, http=http, now=LATER)
+    assert renewed.id_token_claims["sub"] == "practitioner-1"
+    assert renewed.fhir_user == f"{ISS}/Practitioner/practitioner-1"
+
+
+def test_refresh_with_an_id_token_without_sub_keeps_the_original_identity(ehr, http) -> None:
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER, sub=None)))
+    ehr.serve_jwks()
+    ignored: list[str] = []
+    renewed = refresh(
+        issuer(),
+        smart_config(),
+        launched(),
+        http=http,
+        now=LATER,
+        on_ignored_id_token=ignored.append,
+    )
+    assert renewed.id_token_claims == launched().id_token_claims
+    assert len(ignored) == 1 and "sub" in ignored[0]
