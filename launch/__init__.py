@@ -20,7 +20,7 @@ from launch.issuers import (
 )
 from launch.keys import FileKeyStorage, KeyRing, KeyStorage, MemoryKeyStorage, SigningKey
 from launch.scopes import ScopeVersion, scopes_grant, to_v1
-from launch.tokens import TokenSet, granted, needs_refresh, refresh
+from launch.tokens import TokenSet, granted, needs_refresh, refresh, refresh_margin
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -52,6 +52,7 @@ __all__ = [
     "load_issuers",
     "needs_refresh",
     "refresh",
+    "refresh_margin",
     "scopes_grant",
     "to_v1",
 ]

@@ -21,7 +21,7 @@ from launch.errors import AuthError
 from launch.fetch import DEFAULT_TIMEOUT, FetchFailed, get_json
 from launch.issuers import IssuerConfig
 
-__all__ = ["ID_TOKEN_ALGORITHMS", "validate_id_token"]
+__all__ = ["ID_TOKEN_ALGORITHMS", "check_id_token_claims", "validate_id_token", "verified_id_token"]
 
 # Asymmetric algorithms only: "none" and HMAC (keyed with a secret we may share) are refused.
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
@@ -52,6 +52,26 @@ def validate_id_token(
 
     `nonce` None skips the nonce check (refreshed id_tokens need not carry one).
     """
+    token = verified_id_token(id_token, smart_config=smart_config, http=http, timeout=timeout)
+    return check_id_token_claims(
+        token,
+        issuer=issuer,
+        smart_config=smart_config,
+        now=now,
+        nonce=nonce,
+        access_token=access_token,
+    )
+
+
+def verified_id_token(
+    id_token: str,
+    *,
+    smart_config: SmartConfiguration,
+    http: requests.Session,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+) -> jwt.Token:
+    """The id_token decoded once its signature checks out against the EHR's JWKS (claims
+    unchecked)."""
     if not smart_config.jwks_uri:
         raise _invalid("the EHR publishes no jwks_uri to check it against")
     try:
@@ -62,9 +82,21 @@ def validate_id_token(
     except (JoseError, ValueError, KeyError, TypeError):
         raise _invalid("the EHR's key set is malformed") from None
     try:
-        token = jwt.decode(id_token, key_set, algorithms=ID_TOKEN_ALGORITHMS)
+        return jwt.decode(id_token, key_set, algorithms=ID_TOKEN_ALGORITHMS)
     except (JoseError, ValueError):
         raise _invalid("bad signature or format") from None
+
+
+def check_id_token_claims(
+    token: jwt.Token,
+    *,
+    issuer: IssuerConfig,
+    smart_config: SmartConfiguration,
+    now: datetime,
+    nonce: str | None,
+    access_token: str | None = None,
+) -> dict[str, Any]:
+    """The claims of a verified id_token once iss, aud, exp, iat, nonce and at_hash check out."""
     # The OpenID issuer may differ from the FHIR base (it is the smart-configuration `issuer`).
     expected_iss = smart_config.issuer or issuer.iss
     claims = CodeIDToken(

@@ -9,7 +9,7 @@ and "Scopes and Launch Context" for `patient`, `encounter`, `fhirContext`, `need
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,17 +19,28 @@ import requests
 from launch.discovery import SmartConfiguration
 from launch.errors import AuthError
 from launch.fetch import DEFAULT_TIMEOUT
-from launch.id_token import validate_id_token
 from launch.issuers import IssuerConfig
 from launch.keys import KeyRing
 from launch.oauth import oauth_client, token_request
+from launch.refreshed_identity import renewed_identity
 from launch.scopes import scopes_grant, split_scopes
 
-__all__ = ["TokenSet", "granted", "needs_refresh", "refresh", "token_set_from_response"]
+__all__ = [
+    "TokenSet",
+    "granted",
+    "needs_refresh",
+    "refresh",
+    "refresh_margin",
+    "token_set_from_response",
+]
 
 # Lifetime assumed when the EHR leaves out expires_in: short, so the app refreshes rather than
 # sending a token the EHR has already expired.
 DEFAULT_LIFETIME = timedelta(minutes=5)
+# Refresh this fraction of a token's lifetime before it expires, at most MAX_REFRESH_MARGIN
+# ahead: a 60-second token is refreshed 6 seconds before its end, not as soon as it arrives.
+REFRESH_MARGIN_FRACTION = 10
+MAX_REFRESH_MARGIN = timedelta(seconds=60)
 # FHIR id datatype: what `patient` and `encounter` must look like before they go into URLs.
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 # Fields of the token response that are not launch context.
@@ -44,7 +55,11 @@ _CONTEXT_FIELDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class TokenSet:
-    """What a launch was granted. Tokens stay out of repr; `as_dict` (for storage) has them."""
+    """What a launch was granted. Tokens stay out of repr; `as_dict` (for storage) has them.
+
+    `issued_at` is when the access token was received (None in token sets stored before it
+    was kept), so its lifetime is `expires_at - issued_at`.
+    """
 
     access_token: str = field(repr=False)
     token_type: str
@@ -61,11 +76,13 @@ class TokenSet:
     tenant: str | None = None
     fhir_context: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    issued_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict for the server-side session store (it holds the tokens: keep it there)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["expires_at"] = self.expires_at.isoformat()
+        data["issued_at"] = self.issued_at.isoformat() if self.issued_at else None
         data["scopes"] = list(self.scopes)
         data["fhir_context"] = list(self.fhir_context)
         return data
@@ -75,6 +92,8 @@ class TokenSet:
         """Rebuild a TokenSet from `as_dict` output."""
         values = dict(data)
         values["expires_at"] = datetime.fromisoformat(values["expires_at"])
+        issued = values.get("issued_at")
+        values["issued_at"] = datetime.fromisoformat(issued) if issued else None
         values["scopes"] = tuple(values["scopes"])
         values["fhir_context"] = tuple(values.get("fhir_context", ()))
         return cls(**values)
@@ -165,17 +184,27 @@ def token_set_from_response(
         access_token=access_token,
         token_type="Bearer",  # noqa: S106  # the scheme name, normalised
         expires_at=_expires_at(response, now),
+        issued_at=now,
         scopes=scopes,
         extras={**(previous.extras if previous else {}), **extras},
         **{k: v for k, v in new.items() if v is not None},
     )
 
 
-def needs_refresh(
-    token_set: TokenSet, now: datetime, margin: timedelta = timedelta(seconds=60)
-) -> bool:
-    """Whether the access token expires within `margin` of `now` (or already has)."""
-    return now >= token_set.expires_at - margin
+def refresh_margin(token_set: TokenSet) -> timedelta:
+    """How long before expiry to refresh: a tenth of the token's lifetime, at most a minute
+    (a minute when the lifetime is not known)."""
+    if token_set.issued_at is None:
+        return MAX_REFRESH_MARGIN
+    lifetime = max(token_set.expires_at - token_set.issued_at, timedelta(0))
+    return min(lifetime / REFRESH_MARGIN_FRACTION, MAX_REFRESH_MARGIN)
+
+
+def needs_refresh(token_set: TokenSet, now: datetime, margin: timedelta | None = None) -> bool:
+    """Whether the access token expires within `margin` (default: `refresh_margin`) of `now`
+    (or already has)."""
+    ahead = refresh_margin(token_set) if margin is None else margin
+    return now >= token_set.expires_at - ahead
 
 
 def granted(token_set: TokenSet, resource: str, interaction: str) -> bool:
@@ -193,11 +222,14 @@ def refresh(
     now: datetime,
     client_secret: str | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    on_ignored_id_token: Callable[[str], None] | None = None,
 ) -> TokenSet:
-    """A renewed TokenSet via the refresh token; AuthError when there is none or it is refused.
+    """A renewed TokenSet via the refresh token; AuthError when there is none, it is refused,
+    or the refreshed id_token names another sign-in (`identity_changed`).
 
     The old refresh token is kept when the EHR does not send a new one, and launch context
-    (patient, encounter, fhirUser) carries over.
+    (patient, encounter, fhirUser) carries over. A refreshed id_token that cannot be used is
+    ignored (the original identity kept) and its reason given to `on_ignored_id_token`.
     """
     if not token_set.refresh_token:
         raise AuthError(
@@ -218,16 +250,19 @@ def refresh(
     )
     claims = token_set.id_token_claims
     if isinstance(response.get("id_token"), str):
-        claims = validate_id_token(
+        renewed = renewed_identity(
             response["id_token"],
+            original=claims,
             issuer=issuer,
             smart_config=smart_config,
             http=http,
             now=now,
-            nonce=None,
             access_token=response.get("access_token"),
             timeout=timeout,
         )
+        claims = renewed.claims
+        if renewed.ignored is not None and on_ignored_id_token is not None:
+            on_ignored_id_token(renewed.ignored)
     return token_set_from_response(
         response,
         now=now,

@@ -14,7 +14,7 @@ from smartapp.registry import program_views as program
 from smartapp.rules import views as rules
 from smartapp.services import build_services
 from smartapp.settings import load_settings
-from smartapp.web import assets, health
+from smartapp.web import assets, health, signout
 from smartapp.web import launch_views as launch_bp
 from smartapp.web.error_pages import init_error_pages
 from smartapp.web.request_log import configure_logging, init_request_log
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         program.bp,
         registry_admin.bp,
         rules.bp,
+        signout.bp,
         writeback.bp,
     ):
         app.register_blueprint(blueprint)

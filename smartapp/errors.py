@@ -38,10 +38,15 @@ class SessionMissing(SmartAppError):
 
 
 class SessionExpired(SmartAppError):
-    """The launch session expired or its tokens were revoked."""
+    """The launch session ended; `cause` says why, for the log (idle_timeout, signed_out,
+    refresh_refused, identity_changed, ...). The message never shows patient data."""
 
     status = 401
     error = "session_expired"
+
+    def __init__(self, message: str, cause: str = "ended") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class Forbidden(SmartAppError):

@@ -148,7 +148,7 @@ def build_services(settings: AppSettings) -> Services:
     return Services(
         settings=settings,
         database=database,
-        sessions=LaunchSessions(database, cipher),
+        sessions=LaunchSessions(database, cipher, idle_timeout=settings.session_idle),
         pending=PendingLaunches(database, cipher),
         ledger=WritebackLedger(database),
         audit=AuditLog(database),

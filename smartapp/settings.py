@@ -21,10 +21,12 @@ from cryptography.fernet import Fernet
 PREFIX = "SMARTAPP_"
 DEFAULT_INSTANCE_DIR = "var"
 DATABASE_FILE = "smartapp.db"
-# How long rows are kept (`smartapp db purge`): an ended launch session (and the evaluation
-# last shown in it) a day; an audit event six years (HIPAA's documentation retention).
+# How long rows are kept (`smartapp db purge`): an ended launch session (with the evaluation
+# last shown in it, encrypted and never shown again) a day; an audit event six years (HIPAA's documentation retention).
 DEFAULT_SESSION_RETENTION_DAYS = 1.0
 DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
+# A launch session unused this long has ended (the handle in its URLs is no longer a credential).
+DEFAULT_SESSION_IDLE_MINUTES = 30.0
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,7 @@ class StoreSettings:
     issuers_file: Path | None = None
     session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
     audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS)
+    session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
 
     def required_token_key(self) -> str:
         """The token key; SettingsError naming the variable when it is not set."""
@@ -69,6 +72,7 @@ class AppSettings:
     fhir_timeout_s: float
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
     session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
+    session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
 
     @property
     def redirect_uri(self) -> str:
@@ -108,6 +112,7 @@ def load_settings(
         fhir_timeout_s=_number(source, "FHIR_TIMEOUT_S", 10.0),
         environment={**environment, **(overrides or {})},
         session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
+        session_idle=_idle_minutes(source),
     )
 
 
@@ -157,6 +162,7 @@ def load_store_settings(
         Path(issuers) if issuers else None,
         session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
         audit_retention=_days(source, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS),
+        session_idle=_idle_minutes(source),
     )
 
 
@@ -220,6 +226,19 @@ def _days(source: Mapping[str, str], name: str, default: float) -> timedelta:
     if not 0 <= value <= 36_500:
         raise SettingsError(f"{PREFIX}{name} must be from 0 to 36500 days")
     return timedelta(days=value)
+
+
+def _idle_minutes(source: Mapping[str, str]) -> timedelta:
+    name = "SESSION_IDLE_MINUTES"
+    try:
+        value = float(
+            source.get("SESSION_IDLE_MINUTES", "").strip() or DEFAULT_SESSION_IDLE_MINUTES
+        )
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number of minutes") from None
+    if not 1 <= value <= 8 * 60:
+        raise SettingsError(f"{PREFIX}{name} must be from 1 to 480 minutes (the session's life)")
+    return timedelta(minutes=value)
 
 
 def _number(source: Mapping[str, str], name: str, default: float) -> float:

@@ -1,7 +1,8 @@
 """The SMART authorization server, built on Authlib's Flask OAuth 2 server.
 
 Grants: authorization code with PKCE S256 required (plain refused) and OpenID Connect id_tokens,
-refresh tokens for `offline_access` / `online_access`. Client authentication: none (public),
+refresh tokens for `offline_access` / `online_access` (a refresh answers with a new id_token only
+under the faults that reshape one). Client authentication: none (public),
 client secret, and `private_key_jwt` (`assertion.py`). Introspection and revocation:
 `token_endpoints.py`.
 SMART App Launch 2.2, "App Launch": https://hl7.org/fhir/smart-app-launch/app-launch.html
@@ -17,11 +18,18 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
+from joserfc import jwt
 
 from sandbox.ehr.assertion import SmartClientAssertion
 from sandbox.ehr.clients import AUTH_METHODS, Client, ClientRegistry
 from sandbox.ehr.config import SandboxConfig
-from sandbox.ehr.faults import FaultKind, FaultRegistry, Surface
+from sandbox.ehr.faults import (
+    OTHER_USER,
+    SIXTY_SECOND_LIFETIME_S,
+    FaultKind,
+    FaultRegistry,
+    Surface,
+)
 from sandbox.ehr.keys import SIGNING_ALG, SigningKey
 from sandbox.ehr.scopes import split_scope
 from sandbox.ehr.store import (
@@ -83,6 +91,9 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         lifetime = expires_in or client.access_token_lifetime_s
+        launch = user.launch_id if isinstance(user, LaunchContext) else None
+        if self.client_fault(FaultKind.SIXTY_SECOND_TOKENS, client.get_client_id(), launch):
+            lifetime = SIXTY_SECOND_LIFETIME_S
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": generate_token(42),
@@ -111,6 +122,27 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def client_fault(self, kind: FaultKind, client_id: str | None, launch: str | None) -> bool:
         return self.faults.take((kind,), on=None, client_id=client_id, launch=launch) is not None
+
+    def refreshed_id_token(self, client_id: str, context: LaunchContext) -> str | None:
+        """The id_token a refresh answers with under a refresh id_token fault, else None."""
+        launch = context.launch_id
+        no_aud = self.client_fault(FaultKind.REFRESH_ID_TOKEN_NO_AUD, client_id, launch)
+        other = self.client_fault(FaultKind.REFRESH_ID_TOKEN_OTHER_USER, client_id, launch)
+        if not (no_aud or other):
+            return None
+        user = OTHER_USER if other else context.user.practitioner_id
+        issued = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.config.origin,
+            "sub": user,
+            "iat": issued,
+            "exp": issued + 300,
+            "fhirUser": f"{self.config.fhir_base}/Practitioner/{user}",
+        }
+        if not no_aud:
+            claims["aud"] = client_id
+        header = {"alg": SIGNING_ALG, "kid": self.signing_key.kid}
+        return jwt.encode(header, claims, self.signing_key.key)
 
     def http_fault(self, client_id: str | None, launch: str | None) -> Any:
         """A rate-limit, unavailable or server-error fault set on the token endpoint, if any."""
@@ -181,6 +213,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         status, token, headers = super().create_token_response()
         _add_launch_context(token, self.request.user)
+        client_id = self.request.client.get_client_id()
+        id_token = _server(self).refreshed_id_token(client_id, self.request.user)
+        if id_token is not None:
+            token["id_token"] = id_token
         return status, token, headers
 
 

@@ -26,6 +26,12 @@ class FaultKind(StrEnum):
     # token endpoint: 307 to the same endpoint, as a load balancer moving the endpoint does; a
     # client that follows it sends the code, verifier and secret a second time
     TOKEN_REDIRECT = "token_redirect"  # noqa: S105  # a fault name, not a secret
+    # token endpoint: a refresh answers 200 with a new id_token that has no `aud` (as an EHR
+    # observed in the field did), or one naming another user (`sub`)
+    REFRESH_ID_TOKEN_NO_AUD = "refresh_id_token_no_aud"  # noqa: S105  # a fault name
+    REFRESH_ID_TOKEN_OTHER_USER = "refresh_id_token_other_user"  # noqa: S105  # a fault name
+    # token endpoint: access tokens issued live 60 seconds (SIXTY_SECOND_LIFETIME_S)
+    SIXTY_SECOND_TOKENS = "sixty_second_tokens"
     SERVER_ERROR = "server_error"  # 500
     UNAVAILABLE = "unavailable"  # 503, Retry-After when retry_after is set
     SLOW = "slow"  # delay the answer by delay_s seconds
@@ -62,6 +68,9 @@ FIXED_SURFACE = {
     FaultKind.INVALID_CLIENT: Surface.TOKEN,
     FaultKind.REFRESH_REVOKED: Surface.TOKEN,
     FaultKind.TOKEN_REDIRECT: Surface.TOKEN,
+    FaultKind.REFRESH_ID_TOKEN_NO_AUD: Surface.TOKEN,
+    FaultKind.REFRESH_ID_TOKEN_OTHER_USER: Surface.TOKEN,
+    FaultKind.SIXTY_SECOND_TOKENS: Surface.TOKEN,
     FaultKind.TOKEN_EXPIRED: Surface.FHIR,
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
@@ -78,6 +87,9 @@ HTTP_FAULTS = (
 )
 
 
+SIXTY_SECOND_LIFETIME_S = 60
+# The user a REFRESH_ID_TOKEN_OTHER_USER id_token names instead of the one who signed in.
+OTHER_USER = "sbx-other-user"
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 

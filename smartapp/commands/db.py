@@ -93,6 +93,7 @@ def purge(url: str, now: datetime) -> str:
             now=now,
             session_retention=settings.session_retention,
             audit_retention=settings.audit_retention,
+            session_idle=settings.session_idle,
         )
     return (
         f"purged {purged.sessions} launch sessions ended before"

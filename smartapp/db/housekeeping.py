@@ -1,8 +1,9 @@
 """Housekeeping done on the way: expired launch sessions and pending launches are deleted.
 
-Run at each new launch (cheap indexed DELETEs). An expired session is kept for the session
-retention (SMARTAPP_SESSION_RETENTION_DAYS, a day by default) after it expires, so "open the
-app again" can still show the evaluation last seen in it (a revoked one goes at once).
+Run at each new launch (cheap indexed DELETEs). A session that expired or went idle is kept for
+the session retention (SMARTAPP_SESSION_RETENTION_DAYS, a day by default) after it ended, so a
+request still naming its handle is logged with the cause of the end (its evaluation, encrypted,
+is never shown again); a revoked one goes at once.
 `smartapp db purge` (retention.py) deletes the same rows, and audit events past their
 retention, without waiting for a launch.
 """

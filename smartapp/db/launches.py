@@ -2,11 +2,14 @@
 
 It holds the PKCE verifier (with it, an intercepted code becomes a token) and the nonce, so the
 whole pending launch is stored as Fernet ciphertext of its JSON, as the session's token set is;
-only the state (the key), the issuer and the times are plain columns.
+only the state (the key), the issuer, the times and the hash of the browser's state cookie are
+plain columns.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import datetime, timedelta
 
@@ -22,6 +25,14 @@ from smartapp.db.models import PendingLaunchRow
 DEFAULT_PENDING_LAUNCH_LIFETIME = timedelta(minutes=10)
 
 
+class AnotherBrowser(Exception):
+    """The callback came with a state cookie other than the one its launch set (login CSRF)."""
+
+
+def _browser_hash(browser: str) -> str:
+    return hashlib.sha256(browser.encode("utf-8")).hexdigest()
+
+
 class PendingLaunches:
     """Save a pending launch at the redirect, consume it once at the callback."""
 
@@ -30,9 +41,14 @@ class PendingLaunches:
         self._cipher = cipher
 
     def save(
-        self, pending: PendingLaunch, *, lifetime: timedelta = DEFAULT_PENDING_LAUNCH_LIFETIME
+        self,
+        pending: PendingLaunch,
+        *,
+        browser: str | None = None,
+        lifetime: timedelta = DEFAULT_PENDING_LAUNCH_LIFETIME,
     ) -> None:
-        """Store it until its `created_at + lifetime`; a state in use raises IntegrityError."""
+        """Store it until its `created_at + lifetime`, bound to the browser's state cookie
+        `browser` (kept hashed); a state in use raises IntegrityError."""
         with self._database.transaction() as session:
             session.add(
                 PendingLaunchRow(
@@ -42,12 +58,19 @@ class PendingLaunches:
                     created_at=pending.created_at,
                     expires_at=pending.created_at + lifetime,
                     consumed_at=None,
+                    browser_sha256=None if browser is None else _browser_hash(browser),
                 )
             )
 
-    def consume(self, state: str, *, now: datetime | None = None) -> PendingLaunch | None:
+    def consume(
+        self, state: str, *, browser: str | None = None, now: datetime | None = None
+    ) -> PendingLaunch | None:
         """The pending launch for `state`, exactly once; None when unknown, used or expired, or
         when no configured key opens it (the user opens the app again).
+
+        `browser` is the state cookie the callback came with: when the launch was bound to
+        another, AnotherBrowser is raised (and the state is used up). Without a cookie (an
+        embedded browser that drops them) the state alone decides.
 
         The conditional UPDATE is the lock: of two callbacks racing on one state, only the one
         whose UPDATE matched a row (rowcount 1) gets the verifier.
@@ -69,11 +92,16 @@ class PendingLaunches:
             row = session.execute(
                 select(PendingLaunchRow).where(PendingLaunchRow.state == state)
             ).scalar_one()
-            try:
-                stored = json.loads(self._cipher.decrypt(row.pending_encrypted))
-            except SecretKeyError:
-                return None
-            return PendingLaunch.from_dict(stored)
+            bound, encrypted = row.browser_sha256, row.pending_encrypted
+        # Checked once the state is used up, so a refused callback cannot be replayed either.
+        if browser is not None and bound is not None:
+            if not hmac.compare_digest(bound, _browser_hash(browser)):
+                raise AnotherBrowser
+        try:
+            stored = json.loads(self._cipher.decrypt(encrypted))
+        except SecretKeyError:
+            return None
+        return PendingLaunch.from_dict(stored)
 
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete every pending launch past its expiry, used or not; returns how many went."""

@@ -18,6 +18,8 @@ class PendingLaunchRow(Base):
     PKCE verifier and nonce among the rest) as Fernet ciphertext of its JSON.
 
     Single use: the callback consumes it with `UPDATE ... WHERE consumed_at IS NULL`.
+    `browser_sha256` is the SHA-256 of the state cookie the launch set in the browser (login
+    CSRF: a callback arriving with another browser's cookie is refused).
     """
 
     __tablename__ = "pending_launches"
@@ -29,6 +31,7 @@ class PendingLaunchRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
+    browser_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class LaunchSessionRow(Base):
@@ -38,7 +41,10 @@ class LaunchSessionRow(Base):
     of launch context the EHR sent), as Fernet ciphertext of its JSON. `refresh_version` grows
     by one per stored refresh, so two workers refreshing at once cannot both win
     (compare-and-set on the version). `notice` holds what the last POST did (write-back
-    outcomes, lifecycle changes) until the page it redirected to has shown it.
+    outcomes, lifecycle changes) until the page it redirected to has shown it. The evaluation
+    last shown is patient data: Fernet ciphertext of its JSON, as the tokens are. A session
+    is live until `expires_at`, until it is revoked, and while `last_seen_at` is within the
+    idle timeout.
     """
 
     __tablename__ = "launch_sessions"
@@ -53,7 +59,7 @@ class LaunchSessionRow(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     refresh_version: Mapped[int]
-    last_evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_evaluation_encrypted: Mapped[str | None] = mapped_column(Text)
     notice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

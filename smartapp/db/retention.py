@@ -1,7 +1,7 @@
 """Retention: delete the rows kept past their time (`smartapp db purge`, run from a scheduler).
 
-Ended launch sessions (with the evaluation last shown in them) go once they ended longer ago
-than the session retention, pending launches once expired, audit events once older than the
+Ended launch sessions (with the evaluation last shown in them, encrypted) go once they ended
+(expired, revoked or idle past the idle timeout) longer ago than the session retention, pending launches once expired, audit events once older than the
 audit retention. The write-back ledger is kept: it is what makes a write happen exactly once.
 """
 
@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_
 
 from smartapp.db.database import Database
 from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
+from smartapp.db.sessions import DEFAULT_IDLE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ def purge_past_retention(
     now: datetime,
     session_retention: timedelta,
     audit_retention: timedelta,
+    session_idle: timedelta = DEFAULT_IDLE_TIMEOUT,
 ) -> Purged:
     """Delete, in one transaction, every row past its retention on `now`; how many went."""
     ended_before = now - session_retention
@@ -39,6 +41,7 @@ def purge_past_retention(
         or_(
             LaunchSessionRow.expires_at <= ended_before,
             LaunchSessionRow.revoked_at <= ended_before,
+            LaunchSessionRow.last_seen_at <= ended_before - session_idle,
         )
     )
     pending = delete(PendingLaunchRow).where(PendingLaunchRow.expires_at <= now)

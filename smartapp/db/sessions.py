@@ -2,7 +2,9 @@
 
 The token set is stored as what `launch` returned (`launch.TokenSet`: tokens, scopes and every
 piece of launch context the EHR sent, `fhirContext`, `intent` and `tenant` included), encrypted
-whole; the issuer and client id stay plain, since everything is scoped by them.
+whole, and so is the evaluation last shown; the issuer and client id stay plain, since
+everything is scoped by them. A session ends at its lifetime (8 hours), when revoked (sign-out,
+or the EHR's sign-in changing hands), or after the idle timeout without a request.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from smartapp.db.database import Database
 from smartapp.db.models import LaunchSessionRow
 
 DEFAULT_SESSION_LIFETIME = timedelta(hours=8)
+DEFAULT_IDLE_TIMEOUT = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,16 @@ def handle_hash(handle: str) -> str:
 class LaunchSessions:
     """Create, read, refresh, revoke and purge launch sessions; token sets encrypted at rest."""
 
-    def __init__(self, database: Database, cipher: SecretCipher) -> None:
+    def __init__(
+        self,
+        database: Database,
+        cipher: SecretCipher,
+        *,
+        idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         self._database = database
         self._cipher = cipher
+        self._idle_timeout = idle_timeout
 
     def create(
         self,
@@ -87,31 +97,59 @@ class LaunchSessions:
             expires_at=now + lifetime,
             revoked_at=None,
             refresh_version=0,
-            last_evaluation=None,
+            last_evaluation_encrypted=None,
             notice=None,
         )
         with self._database.transaction() as session:
             session.add(row)
         return handle
 
-    def get(self, handle: str, *, now: datetime | None = None) -> LaunchSession | None:
-        """The live session for a handle; None when unknown, expired or revoked."""
+    def get(
+        self, handle: str, *, now: datetime | None = None, touch: bool = False
+    ) -> LaunchSession | None:
+        """The live session for a handle; None when unknown, expired, idle too long or revoked.
+
+        With `touch` (a request of the user's), the session's idle time starts again from `now`,
+        in the same transaction.
+        """
         now = now or utc_now()
         with self._database.transaction() as session:
+            if touch:
+                session.execute(
+                    update(LaunchSessionRow)
+                    .where(*self._live(handle, now))
+                    .values(last_seen_at=now)
+                    .execution_options(synchronize_session=False)
+                )
             row = session.execute(
-                select(LaunchSessionRow).where(*_live(handle, now))
+                select(LaunchSessionRow).where(*self._live(handle, now))
             ).scalar_one_or_none()
             return None if row is None else self._session(row)
 
-    def last_evaluation(self, handle: str) -> dict[str, Any] | None:
-        """The evaluation last shown in a session, live or ended (for the "open again" page)."""
+    def ended_cause(self, handle: str, *, now: datetime | None = None) -> str | None:
+        """Why a handle names no live session (`unknown_handle`, `revoked`, `expired`,
+        `idle_timeout`); None while it is live. For the log: never shown to the user."""
+        now = now or utc_now()
         with self._database.transaction() as session:
             row = session.execute(
                 select(LaunchSessionRow).where(
                     LaunchSessionRow.handle_sha256 == handle_hash(handle)
                 )
             ).scalar_one_or_none()
-            return None if row is None else row.last_evaluation
+            if row is None:
+                return "unknown_handle"
+            if row.revoked_at is not None:
+                return "revoked"
+            if row.expires_at <= now:
+                return "expired"
+            if row.last_seen_at <= now - self._idle_timeout:
+                return "idle_timeout"
+            return None
+
+    def last_evaluation(self, handle: str, *, now: datetime | None = None) -> dict[str, Any] | None:
+        """The evaluation last shown in a live session; None once the session has ended."""
+        session = self.get(handle, now=now)
+        return None if session is None else session.last_evaluation
 
     def store_refreshed_tokens(
         self,
@@ -144,10 +182,14 @@ class LaunchSessions:
         notice_shown: bool = False,
         now: datetime | None = None,
     ) -> bool:
-        """Keep the evaluation last shown (for the "open again" page); with `notice_shown`, the
+        """Keep the evaluation last shown, encrypted (shown again beside an EHR error while the
+        session lives), and count the request as use; with `notice_shown`, the
         notice the page displayed is cleared in the same statement."""
         now = now or utc_now()
-        values: dict[str, Any] = {"last_evaluation": evaluation_json, "last_seen_at": now}
+        values: dict[str, Any] = {
+            "last_evaluation_encrypted": self._cipher.encrypt(json.dumps(evaluation_json)),
+            "last_seen_at": now,
+        }
         if notice_shown:
             values["notice"] = None
         return self._update(handle, now, **values)
@@ -159,21 +201,26 @@ class LaunchSessions:
         return self._update(handle, now or utc_now(), notice=notice)
 
     def revoke(self, handle: str, *, now: datetime | None = None) -> bool:
-        """End the session now (logout, or a token the EHR revoked)."""
+        """End the session now (sign-out, or the EHR's sign-in changing hands); the evaluation
+        last shown goes with it."""
         now = now or utc_now()
-        return self._update(handle, now, revoked_at=now)
+        return self._update(handle, now, revoked_at=now, last_evaluation_encrypted=None)
 
     def purge(self, *, now: datetime | None = None) -> int:
-        """Delete expired and revoked sessions; returns how many went."""
+        """Delete expired, idle and revoked sessions; returns how many went."""
         now = now or utc_now()
-        stale = or_(LaunchSessionRow.expires_at <= now, LaunchSessionRow.revoked_at.is_not(None))
+        stale = or_(
+            LaunchSessionRow.expires_at <= now,
+            LaunchSessionRow.last_seen_at <= now - self._idle_timeout,
+            LaunchSessionRow.revoked_at.is_not(None),
+        )
         with self._database.transaction() as session:
             return int(session.execute(delete(LaunchSessionRow).where(stale)).rowcount)  # type: ignore[attr-defined]
 
     def _update(self, handle: str, now: datetime, *conditions: Any, **values: Any) -> bool:
         statement = (
             update(LaunchSessionRow)
-            .where(*_live(handle, now), *conditions)
+            .where(*self._live(handle, now), *conditions)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -183,8 +230,17 @@ class LaunchSessions:
     def _encrypt(self, tokens: TokenSet) -> str:
         return self._cipher.encrypt(json.dumps(tokens.as_dict()))
 
+    def _live(self, handle: str, now: datetime) -> tuple[Any, ...]:
+        return (
+            LaunchSessionRow.handle_sha256 == handle_hash(handle),
+            LaunchSessionRow.expires_at > now,
+            LaunchSessionRow.last_seen_at > now - self._idle_timeout,
+            LaunchSessionRow.revoked_at.is_(None),
+        )
+
     def _session(self, row: LaunchSessionRow) -> LaunchSession:
         tokens = TokenSet.from_dict(json.loads(self._cipher.decrypt(row.token_set_encrypted)))
+        evaluation = row.last_evaluation_encrypted
         return LaunchSession(
             iss=row.iss,
             client_id=row.client_id,
@@ -193,14 +249,8 @@ class LaunchSessions:
             last_seen_at=row.last_seen_at,
             expires_at=row.expires_at,
             refresh_version=row.refresh_version,
-            last_evaluation=row.last_evaluation,
+            last_evaluation=(
+                None if evaluation is None else json.loads(self._cipher.decrypt(evaluation))
+            ),
             notice=row.notice,
         )
-
-
-def _live(handle: str, now: datetime) -> tuple[Any, ...]:
-    return (
-        LaunchSessionRow.handle_sha256 == handle_hash(handle),
-        LaunchSessionRow.expires_at > now,
-        LaunchSessionRow.revoked_at.is_(None),
-    )

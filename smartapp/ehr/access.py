@@ -1,7 +1,10 @@
 """FHIR access for one launch session: fresh tokens, refreshed ahead of expiry, one at a time.
 
-Tokens are refreshed a minute before they expire (a token this access has just obtained is used
-until it expires, so an EHR issuing tokens shorter than the margin is not asked once per read).
+Tokens are refreshed a tenth of their lifetime before they expire, at most a minute ahead
+(`launch.refresh_margin`: a 60-second token is not refreshed as soon as the launch has it), and
+a token this access has just obtained is used until it expires. A refreshed id_token that cannot
+be used is ignored (the sign-in's identity kept, the reason logged); one naming another sign-in,
+or a refresh the EHR refuses, ends the session (revoked, its cause logged).
 Within a process a striped lock lets only one request refresh a session; across processes the
 session's version column does (optimistic locking): the loser reads the winner's tokens instead
 of refreshing again.
@@ -9,18 +12,19 @@ of refreshing again.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
 from fhir_client import FhirClient
-from launch import AuthError, TokenSet, refresh
+from launch import AuthError, TokenSet, refresh, refresh_margin
 from smartapp.clock import now_utc
 from smartapp.db import LaunchSession
 from smartapp.ehr.patient_identity import check_renewed_patient
 from smartapp.errors import SessionExpired
 from smartapp.services import Services
 
-REFRESH_MARGIN = timedelta(seconds=60)
+LOGGER = logging.getLogger("smartapp.session")
 _LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
@@ -51,9 +55,9 @@ class EhrAccess:
         return self._session.tokens
 
     def access_token(self) -> str:
-        """A token valid for at least another minute (a just-obtained one: not yet expired),
-        refreshing it first when needed."""
-        margin = timedelta(0) if self._fresh else REFRESH_MARGIN
+        """A token valid for at least its refresh margin (a just-obtained one: not yet
+        expired), refreshing it first when needed."""
+        margin = timedelta(0) if self._fresh else refresh_margin(self.tokens)
         if self.tokens.expires_at - now_utc() <= margin:
             self.refresh_tokens()
         return self.tokens.access_token
@@ -65,7 +69,8 @@ class EhrAccess:
             latest = self._services.sessions.get(self._handle)
             if latest is None:
                 raise SessionExpired(
-                    "Your app session has ended. Open the app again from the chart."
+                    "Your app session has ended. Open the app again from the chart.",
+                    cause=self._services.sessions.ended_cause(self._handle) or "ended",
                 )
             self._session = latest
             if latest.refresh_version == before:
@@ -92,9 +97,20 @@ class EhrAccess:
             )
         return self._client
 
+    def _end(self, message: str, cause: str) -> SessionExpired:
+        """Revoke the session and log why it ended (later requests on it see `revoked`)."""
+        if self._services.sessions.revoke(self._handle):
+            LOGGER.warning(
+                "session ended", extra={"fields": {"iss": self._session.iss, "cause": cause}}
+            )
+        return SessionExpired(message, cause=cause)
+
     def _refresh_at_ehr(self) -> None:
         if not self.tokens.refresh_token:
-            raise SessionExpired("Your EHR sign-in has expired. Open the app again from the chart.")
+            raise self._end(
+                "Your EHR sign-in has expired. Open the app again from the chart.",
+                "no_refresh_token",
+            )
         services = self._services
         http = services.http_for(self.issuer)
         try:
@@ -106,16 +122,29 @@ class EhrAccess:
                 key_ring=services.keys,
                 now=now_utc(),
                 client_secret=services.client_secrets.get(self.issuer.iss),
+                on_ignored_id_token=self._log_ignored_id_token,
             )
-        except AuthError as error:
+        except AuthError as refused:
+            if refused.error == "identity_changed":
+                raise self._end(refused.message, "identity_changed") from None
             latest = services.sessions.get(self._handle)
             if latest is not None and latest.refresh_version != self._session.refresh_version:
                 self._session = latest  # another worker refreshed first with the same token
                 return
-            if error.retryable:  # busy or unreachable, not a refusal: the session stands
+            if refused.retryable:  # busy or unreachable, not a refusal: the session stands
+                LOGGER.warning(
+                    "session renewal unanswered",
+                    extra={
+                        "fields": {
+                            "iss": self._session.iss,
+                            "cause": f"refresh_unavailable:{refused.error}",
+                        }
+                    },
+                )
                 raise
-            raise SessionExpired(
-                "The EHR no longer accepts this session. Open the app again from the chart."
+            raise self._end(
+                "The EHR no longer accepts this session. Open the app again from the chart.",
+                f"refresh_refused:{refused.error}",
             ) from None
         check_renewed_patient(self.tokens.patient, renewed.patient)
         # Stored, or another worker stored first: either way the session now holds fresh tokens.
@@ -124,5 +153,15 @@ class EhrAccess:
         )
         latest = services.sessions.get(self._handle)
         if latest is None:
-            raise SessionExpired("Your app session has ended. Open the app again from the chart.")
+            raise SessionExpired(
+                "Your app session has ended. Open the app again from the chart.",
+                cause=services.sessions.ended_cause(self._handle) or "ended",
+            )
         self._session = latest
+
+    def _log_ignored_id_token(self, reason: str) -> None:
+        # The reason names the claim or check that failed, never the token or its claims.
+        LOGGER.warning(
+            "refreshed id_token ignored",
+            extra={"fields": {"iss": self._session.iss, "reason": reason}},
+        )

@@ -1,9 +1,11 @@
 """Error pages a prescriber can act on: never a stack trace, always what to do next.
 
-An ended session shows "open the app again from the chart" and keeps the last evaluation
-visible, so nothing the prescriber saw is lost. A record the app may not evaluate (incomplete
-reads, another patient's record: UnusableRecord) never shows a kept evaluation: the page names
-what could not be read and what to do, and nothing else.
+An ended session (expired, idle, signed out, refused by the EHR) shows "open the app again from
+the chart" and no patient data: the handle is no longer a credential. Where the EHR failed a
+live session's request, the evaluation last shown in it is kept below for reference. A record
+the app may not evaluate (incomplete reads, another patient's record: UnusableRecord) never
+shows a kept evaluation: the page names what could not be read and what to do, and nothing
+else.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ LOGGER = logging.getLogger("smartapp.errors")
 
 
 def _last_evaluation() -> dict[str, Any] | None:
+    """The evaluation last shown in this request's session, only while the session is live."""
     handle = request_handle()
     if handle is None:
         return None
@@ -55,10 +58,12 @@ def init_error_pages(app: Flask) -> None:
 
     @app.errorhandler(SmartAppError)
     def _app_error(error: SmartAppError) -> tuple[str, int]:
-        LOGGER.info("app error", extra={"fields": {"error": error.error, "status": error.status}})
-        expired = isinstance(error, SessionExpired)
+        fields: dict[str, Any] = {"error": error.error, "status": error.status}
+        if isinstance(error, SessionExpired):
+            fields["cause"] = error.cause
+        LOGGER.info("app error", extra={"fields": fields})
         title = "Open the app again from the chart" if error.status == 401 else "Request refused"
-        return _page(error.status, title, str(error), keep_last=expired)
+        return _page(error.status, title, str(error))
 
     @app.errorhandler(UnusableRecord)
     def _unusable_record(error: UnusableRecord) -> tuple[str, int]:
@@ -92,9 +97,7 @@ def init_error_pages(app: Flask) -> None:
             },
         )
         if isinstance(error, FhirAuthError) and error.expired:
-            return _page(
-                401, "Open the app again from the chart", error.user_message, keep_last=True
-            )
+            return _page(401, "Open the app again from the chart", error.user_message)
         status = 403 if isinstance(error, FhirAuthError) else 502
         # A part-read answer is not shown beside an older evaluation it may contradict.
         keep_last = not isinstance(error, FhirIncompleteRead)

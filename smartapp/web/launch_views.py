@@ -2,10 +2,13 @@
 
 Spec: SMART App Launch 2.2, "App Launch: Launch and Authorization"
 (https://hl7.org/fhir/smart-app-launch/app-launch.html). The issuer must be allow-listed, every
-authorize carries state + PKCE S256 + aud, and the state is used once.
+authorize carries state + PKCE S256 + aud, and the state is used once, by the browser that
+started the launch where that browser keeps cookies (smartapp.web.state_cookie).
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -14,11 +17,14 @@ from launch import LaunchError, authorization_error, begin_launch, complete_laun
 from smartapp.clock import now_utc
 from smartapp.db.audit import AuditEvent
 from smartapp.db.housekeeping import purge_stale
+from smartapp.db.launches import AnotherBrowser
 from smartapp.services import current_services
 from smartapp.web.security import frame_for
 from smartapp.web.session import set_session_cookie
+from smartapp.web.state_cookie import browser_binding, sent_state_cookie, set_state_cookie
 
 bp = Blueprint("launch", __name__)
+LOGGER = logging.getLogger("smartapp.launch")
 
 
 @bp.get("/launch")
@@ -58,11 +64,14 @@ def _authorize(iss: str, launch_value: str | None) -> Response:
         now=now_utc(),
         launch=launch_value,
     )
-    app.pending.save(pending)
+    browser = browser_binding()
+    app.pending.save(pending, browser=browser)
     # Launches abandoned at the EHR's sign-in never reach /callback: purge here too.
     purge_stale(app.sessions, app.pending, pending.created_at, app.settings.session_retention)
     # The target comes from the allow-listed issuer's own discovery document: not an open redirect.
-    return redirect(url, code=302)
+    response = redirect(url, code=302)
+    set_state_cookie(response, browser)
+    return response
 
 
 @bp.get("/callback")
@@ -78,7 +87,18 @@ def callback() -> Response:
             "invalid_request",
             "The sign-in answer is incomplete. Open the app again from the chart.",
         )
-    pending = app.pending.consume(state)
+    browser = sent_state_cookie()
+    try:
+        pending = app.pending.consume(state, browser=browser)
+    except AnotherBrowser:
+        LOGGER.warning("sign-in refused", extra={"fields": {"cause": "state_cookie_mismatch"}})
+        raise LaunchError(
+            "invalid_state",
+            "This sign-in was started in another browser, so it cannot sign in here."
+            " Open the app again from the chart.",
+        ) from None
+    if browser is None:  # the embedded browser dropped the cookie: the state alone decides
+        LOGGER.info("sign-in without the state cookie", extra={"fields": {}})
     if pending is None:
         raise LaunchError(
             "invalid_state",

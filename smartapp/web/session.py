@@ -43,6 +43,11 @@ def set_session_cookie(response: Response, handle: str) -> None:
     )
 
 
+def clear_session_cookie(response: Response) -> None:
+    """Take the handle out of the browser (sign-out)."""
+    response.delete_cookie(SESSION_COOKIE, secure=True, httponly=True, samesite="None", path="/")
+
+
 def request_handle() -> str | None:
     """The handle this request names: `h` in the query or form first, then the cookie."""
     for candidate in (
@@ -58,7 +63,8 @@ def request_handle() -> str | None:
 def current_session(sessions: LaunchSessions) -> CurrentSession:
     """The live launch session of this request; SessionMissing or SessionExpired otherwise.
 
-    Looked up once per request: the page and its panels share it.
+    Looked up once per request (the page and its panels share it); the lookup is a use of the
+    session, so its idle timeout starts again. An ended session's SessionExpired names why.
     """
     handle = request_handle()
     if handle is None:
@@ -68,10 +74,11 @@ def current_session(sessions: LaunchSessions) -> CurrentSession:
     found = g.get(_CURRENT_KEY)
     if isinstance(found, CurrentSession) and found.handle == handle:
         return found
-    session = sessions.get(handle)
+    session = sessions.get(handle, touch=True)
     if session is None:
         raise SessionExpired(
-            "Your app session has ended. Open the app again from the patient's chart."
+            "Your app session has ended. Open the app again from the patient's chart.",
+            cause=sessions.ended_cause(handle) or "ended",
         )
     current = CurrentSession(handle, session)
     setattr(g, _CURRENT_KEY, current)

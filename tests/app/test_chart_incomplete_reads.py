@@ -167,7 +167,7 @@ def _tokens(patient: str, refresh_token: str) -> dict[str, object]:
     return {
         "access_token": f"access-{refresh_token}",
         "token_type": "Bearer",
-        "expires_in": 3600,
+        "expires_in": 600,
         "scope": SCOPES,
         "patient": patient,
         "refresh_token": refresh_token,
@@ -182,7 +182,9 @@ def test_chart_refresh_naming_another_patient_stops_and_keeps_the_session(
     mock.replace(responses.POST, TOKEN, json=_tokens("pt-1", "refresh-1"))
     handle = launch(client)
     mock.replace(responses.POST, TOKEN, json=_tokens(renewed_for, "refresh-2"))
-    with time_machine.travel(NOON + timedelta(hours=2), tick=False):  # the token has expired
+    with time_machine.travel(
+        NOON + timedelta(minutes=15), tick=False
+    ):  # token expired, session not idle
         answer, html = chart(client, handle)
     assert answer == status, html[:400]
     kept = app.extensions["smartapp"].sessions.get(handle)

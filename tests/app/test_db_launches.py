@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from launch import PendingLaunch
 from smartapp.db import PendingLaunches, SecretCipher
+from smartapp.db.launches import AnotherBrowser
 from smartapp.db.models import PendingLaunchRow
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -102,3 +103,31 @@ def test_pending_launch_verifier_no_key_opens_is_none(database, cipher):
     old_key = SecretCipher(SecretCipher.generate_key())
     PendingLaunches(database, old_key).save(PENDING)
     assert PendingLaunches(database, cipher).consume("state-abc", now=NOW) is None
+
+
+def test_pending_launch_bound_to_a_browser_is_refused_to_another(database, cipher):
+    launches = PendingLaunches(database, cipher)
+    launches.save(PENDING, browser="browser-a-cookie")
+    later = NOW + timedelta(minutes=1)
+    with pytest.raises(AnotherBrowser):
+        launches.consume("state-abc", browser="browser-b-cookie", now=later)
+    # Used up by the refused callback: the state cannot be replayed in any browser.
+    assert launches.consume("state-abc", browser="browser-a-cookie", now=later) is None
+
+
+@pytest.mark.parametrize("sent", ["browser-a-cookie", None])  # None: the cookie was dropped
+def test_pending_launch_bound_to_a_browser_is_consumed_by_it_or_without_a_cookie(
+    database, cipher, sent
+):
+    launches = PendingLaunches(database, cipher)
+    launches.save(PENDING, browser="browser-a-cookie")
+    assert launches.consume("state-abc", browser=sent, now=NOW + timedelta(minutes=1)) == PENDING
+
+
+def test_pending_launch_keeps_the_browser_cookie_only_hashed(database, cipher):
+    PendingLaunches(database, cipher).save(PENDING, browser="browser-a-cookie")
+    with database.transaction() as session:
+        row = session.execute(select(PendingLaunchRow)).scalar_one()
+        stored = repr([getattr(row, c.name) for c in PendingLaunchRow.__table__.columns])
+    assert "browser-a-cookie" not in stored
+    assert row.browser_sha256 is not None and len(row.browser_sha256) == 64

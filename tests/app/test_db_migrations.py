@@ -144,6 +144,8 @@ def test_migration_0002_upgrades_a_database_in_use_at_0001(empty_database_url, c
             assert connection.execute(text("SELECT count(*) FROM launch_sessions")).scalar() == 0
             assert connection.execute(text("SELECT count(*) FROM pending_launches")).scalar() == 0
             assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() == 1
+        # The sessions table as the app's models know it (the one audit event goes to the EHR).
+        upgrade(empty_database_url, issuers=("https://ehr.example.org/fhir",))
         sessions = LaunchSessions(database, cipher)
         tokens = TokenSet("a", "Bearer", NOW + timedelta(hours=1), ("launch",), tenant="t-1")
         handle = sessions.create("https://ehr.example.org/fhir", "c", tokens, now=NOW)
@@ -218,8 +220,8 @@ def _snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
 def test_migration_0003_moves_a_populated_registry_to_the_only_issuer(empty_database_url):
     database = _populated_0002(empty_database_url)
     try:
-        upgrade(empty_database_url, issuers=(ISS_A,))
-        assert current(empty_database_url) == "0003" == head()
+        upgrade(empty_database_url, "0003", issuers=(ISS_A,))
+        assert current(empty_database_url) == "0003"
         store = RegistryStore(database)
         assert store.export(ISS_A) == REGISTRY_0002
         assert store.export(ISS_B) == EMPTY_REGISTRY
@@ -266,7 +268,7 @@ def test_migration_0003_refuses_to_guess_among_several_issuers(empty_database_ur
 
 def test_migration_0003_needs_no_issuer_for_an_empty_registry(empty_database_url):
     upgrade(empty_database_url, "0002")
-    upgrade(empty_database_url, issuers=(ISS_A, ISS_B))
+    upgrade(empty_database_url, "0003", issuers=(ISS_A, ISS_B))
     assert current(empty_database_url) == "0003"
 
 
@@ -281,3 +283,31 @@ def test_migration_0003_keys_lead_with_the_issuer(database):
         "patient_enrollments": [["iss", "patient_reference", "enrolled_on"]],
         "status_forms": [["iss", "patient_reference", "submitted_on"]],
     }
+
+
+def test_migration_0004_drops_plaintext_evaluations_and_keeps_the_sessions(
+    empty_database_url, cipher
+):
+    upgrade(empty_database_url, "0003")
+    database = Database(empty_database_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO launch_sessions (handle_sha256, iss, client_id,"
+                    " token_set_encrypted, created_at, last_seen_at, expires_at,"
+                    " refresh_version, last_evaluation) VALUES ('h', 'iss', 'c', 'x', :now,"
+                    " :now, :now, 0, :evaluation)"
+                ),
+                {"now": NOW, "evaluation": '{"patient": "Patient/pt-1", "overall": "ok"}'},
+            )
+        upgrade(empty_database_url, "0004")
+        with database.engine.connect() as connection:
+            rows = connection.execute(text("SELECT * FROM launch_sessions")).all()
+        assert len(rows) == 1 and "pt-1" not in repr(rows)
+        assert "last_evaluation" not in rows[0]._fields
+        assert rows[0]._mapping["last_evaluation_encrypted"] is None
+        downgrade(empty_database_url, "0003")
+        assert current(empty_database_url) == "0003"
+    finally:
+        database.dispose()

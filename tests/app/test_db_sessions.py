@@ -104,6 +104,7 @@ def test_session_evaluation_is_kept_and_the_notice_cleared_once_shown(database, 
     assert session is not None and session.notice is None
     assert session.last_seen_at == later
     assert session.last_evaluation == {"overall": "ok"}
+    assert sessions.last_evaluation(handle, now=later) == {"overall": "ok"}
 
 
 def test_session_refresh_stores_new_tokens_only_at_the_expected_version(database, cipher):
@@ -154,3 +155,61 @@ def test_session_rotated_key_still_reads_old_sessions(database):
 def test_cipher_refuses_a_bad_key(key):
     with pytest.raises(SecretKeyError):
         SecretCipher(key)
+
+
+def test_session_evaluation_is_encrypted_at_rest(database, cipher):
+    sessions = LaunchSessions(database, cipher)
+    handle = create(sessions)
+    shown = {"patient": "Patient/pt-1", "overall": "attention", "anc": {"value_per_ul": 1620}}
+    assert sessions.record_evaluation(handle, shown, now=NOW)
+    stored = "".join(_raw_rows(database))
+    assert "pt-1" not in stored and "attention" not in stored and "1620" not in stored
+    assert sessions.last_evaluation(handle, now=NOW) == shown
+    stranger = LaunchSessions(database, SecretCipher(SecretCipher.generate_key()))
+    with pytest.raises(SecretKeyError):
+        stranger.last_evaluation(handle, now=NOW)
+
+
+def test_session_ends_after_the_idle_timeout_and_use_keeps_it_alive(database, cipher):
+    sessions = LaunchSessions(database, cipher, idle_timeout=timedelta(minutes=30))
+    handle, idle = create(sessions), create(sessions)
+    assert sessions.get(handle, now=NOW + timedelta(minutes=29), touch=True) is not None
+    later = NOW + timedelta(minutes=50)
+    assert sessions.get(idle, now=later) is None
+    assert sessions.ended_cause(idle, now=later) == "idle_timeout"
+    assert sessions.last_evaluation(idle, now=later) is None
+    assert not sessions.record_evaluation(idle, {"overall": "ok"}, now=later)
+    session = sessions.get(handle, now=later)
+    assert session is not None and session.last_seen_at == NOW + timedelta(minutes=29)
+    assert sessions.get(handle, now=NOW + timedelta(minutes=59, seconds=1)) is None
+
+
+def test_session_ended_cause_names_why(database, cipher):
+    sessions = LaunchSessions(database, cipher)
+    live, revoked = create(sessions), create(sessions)
+    expired = create(sessions, now=NOW - timedelta(hours=8))
+    assert sessions.revoke(revoked, now=NOW)
+    assert sessions.ended_cause(live, now=NOW) is None
+    assert sessions.ended_cause(revoked, now=NOW) == "revoked"
+    assert sessions.ended_cause(expired, now=NOW) == "expired"
+    assert sessions.ended_cause("x" * 43, now=NOW) == "unknown_handle"
+
+
+def test_session_revoked_keeps_no_evaluation(database, cipher):
+    sessions = LaunchSessions(database, cipher)
+    handle = create(sessions)
+    assert sessions.record_evaluation(handle, {"overall": "ok"}, now=NOW)
+    assert sessions.revoke(handle, now=NOW)
+    with database.engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT last_evaluation_encrypted FROM launch_sessions")
+        ).scalar_one()
+    assert kept is None
+
+
+def test_session_purge_takes_idle_sessions_too(database, cipher):
+    sessions = LaunchSessions(database, cipher, idle_timeout=timedelta(minutes=30))
+    create(sessions)
+    kept = create(sessions, now=NOW + timedelta(minutes=20))
+    assert sessions.purge(now=NOW + timedelta(minutes=31)) == 1
+    assert sessions.get(kept, now=NOW + timedelta(minutes=31)) is not None

@@ -56,6 +56,34 @@ def test_purge_deletes_only_rows_past_their_retention(database) -> None:
     assert counts(database) == (1, 1, 0)  # the live session and the pending launch stay
 
 
+def test_purge_takes_a_session_idle_past_its_retention_before_it_expires(database) -> None:
+    sessions = LaunchSessions(database, SecretCipher(SecretCipher.generate_key()))
+    sessions.create(ISS, "app", GRANT, now=NOW - timedelta(hours=2))  # 8 hours, idle since
+    sessions.create(ISS, "app", GRANT, now=NOW - timedelta(minutes=20))
+    purged = purge_past_retention(
+        database,
+        now=NOW,
+        session_retention=timedelta(hours=1),
+        audit_retention=timedelta(days=5),
+        session_idle=timedelta(minutes=30),
+    )
+    assert purged.sessions == 1
+    assert counts(database) == (1, 0, 0)
+
+
+@pytest.mark.parametrize(("idle_minutes", "purged"), [("60", 1), ("180", 0)])
+def test_purge_command_reads_the_idle_timeout(
+    database_url, database, monkeypatch, capsys, idle_minutes, purged
+) -> None:
+    sessions = LaunchSessions(database, SecretCipher(SecretCipher.generate_key()))
+    sessions.create(ISS, "app", GRANT, now=NOW - timedelta(hours=2))  # 8 hours, idle since
+    monkeypatch.setenv("SMARTAPP_SESSION_RETENTION_DAYS", "0")
+    monkeypatch.setenv("SMARTAPP_SESSION_IDLE_MINUTES", idle_minutes)
+    assert main(["db", "purge", "--database-url", database_url]) == 0
+    assert capsys.readouterr().out.startswith(f"purged {purged} launch sessions ended before ")
+    assert counts(database)[0] == 1 - purged
+
+
 def test_purge_command_reads_the_retention_settings(database_url, database, monkeypatch, capsys):
     fill(database)
     monkeypatch.setenv("SMARTAPP_SESSION_RETENTION_DAYS", "0.5")

@@ -15,18 +15,20 @@ from launch import (
     needs_refresh,
     refresh,
 )
-from launch.tokens import DEFAULT_LIFETIME, token_set_from_response
+from launch.tokens import DEFAULT_LIFETIME, refresh_margin, token_set_from_response
 from tests.unit.test_launch_fake_ehr import (
     ACCESS_TOKEN,
     CLIENT_ID,
     ISS,
     NOW,
+    ORIGIN,
     REFRESH_TOKEN,
     SECRET,
     fake_ehr,
     form,
     id_token,
     issuer,
+    other_key,
     shared_key_ring,
     smart_config,
     token_json,
@@ -52,7 +54,7 @@ def launched(**overrides) -> TokenSet:
     response = token_json(
         intent="review", tenant="t1", fhirContext=FHIR_CONTEXT, vendor_thing=1, **overrides
     )
-    claims = {"sub": "p1", "fhirUser": f"{ISS}/Practitioner/p1"}
+    claims = {"iss": ORIGIN, "sub": "practitioner-1", "fhirUser": f"{ISS}/Practitioner/p1"}
     return token_set_from_response(
         response, now=NOW, requested_scopes="launch", id_token_claims=claims
     )
@@ -189,3 +191,99 @@ def test_malformed_context_is_refused(overrides) -> None:
     with pytest.raises(AuthError) as caught:
         token_set_from_response(token_json(**overrides), now=NOW, requested_scopes="launch")
     assert caught.value.error == "invalid_token_response"
+
+
+@pytest.mark.parametrize(
+    ("lifetime_s", "margin_s"), [(60, 6), (300, 30), (600, 60), (3600, 60), (5, 0.5)]
+)
+def test_refresh_margin_is_a_tenth_of_the_lifetime_at_most_a_minute(lifetime_s, margin_s) -> None:
+    token_set = launched(expires_in=lifetime_s)
+    assert refresh_margin(token_set) == timedelta(seconds=margin_s)
+    assert not needs_refresh(token_set, NOW + timedelta(seconds=lifetime_s - margin_s - 0.1))
+    assert needs_refresh(token_set, NOW + timedelta(seconds=lifetime_s - margin_s))
+
+
+def test_a_sixty_second_token_is_not_refreshed_as_soon_as_it_arrives() -> None:
+    token_set = launched(expires_in=60)
+    assert not needs_refresh(token_set, NOW + timedelta(seconds=2))
+    stored = TokenSet.from_dict(token_set.as_dict())
+    assert stored.issued_at == NOW and refresh_margin(stored) == timedelta(seconds=6)
+
+
+def test_a_token_set_stored_without_its_issue_time_refreshes_a_minute_ahead() -> None:
+    data = launched(expires_in=60).as_dict()
+    del data["issued_at"]
+    assert refresh_margin(TokenSet.from_dict(data)) == timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"aud": None}, "aud"),
+        ({"aud": "another-app"}, "aud"),
+        ({"exp": int((LATER - timedelta(hours=1)).timestamp())}, "exp"),
+    ],
+)
+def test_refresh_with_an_unusable_id_token_keeps_the_original_identity(
+    ehr, http, claims, reason
+) -> None:
+    new_id_token = id_token(nonce=None, now=LATER, fhirUser="Practitioner/2", **claims)
+    ehr.serve_token(token_json(access_token="new-at", id_token=new_id_token))
+    ehr.serve_jwks()
+    ignored: list[str] = []
+    renewed = refresh(
+        issuer(), smart_config(), launched(), http=http, now=LATER,
+        on_ignored_id_token=ignored.append,
+    )  # fmt: skip
+    assert renewed.access_token == "new-at"  # the EHR accepted the refresh: the session goes on
+    assert renewed.fhir_user == f"{ISS}/Practitioner/p1"
+    assert renewed.id_token_claims == launched().id_token_claims
+    assert len(ignored) == 1 and reason in ignored[0]
+    assert new_id_token not in ignored[0] and "new-at" not in ignored[0]
+
+
+def test_refresh_with_a_badly_signed_id_token_keeps_the_original_identity(ehr, http) -> None:
+    forged = id_token(nonce=None, now=LATER, key=other_key(), sub="someone-else")
+    ehr.serve_token(token_json(id_token=forged))
+    ehr.serve_jwks()
+    ignored: list[str] = []
+    renewed = refresh(
+        issuer(), smart_config(), launched(), http=http, now=LATER,
+        on_ignored_id_token=ignored.append,
+    )  # fmt: skip
+    assert renewed.id_token_claims == launched().id_token_claims
+    assert ignored and "signature" in ignored[0]
+
+
+@pytest.mark.parametrize("claims", [{"sub": "practitioner-2"}, {"iss": "https://other.example"}])
+def test_refresh_naming_another_sign_in_ends_the_session(ehr, http, claims) -> None:
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER, **claims)))
+    ehr.serve_jwks()
+    with pytest.raises(AuthError) as caught:
+        refresh(issuer(), smart_config(), launched(), http=http, now=LATER)
+    assert caught.value.error == "identity_changed"
+
+
+def test_refresh_of_a_sign_in_without_identity_takes_a_valid_id_token(ehr, http) -> None:
+    anonymous = token_set_from_response(token_json(), now=NOW, requested_scopes="launch")
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER)))
+    ehr.serve_jwks()
+    renewed = refresh(issuer(), smart_config(), anonymous, http=http, now=LATER)
+    assert renewed.id_token_claims["sub"] == "practitioner-1"
+    assert renewed.fhir_user == f"{ISS}/Practitioner/practitioner-1"
+
+
+def test_refresh_with_an_id_token_without_sub_keeps_the_original_identity(ehr, http) -> None:
+    ehr.serve_token(token_json(id_token=id_token(nonce=None, now=LATER, sub=None)))
+    ehr.serve_jwks()
+    ignored: list[str] = []
+    renewed = refresh(
+        issuer(),
+        smart_config(),
+        launched(),
+        http=http,
+        now=LATER,
+        on_ignored_id_token=ignored.append,
+    )
+    assert renewed.id_token_claims == launched().id_token_claims
+    assert len(ignored) == 1 and "sub" in ignored[0]

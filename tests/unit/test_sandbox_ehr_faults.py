@@ -46,6 +46,9 @@ def test_faults_defaults_and_fixed_surfaces():
     revoked = fault_from_json({"fault": "refresh_revoked", "on": "fhir"})
     assert revoked.on is Surface.TOKEN
     assert fault_from_json({"fault": "token_expired"}).on is Surface.FHIR
+    for token_fault in ("refresh_id_token_no_aud", "refresh_id_token_other_user"):
+        assert fault_from_json({"fault": token_fault, "on": "fhir"}).on is Surface.TOKEN
+    assert fault_from_json({"fault": "sixty_second_tokens"}).on is Surface.TOKEN
     assert fault_from_json({"fault": "slow", "delay": 0.5}).as_json()["fault"] == "slow"
 
 

@@ -1,0 +1,43 @@
+"""POST /signout: the prescriber ends the launch session; its handle shows nothing after it.
+
+CSRF-checked like every POST (the form carries the handle and its token, so it works where the
+embedded browser drops cookies). The session is revoked (its stored evaluation goes with it),
+the browser's session cookie is cleared, and the page says how to open the app again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g, make_response, render_template
+from werkzeug.wrappers import Response
+
+from smartapp.errors import SessionMissing
+from smartapp.services import current_services
+from smartapp.web.csrf import check_csrf
+from smartapp.web.session import clear_session_cookie, request_handle
+
+bp = Blueprint("signout", __name__)
+LOGGER = logging.getLogger("smartapp.session")
+
+
+@bp.post("/signout")
+def sign_out() -> Response:
+    """End this request's launch session."""
+    app = current_services()
+    handle = request_handle()
+    if handle is None:
+        raise SessionMissing("No app session was found. Open the app again from the chart.")
+    check_csrf(app.settings.secret_key, handle)
+    ended = app.sessions.revoke(handle)
+    LOGGER.info("session ended", extra={"fields": {"cause": "signed_out", "was_live": ended}})
+    response = make_response(
+        render_template(
+            "errors/error.html",
+            title="You have signed out",
+            message="This app session has ended. Open the app again from the patient's chart.",
+            request_id=g.get("request_id", ""),
+        )
+    )
+    clear_session_cookie(response)
+    return response
