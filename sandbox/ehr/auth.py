@@ -59,7 +59,7 @@ def authorize() -> Any:
 
 def _ehr_launch_context(launch: Launch) -> LaunchContext:
     return LaunchContext(
-        user=User(launch.practitioner),
+        user=_launch_user(launch),
         patient=launch.patient,
         encounter=launch.encounter,
         launch_id=launch.launch_id,
@@ -67,6 +67,15 @@ def _ehr_launch_context(launch: Launch) -> LaunchContext:
         smart_style_url=launch.smart_style_url,
         vendor=launch.vendor,
     )
+
+
+def _launch_user(launch: Launch) -> User:
+    """The portal's patient or caregiver when the launch came from the portal, else the chart's
+    practitioner."""
+    if launch.portal_user:
+        resource_type, _, user_id = launch.portal_user.partition("/")
+        return User(user_id, resource_type)
+    return User(launch.practitioner)
 
 
 def _picker(ehr: EhrServices, client_id: str) -> str:

@@ -18,12 +18,19 @@ PICK_LIFETIME_S = 600
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """The signed-in EHR user: the sandbox signs in a practitioner, no password asked."""
+    """The signed-in EHR user, no password asked: a practitioner from the chart, or a patient or
+    a caregiver (RelatedPerson) from the patient portal."""
 
-    practitioner_id: str
+    user_id: str
+    resource_type: str = "Practitioner"
 
     def get_user_id(self) -> str:
-        return self.practitioner_id
+        return self.user_id
+
+    @property
+    def reference(self) -> str:
+        """The user as a relative reference (`Practitioner/x`, `Patient/x`, `RelatedPerson/x`)."""
+        return f"{self.resource_type}/{self.user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class Launch:
     need_patient_banner: bool = False
     smart_style_url: str | None = None
     expires_at: float = 0.0
+    # A portal launch signs in the patient or a caregiver (`Patient/x`, `RelatedPerson/y`).
+    portal_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ from smartapp.chart.ehr_style import fetch_style
 from smartapp.chart.page_model import page_model
 from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.ehr.request import request_access, request_evaluation
-from smartapp.errors import SmartAppError
+from smartapp.errors import Forbidden, SmartAppError
+from smartapp.patient.viewer import portal_user
 from smartapp.registry.access import requester
 from smartapp.registry.program_panel import PROGRAM_FINDINGS, ProgramPanel, build_panel
 from smartapp.services import Services, current_services
@@ -40,6 +41,8 @@ def page() -> str:
     app = current_services()
     access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
+    if portal_user(access.tokens.fhir_user) is not None:
+        raise Forbidden("This page is for the care team. Patients and caregivers use the portal.")
     started = _start_writeback(app)  # its identifier search runs beside the patient's reads
     launch = request_evaluation(app)
     notice = Notice.from_json(access.session.notice)
