@@ -90,9 +90,12 @@ class _Text(HTMLParser):
         self._stack.append((tag, scored, dated, hidden))
 
     def handle_endtag(self, tag: str) -> None:
+        scored = self._state()[0]
         while self._stack:
             if self._stack.pop()[0] == tag:
                 break
+        if tag == "li" and scored:  # a list item is read as a sentence of its own
+            self.read[-1][1].append(".")
 
     def handle_data(self, data: str) -> None:
         scored, dated, hidden = self._state()
@@ -120,3 +123,10 @@ def scored_elements(html: str) -> list[tuple[str, str]]:
 def sentences(text: str) -> list[str]:
     """The sentences of `text` (split after . : ! ?)."""
     return [s.strip() for s in re.split(r"(?<=[.:!?])\s+", text) if s.strip()]
+
+
+def text_nodes(html: str) -> list[str]:
+    """Each visible text node of the page, whitespace collapsed (empty ones left out)."""
+    parser = _Text()
+    parser.feed(html)
+    return [" ".join(chunk.split()) for chunk in parser.chunks if chunk.strip()]
