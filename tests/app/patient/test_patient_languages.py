@@ -4,6 +4,7 @@ in English on the Spanish page."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -21,7 +22,7 @@ from tests.conftest import PROJECT_ROOT
 
 CATALOG = PROJECT_ROOT / "smartapp" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 # Each state shows different sentences: together they show every one the page has.
-STATES = {
+STATES: dict[str, dict[str, Any]] = {
     "current": {},
     "late": {"anc_on": LATE_ANC_ON},
     "unreadable": {"broken": {"Observation": "error"}},

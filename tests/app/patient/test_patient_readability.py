@@ -9,6 +9,7 @@ medicine and its former program (clozapine, REMS), which no plainer word replace
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import textstat
@@ -24,7 +25,7 @@ from tests.app.patient.pages import (
 
 MAX_GRADE = 6.0
 NAMES = re.compile(r"\b(clozapine|REMS)\b", re.IGNORECASE)
-STATES = {
+STATES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "current": (
         {},
         [
