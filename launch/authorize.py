@@ -85,9 +85,12 @@ def _launch_scopes(
     return " ".join(dict.fromkeys(scopes))
 
 
-def requested_scopes(issuer: IssuerConfig, *, standalone: bool = False) -> str:
-    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone."""
-    return _launch_scopes(issuer, None if standalone else "ehr-launch", ())
+def requested_scopes(
+    issuer: IssuerConfig, *, standalone: bool = False, scopes: str | None = None
+) -> str:
+    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone
+    (`scopes`: a launch profile's instead of the issuer's)."""
+    return _launch_scopes(issuer, None if standalone else "ehr-launch", (), scopes)
 
 
 def begin_launch(
