@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -122,3 +123,56 @@ def test_portal_launch_v1_issuer_asks_v1_read_scopes(smart, tmp_path) -> None:
         assert "patient/*.read" in scopes and "patient/*.rs" not in scopes
     finally:
         application.extensions["smartapp"].close()
+
+
+@pytest.mark.parametrize("signin", ["patient", "caregiver"])
+def test_standalone_launch_signs_in_through_the_ehr_picker(app, smart, signin) -> None:
+    client = app.test_client()
+    started = client.get("/patient/standalone", query_string={"iss": smart.iss})
+    assert started.status_code == 302
+    picker = smart.session.get(started.headers["Location"], allow_redirects=False, timeout=10)
+    assert picker.status_code == 200, picker.text[:300]
+    original = re.search(r'name="request" value="([^"]*)"', picker.text)
+    assert original
+    picked = smart.session.post(
+        f"{smart.origin}/auth/pick",
+        data={
+            "client_id": "clozapine-smartapp",
+            "patient": CURRENT,
+            "signin": signin,
+            "request": html.unescape(original.group(1)),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert picked.status_code == 302, picked.text[:300]
+    callback = urlsplit(authorize_at_ehr(smart, picked.headers["Location"]))
+    assert callback.path == "/patient/callback"
+    returned = client.get(callback.path, query_string=callback.query)
+    assert returned.status_code == 303
+    page = client.get(returned.headers["Location"])
+    assert page.status_code == 200
+    assert f'data-viewer="{signin}"' in page.get_data(as_text=True)
+
+
+def test_standalone_launch_as_the_clinician_is_refused(app, smart) -> None:
+    client = app.test_client()
+    started = client.get("/patient/standalone", query_string={"iss": smart.iss})
+    picker = smart.session.get(started.headers["Location"], allow_redirects=False, timeout=10)
+    original = re.search(r'name="request" value="([^"]*)"', picker.text)
+    assert original
+    picked = smart.session.post(
+        f"{smart.origin}/auth/pick",
+        data={
+            "client_id": "clozapine-smartapp",
+            "patient": CURRENT,
+            "request": html.unescape(original.group(1)),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    callback = urlsplit(authorize_at_ehr(smart, picked.headers["Location"]))
+    returned = client.get(callback.path, query_string=callback.query)
+    page = client.get(returned.headers["Location"])
+    assert page.status_code == 403
+    assert "Care team members open the app from the patient" in page.get_data(as_text=True)
