@@ -122,3 +122,19 @@ def test_accessibility_check_finds_a_nameless_button(stack, open_browser) -> Non
     frame.evaluate("() => document.querySelector('main').append(document.createElement('button'))")
     found = blocking(axe_violations(frame, stack.app.origin))
     assert [v["id"] for v in found] == ["button-name"], found
+
+
+def test_portal_patient_view_prints_the_card_alone(stack, open_browser) -> None:
+    opened = open_browser()
+    frame = open_in_portal(opened, stack, PATIENT, "patient")
+    opened.page.emulate_media(media="print")
+    shown = frame.evaluate(
+        """() => [...document.querySelectorAll('main > section, main > h1, header.top')]
+             .filter((e) => getComputedStyle(e).display !== 'none')
+             .map((e) => e.dataset.testid || e.tagName)"""
+    )
+    assert shown == ["print-card"], shown
+    expect(frame.get_by_test_id("print-card")).to_contain_text("December")
+    expect(frame.locator("#print-card")).to_be_hidden()
+    opened.page.emulate_media(media="screen")
+    expect(frame.get_by_test_id("call-now")).to_be_visible()

@@ -3,6 +3,8 @@ in English on the Spanish page."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,33 @@ def test_spanish_catalog_translates_every_message() -> None:
     messages = [m for m in catalog if m.id]
     assert messages
     assert not [m.id for m in messages if not m.string or m.fuzzy]
+
+
+def test_spanish_catalog_holds_every_patient_facing_message(tmp_path) -> None:
+    template = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-o",
+            str(template),
+            "--no-location",
+            "--omit-header",
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with template.open("rb") as file:
+        extracted = {m.id for m in read_po(file) if m.id}
+    with Path(CATALOG).open("rb") as file:
+        translated = {m.id for m in read_po(file) if m.id}
+    assert extracted, "nothing extracted: babel.cfg names no patient-facing file"
+    assert extracted - translated == set(), "untranslated"
+    assert translated - extracted == set(), "no longer used"

@@ -26,7 +26,7 @@ def test_patient_page_patient_gives_next_test_with_weekday_and_not_late(app, cli
     assert 'data-next-due="2026-12-07"' in html and 'data-late="false"' in html
     text = page_text(html)
     assert "Monday 7 December" in text
-    assert "This test is not late." in text
+    assert "This test is not late yet." in text
     assert "This is the record of Pat Example." in text
     assert "Your count was in the normal range." in text
     assert NO_RECENT not in text
