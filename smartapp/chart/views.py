@@ -18,11 +18,11 @@ from smartapp.chart.ehr_style import fetch_style
 from smartapp.chart.page_model import page_model
 from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.ehr.request import request_access, request_evaluation
-from smartapp.errors import Forbidden, SmartAppError
-from smartapp.patient.viewer import portal_user
+from smartapp.errors import SmartAppError
 from smartapp.registry.access import requester
 from smartapp.registry.program_panel import PROGRAM_FINDINGS, ProgramPanel, build_panel
 from smartapp.services import Services, current_services
+from smartapp.web.audience import refuse_portal_user
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for
 from smartapp.writeback.launch_writeback import LaunchWriteback
@@ -41,8 +41,7 @@ def page() -> str:
     app = current_services()
     access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
-    if portal_user(access.tokens.fhir_user) is not None:
-        raise Forbidden("This page is for the care team. Patients and caregivers use the portal.")
+    refuse_portal_user(access.tokens.fhir_user)
     started = _start_writeback(app)  # its identifier search runs beside the patient's reads
     launch = request_evaluation(app)
     notice = Notice.from_json(access.session.notice)

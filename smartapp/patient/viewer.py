@@ -14,8 +14,8 @@ from typing import Any
 from clozapine.registry import normalise_reference
 from fhir_client import FhirError
 from smartapp.errors import Forbidden
+from smartapp.web.audience import portal_user
 
-PORTAL_USER_TYPES = ("Patient", "RelatedPerson")
 NOT_FOR_YOU = (
     "This page is for the patient and their caregivers. Care team members open the app "
     "from the patient's chart."
@@ -28,14 +28,6 @@ class Viewer:
 
     is_caregiver: bool
     caregiver_name: str = ""
-
-
-def portal_user(fhir_user: str | None) -> str | None:
-    """The signed-in user as `Patient/x` or `RelatedPerson/y`, else None (a practitioner)."""
-    reference = normalise_reference(fhir_user) if fhir_user else None
-    if reference and reference.split("/", 1)[0] in PORTAL_USER_TYPES:
-        return reference
-    return None
 
 
 def identify_viewer(fhir_user: str | None, patient_id: str, read: Any) -> Viewer:
