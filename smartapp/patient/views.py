@@ -23,6 +23,7 @@ from smartapp.ehr.patient_identity import launch_patient
 from smartapp.ehr.request import request_access, request_evaluation
 from smartapp.errors import UnusableRecord
 from smartapp.patient.calendar_file import blood_test_calendar
+from smartapp.patient.error_pages import init_error_pages
 from smartapp.patient.i18n import LANGUAGES, language, long_date
 from smartapp.patient.summary import PatientSummary, summarise
 from smartapp.patient.viewer import Viewer, display_name, identify_viewer
@@ -38,6 +39,7 @@ from smartapp.web.session import set_session_cookie
 
 bp = Blueprint("patient", __name__, url_prefix="/patient")
 LOGGER = logging.getLogger("smartapp.patient")
+init_error_pages(bp)
 
 
 @bp.get("/launch")

@@ -175,4 +175,4 @@ def test_standalone_launch_as_the_clinician_is_refused(app, smart) -> None:
     returned = client.get(callback.path, query_string=callback.query)
     page = client.get(returned.headers["Location"])
     assert page.status_code == 403
-    assert "Care team members open the app from the patient" in page.get_data(as_text=True)
+    assert "Care team members open the app from the chart." in page.get_data(as_text=True)

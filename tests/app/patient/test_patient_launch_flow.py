@@ -60,7 +60,12 @@ def test_sign_in_begun_for_one_view_is_refused_by_the_other(client, start, finis
         started = client.get(start, query_string={"iss": ISS, "launch": "l-1"})
         back = client.get(finish, query_string={"code": "c-1", "state": state_of(started.location)})
     assert back.status_code == 400
-    assert "already used, has expired or did not come from this app" in back.get_data(as_text=True)
+    body = back.get_data(as_text=True)
+    if finish == "/patient/callback":
+        assert 'data-kind="sign-in"' in body
+    else:
+        assert "already used, has expired or did not come from this app" in body
+    assert "Set-Cookie" not in back.headers
 
 
 def test_unknown_issuer_is_refused_at_the_portal_launch(client) -> None:
@@ -69,3 +74,27 @@ def test_unknown_issuer_is_refused_at_the_portal_launch(client) -> None:
             "/patient/launch", query_string={"iss": "https://evil.example.org/fhir", "launch": "x"}
         )
     assert started.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("/patient", 401, "session"),
+        ("/patient/next-test.ics", 401, "session"),
+        ("/patient/launch?iss=https://evil.example.org/fhir&launch=x", 400, "sign-in"),
+        ("/patient/callback?code=c&state=unknown", 400, "sign-in"),
+    ],
+)
+def test_patient_view_errors_are_in_plain_words_and_the_readers_language(
+    client, path, status, kind
+) -> None:
+    with fake_ehr():
+        english = client.get(path)
+        spanish = client.get(path, headers={"Accept-Language": "es"})
+    assert english.status_code == spanish.status_code == status
+    html = english.get_data(as_text=True)
+    assert f'data-kind="{kind}"' in html
+    assert "If you have a question about your blood tests, call your care team." in html
+    assert "chart" not in html.lower().replace("from the chart.", "")
+    assert '<html lang="es">' in spanish.get_data(as_text=True)
+    assert "llame a su equipo de atención" in spanish.get_data(as_text=True)
