@@ -138,3 +138,25 @@ def test_portal_patient_view_prints_the_card_alone(stack, open_browser) -> None:
     expect(frame.locator("#print-card")).to_be_hidden()
     opened.page.emulate_media(media="screen")
     expect(frame.get_by_test_id("call-now")).to_be_visible()
+
+
+def test_chart_page_fits_320_px_and_works_with_the_keyboard_alone(stack, open_browser) -> None:
+    opened = open_browser(width=SMALLEST_PX)
+    frame = launch_in_chart(opened, stack, "sbx-weekly-overdue")
+    widths = frame.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    save_screenshot(opened.page, "chart-320px")
+    assert widths[0] <= widths[1], widths
+    frame.locator("body").focus()
+    reached: list[str] = []
+    for _ in range(40):
+        opened.page.keyboard.press("Tab")
+        reached.append(
+            frame.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e ? (e.dataset.testid || e.getAttribute('name') || e.tagName) : ''; }"
+            )
+        )
+    assert "rules-link" in reached, reached
+    assert any(item in ("BUTTON", "finding") for item in reached), reached
