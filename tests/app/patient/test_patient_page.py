@@ -119,3 +119,24 @@ def test_patient_calendar_file_without_a_date_is_not_found(app, client) -> None:
     with fake_ehr(broken={"Observation": "error"}):
         response = client.get("/patient/next-test.ics", query_string={"h": patient_handle(app)})
     assert response.status_code == 404
+
+
+def test_print_card_names_the_care_team_the_ehr_gives(app, client) -> None:
+    team = [{"reference": "Practitioner/dr-a", "display": "Dr <b>Ada</b> Lovelace, Clinic 4"}]
+    with fake_ehr(general_practitioner=team):
+        html = client.get("/patient", query_string={"h": patient_handle(app)}).get_data(
+            as_text=True
+        )
+    card = html.split('data-testid="print-card"', 1)[1].split("</section>", 1)[0]
+    assert "Dr &lt;b&gt;Ada&lt;/b&gt; Lovelace, Clinic 4" in card
+    assert "Monday 7 December" in card
+    assert "a fever, a sore throat, the flu, or any other sign of an infection." in card
+
+
+def test_print_card_without_a_care_team_leaves_room_to_write_it(app, client) -> None:
+    with fake_ehr():
+        html = client.get("/patient", query_string={"h": patient_handle(app)}).get_data(
+            as_text=True
+        )
+    card = html.split('data-testid="print-card"', 1)[1].split("</section>", 1)[0]
+    assert "Write their phone number here:" in card
