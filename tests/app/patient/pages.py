@@ -25,11 +25,13 @@ LATE_ANC_ON = "2026-11-01"
 
 @contextmanager
 def fake_ehr(anc_on: str = CURRENT_ANC_ON, **options: Any) -> Iterator[FakeEhr]:
-    """The faked EHR, with the patient's caregiver (`RelatedPerson/rp-1`, linked to `linked_to`)."""
+    """The faked EHR, with the patient's caregiver (`RelatedPerson/rp-1`, linked to `linked_to`),
+    the clock frozen at `now` (NOW by default)."""
     linked_to = options.pop("linked_to", PATIENT)
+    now = options.pop("now", NOW)
     fake = FakeEhr(anc_on=anc_on, **options)
     with (
-        time_machine.travel(NOW, tick=False),
+        time_machine.travel(now, tick=False),
         responses.RequestsMock(assert_all_requests_are_fired=False) as mock,
     ):
         fake.install(mock)

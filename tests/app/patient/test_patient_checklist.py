@@ -3,7 +3,7 @@ own program (enrolled, not enrolled)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -21,8 +21,8 @@ ALWAYS = (
 )
 
 
-def _checklist(app, client) -> str:
-    with fake_ehr():
+def _checklist(app, client, **ehr) -> str:
+    with fake_ehr(**ehr):
         html = client.get("/patient", query_string={"h": patient_handle(app)}).get_data(
             as_text=True
         )
@@ -35,6 +35,14 @@ def test_checklist_under_the_label_says_the_rems_ended(app, client) -> None:
     assert all(item in text for item in ALWAYS)
     assert "The US clozapine program (called REMS) ended in 2025." in text
     assert "signed up" not in text
+
+
+def test_checklist_under_the_2021_rems_asks_who_is_enrolled(app, client) -> None:
+    in_2022 = datetime(2022, 3, 1, 18, 0, tzinfo=UTC)
+    text = _checklist(app, client, now=in_2022, authored_on="2021-09-01", anc_on="2022-02-25")
+    assert all(item in text for item in ALWAYS)
+    assert "Ask if you, your prescriber and your pharmacy are signed up with the" in text
+    assert "ended in 2025" not in text
 
 
 class TestOrganisationProgram:
