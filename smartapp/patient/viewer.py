@@ -52,6 +52,8 @@ def identify_viewer(fhir_user: str | None, patient_id: str, read: Any) -> Viewer
     linked = normalise_reference(str((person.get("patient") or {}).get("reference", "")))
     if person.get("resourceType") != "RelatedPerson" or linked != f"Patient/{patient_id}":
         raise Forbidden(NOT_FOR_YOU)
+    if person.get("active") is False:  # the EHR ended this person's proxy access
+        raise Forbidden(NOT_FOR_YOU)
     return Viewer(is_caregiver=True, caregiver_name=display_name(person))
 
 

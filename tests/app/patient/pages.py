@@ -28,6 +28,7 @@ def fake_ehr(anc_on: str = CURRENT_ANC_ON, **options: Any) -> Iterator[FakeEhr]:
     """The faked EHR, with the patient's caregiver (`RelatedPerson/rp-1`, linked to `linked_to`),
     the clock frozen at `now` (NOW by default)."""
     linked_to = options.pop("linked_to", PATIENT)
+    active = options.pop("caregiver_active", True)
     now = options.pop("now", NOW)
     fake = FakeEhr(anc_on=anc_on, **options)
     with (
@@ -38,6 +39,7 @@ def fake_ehr(anc_on: str = CURRENT_ANC_ON, **options: Any) -> Iterator[FakeEhr]:
         person = {
             "resourceType": "RelatedPerson",
             "id": CAREGIVER,
+            "active": active,
             "patient": {"reference": f"Patient/{linked_to}"},
             "name": [{"text": CAREGIVER_NAME}],
         }

@@ -90,6 +90,14 @@ def test_patient_page_anyone_else_is_refused(app, client, user, linked_to) -> No
     assert "Pat Example" not in html and "2026-12-07" not in html
 
 
+def test_patient_page_caregiver_whose_access_ended_is_refused(app, client) -> None:
+    with fake_ehr(caregiver_active=False):
+        handle = patient_handle(app, user=f"RelatedPerson/{CAREGIVER}")
+        response = client.get("/patient", query_string={"h": handle})
+    assert response.status_code == 403
+    assert "Pat Example" not in response.get_data(as_text=True)
+
+
 def test_chart_page_refuses_a_patient_session(app, client) -> None:
     with fake_ehr():
         response = client.get("/chart", query_string={"h": patient_handle(app)})
