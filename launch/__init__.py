@@ -19,11 +19,13 @@ from launch.issuers import (
     load_issuers,
 )
 from launch.keys import FileKeyStorage, KeyRing, KeyStorage, MemoryKeyStorage, SigningKey
+from launch.profiles import PATIENT_SCOPES, patient_scopes
 from launch.scopes import ScopeVersion, scopes_grant, to_v1
 from launch.tokens import TokenSet, granted, needs_refresh, refresh, refresh_margin
 
 __all__ = [
     "DEFAULT_SCOPES",
+    "PATIENT_SCOPES",
     "AuthError",
     "AuthMethod",
     "ConfigurationError",
@@ -51,6 +53,7 @@ __all__ = [
     "granted",
     "load_issuers",
     "needs_refresh",
+    "patient_scopes",
     "refresh",
     "refresh_margin",
     "scopes_grant",

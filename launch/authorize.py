@@ -73,8 +73,13 @@ class PendingLaunch:
         return cls(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})
 
 
-def _launch_scopes(issuer: IssuerConfig, launch: str | None, extra: str | Iterable[str]) -> str:
-    scopes = list(split_scopes([issuer.scopes, *split_scopes(extra)]))
+def _launch_scopes(
+    issuer: IssuerConfig,
+    launch: str | None,
+    extra: str | Iterable[str],
+    base: str | None = None,
+) -> str:
+    scopes = list(split_scopes([base or issuer.scopes, *split_scopes(extra)]))
     if launch is None:  # standalone launch: ask the EHR to pick a patient instead
         scopes = ["launch/patient" if s == "launch" else s for s in scopes]
     elif "launch" not in scopes:
@@ -82,9 +87,12 @@ def _launch_scopes(issuer: IssuerConfig, launch: str | None, extra: str | Iterab
     return " ".join(dict.fromkeys(scopes))
 
 
-def requested_scopes(issuer: IssuerConfig, *, standalone: bool = False) -> str:
-    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone."""
-    return _launch_scopes(issuer, None if standalone else "ehr-launch", ())
+def requested_scopes(
+    issuer: IssuerConfig, *, standalone: bool = False, scopes: str | None = None
+) -> str:
+    """The scopes the authorize request asks `issuer` for: EHR launch, or standalone
+    (`scopes`: a launch profile's instead of the issuer's)."""
+    return _launch_scopes(issuer, None if standalone else "ehr-launch", (), scopes)
 
 
 def begin_launch(
@@ -96,11 +104,13 @@ def begin_launch(
     now: datetime,
     launch: str | None = None,
     extra_scopes: str | Iterable[str] | None = None,
+    scopes: str | None = None,
 ) -> tuple[str, PendingLaunch]:
     """The EHR's authorize URL to redirect to, and the PendingLaunch to keep until the callback.
 
     `aud` is the `iss` the EHR sent, as sent; `launch` is the EHR's launch value (None for a
-    standalone launch, which asks for `launch/patient` instead of `launch`).
+    standalone launch, which asks for `launch/patient` instead of `launch`). `scopes` replaces
+    the issuer's scopes (a launch profile's, e.g. the patient-facing view's).
     """
     if smart_config.iss != issuer.iss:
         raise LaunchError("issuer_mismatch", "The launch's configuration is for another EHR.")
@@ -119,7 +129,7 @@ def begin_launch(
         nonce=generate_token(32),
         iss=issuer.iss,
         redirect_uri=redirect_uri,
-        scope=_launch_scopes(issuer, launch, extra_scopes or ()),
+        scope=_launch_scopes(issuer, launch, extra_scopes or (), scopes),
         created_at=now,
         launch=launch,
     )

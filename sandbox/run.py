@@ -187,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     _print(f"sandbox ready in {sandbox.startup_s:.1f} s: {config.chart_url}")
+    _print(f"  patient portal: {config.portal_url}")
     _print(f"  FHIR base (iss): {config.fhir_base}")
     _print(f"  SMART configuration: {config.fhir_base}/.well-known/smart-configuration")
     _print(f"  local CA (trust it, e.g. requests verify=): {sandbox.ca_path}")

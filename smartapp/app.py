@@ -9,6 +9,8 @@ from flask import Flask
 from werkzeug.wrappers import Response
 
 from smartapp.chart import views as chart
+from smartapp.patient import views as patient
+from smartapp.patient.i18n import init_languages
 from smartapp.registry import admin_views as registry_admin
 from smartapp.registry import program_views as program
 from smartapp.rules import views as rules
@@ -44,6 +46,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     for blueprint in (
         launch_bp.bp,
         chart.bp,
+        patient.bp,
         health.bp,
         assets.bp,
         program.bp,
@@ -53,6 +56,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         writeback.bp,
     ):
         app.register_blueprint(blueprint)
+    init_languages(app)
     init_request_log(app)
     init_error_pages(app)
 

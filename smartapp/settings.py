@@ -79,6 +79,11 @@ class AppSettings:
         """Where the EHR's authorization server sends the browser back."""
         return f"{self.base_url}/callback"
 
+    @property
+    def patient_redirect_uri(self) -> str:
+        """Where the EHR returns a patient or caregiver after sign-in (the patient-facing view)."""
+        return f"{self.base_url}/patient/callback"
+
 
 def process_environment() -> dict[str, str]:
     """A snapshot of the process environment: the one place the app reads it."""

@@ -1,8 +1,9 @@
 """Authorization server endpoints: authorize (EHR and standalone launch), token, introspect, revoke.
 
 There is no real login in a sandbox: the authorize step signs in a practitioner (the launch's, or
-the default one) and approves; a standalone launch asking for `launch/patient` first shows a
-patient picker. Simulated faults set for the client or launch are applied here.
+the default one), or for a portal launch the patient or their caregiver, and approves; a
+standalone launch asking for `launch/patient` first shows a patient picker, which also asks who
+signs in. Simulated faults set for the client or launch are applied here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Error
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from sandbox.ehr.engine import EngineError
 from sandbox.ehr.faults import FaultKind, Surface
 from sandbox.ehr.scopes import split_scope
 from sandbox.ehr.services import EhrServices, services
@@ -24,6 +26,8 @@ from sandbox.ehr.store import Launch, LaunchContext, User
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 PICK_PARAM = "sandbox_pick"
+# Who a standalone sign-in is for: the sandbox's practitioner, the patient, or their caregiver.
+SIGN_INS = ("practitioner", "patient", "caregiver")
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -48,10 +52,11 @@ def authorize() -> Any:
         context = _ehr_launch_context(launch)
     elif "launch/patient" in granted:
         pick = values.get(PICK_PARAM)
-        patient = ehr.store.take_pick(pick, grant.client.client_id) if pick else None
-        if patient is None:
+        picked = ehr.store.take_pick(pick, grant.client.client_id) if pick else None
+        if picked is None:
             return _picker(ehr, grant.client.client_id)
-        context = LaunchContext(user=User(ehr.default_practitioner()), patient=patient)
+        patient, portal_user = picked
+        context = LaunchContext(user=_picked_user(ehr, portal_user), patient=patient)
     else:
         context = LaunchContext(user=User(ehr.default_practitioner()))
     return ehr.server.create_authorization_response(grant_user=context, grant=grant)
@@ -59,7 +64,7 @@ def authorize() -> Any:
 
 def _ehr_launch_context(launch: Launch) -> LaunchContext:
     return LaunchContext(
-        user=User(launch.practitioner),
+        user=_launch_user(launch),
         patient=launch.patient,
         encounter=launch.encounter,
         launch_id=launch.launch_id,
@@ -67,6 +72,23 @@ def _ehr_launch_context(launch: Launch) -> LaunchContext:
         smart_style_url=launch.smart_style_url,
         vendor=launch.vendor,
     )
+
+
+def _launch_user(launch: Launch) -> User:
+    """The portal's patient or caregiver when the launch came from the portal, else the chart's
+    practitioner."""
+    if launch.portal_user:
+        resource_type, _, user_id = launch.portal_user.partition("/")
+        return User(user_id, resource_type)
+    return User(launch.practitioner)
+
+
+def _picked_user(ehr: EhrServices, portal_user: str | None) -> User:
+    """Who the picker signed in: the patient or their caregiver, else the practitioner."""
+    if portal_user:
+        resource_type, _, user_id = portal_user.partition("/")
+        return User(user_id, resource_type)
+    return User(ehr.default_practitioner())
 
 
 def _picker(ehr: EhrServices, client_id: str) -> str:
@@ -89,10 +111,31 @@ def pick() -> Any:
     known = {entry.patient_id for entry in ehr.patients()}
     if ehr.clients.get(client_id) is None or not patient or (known and patient not in known):
         return _error_page(400, "invalid_request", "Choose one of the listed patients.")
-    pick_id = ehr.store.add_pick(client_id, patient)
+    signer = request.form.get("signin", "practitioner")
+    if signer not in SIGN_INS:
+        return _error_page(
+            400, "invalid_request", "Sign in as the clinician, patient or caregiver."
+        )
+    portal_user = _portal_user(ehr, signer, patient)
+    if signer == "caregiver" and portal_user is None:
+        return _error_page(400, "invalid_request", "This patient has no caregiver on file.")
+    pick_id = ehr.store.add_pick(client_id, patient, portal_user)
     original = request.form.get("request", "")
     resume = f"{ehr.config.origin}{url_for('auth.authorize')}"
     return redirect(f"{resume}?{original}&{urlencode({PICK_PARAM: pick_id})}")
+
+
+def _portal_user(ehr: EhrServices, signer: str, patient: str) -> str | None:
+    """`Patient/x` or the patient's caregiver `RelatedPerson/y`; None for the practitioner."""
+    if signer == "patient":
+        return f"Patient/{patient}"
+    if signer == "caregiver":
+        try:
+            found = ehr.engine.search("RelatedPerson", [("patient", patient), ("_count", "1")])
+        except EngineError:
+            found = []
+        return f"RelatedPerson/{found[0]['id']}" if found else None
+    return None
 
 
 @bp.post("/token")

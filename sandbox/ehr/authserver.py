@@ -304,8 +304,7 @@ class SmartOpenIDCode(OpenIDCode):  # type: ignore[misc]
         return {"iss": self.server.config.origin, "aud": [client.get_client_id()]}
 
     def generate_user_info(self, user: LaunchContext, scope: str) -> dict[str, Any]:
-        practitioner = user.user.practitioner_id
-        info: dict[str, Any] = {"sub": practitioner}
+        info: dict[str, Any] = {"sub": user.user.user_id}
         if "fhirUser" in split_scope(scope):
-            info["fhirUser"] = f"{self.server.config.fhir_base}/Practitioner/{practitioner}"
+            info["fhirUser"] = f"{self.server.config.fhir_base}/{user.user.reference}"
         return info

@@ -30,6 +30,8 @@ class SandboxConfig:
     practitioner_id: str = ""
     default_vendor: str = "generic"
     app_launch_url: str = "https://localhost:8443/launch"
+    # The patient portal launches the app's patient-facing view here.
+    app_portal_launch_url: str = "https://localhost:8443/patient/launch"
     app_client_id: str = "clozapine-smartapp"
     clients_file: Path = PROJECT_ROOT / "sandbox" / "clients.toml"
     tls_dir: Path = PROJECT_ROOT / "var" / "sandbox" / "tls"
@@ -55,6 +57,10 @@ class SandboxConfig:
     def chart_url(self) -> str:
         return f"{self.origin}/chart"
 
+    @property
+    def portal_url(self) -> str:
+        return f"{self.origin}/portal"
+
     def replace(self, **changes: Any) -> SandboxConfig:
         """A copy with the given fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -71,7 +77,11 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "clients_file": "clients_file",
     },
     "engine": {"port": "engine_port"},
-    "app": {"launch_url": "app_launch_url", "client_id": "app_client_id"},
+    "app": {
+        "launch_url": "app_launch_url",
+        "portal_launch_url": "app_portal_launch_url",
+        "client_id": "app_client_id",
+    },
     "paths": {"tls_dir": "tls_dir", "data_dir": "data_dir"},
 }
 _PATH_FIELDS = {"clients_file", "tls_dir", "data_dir"}
@@ -124,5 +134,7 @@ def validate_config(config: SandboxConfig) -> None:
         raise ConfigError("access_token_lifetime_s must be positive")
     if not config.app_launch_url.startswith("https://"):
         raise ConfigError("app launch_url must be an https URL")
+    if not config.app_portal_launch_url.startswith("https://"):
+        raise ConfigError("app portal_launch_url must be an https URL")
     if not config.host.startswith("127."):
         raise ConfigError("the sandbox listens on loopback only: host must be in 127.0.0.0/8")

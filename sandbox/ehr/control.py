@@ -2,6 +2,7 @@
 
 POST   /_sandbox/launches  {"patient", "practitioner"?, "encounter"?, "client_id"?,
                             "vendor"?, "need_patient_banner"?, "smart_style_url"?,
+                            "portal_user"?: "Patient/<id>" | "RelatedPerson/<id>",
                             "faults"?: [fault, ...]}
        -> 201 {"launch", "iss", "patient", "practitioner", "encounter", "launch_url"?}
 POST   /_sandbox/faults    fault = {"fault", "client_id"? | "launch"?, "count"?,
@@ -83,6 +84,7 @@ def create_launch() -> tuple[Response, int]:
         vendor=vendor,
         need_patient_banner=bool(data.get("need_patient_banner", False)),
         smart_style_url=data.get("smart_style_url"),
+        portal_user=_portal_user(data.get("portal_user")),
     )
     for fault in faults:
         fault.launch = launch.launch_id
@@ -99,6 +101,17 @@ def create_launch() -> tuple[Response, int]:
         query = urlencode({"iss": ehr.config.fhir_base, "launch": launch.launch_id})
         answer["launch_url"] = f"{client.launch_url}?{query}"
     return jsonify(answer), 201
+
+
+def _portal_user(value: object) -> str | None:
+    """`Patient/x` or `RelatedPerson/y`: the portal user a launch signs in instead of a
+    practitioner."""
+    if value is None:
+        return None
+    kind, _, user_id = str(value).partition("/")
+    if kind not in ("Patient", "RelatedPerson") or not user_id:
+        abort(400, "portal_user must be Patient/<id> or RelatedPerson/<id>")
+    return str(value)
 
 
 @bp.post("/faults")

@@ -18,12 +18,19 @@ PICK_LIFETIME_S = 600
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """The signed-in EHR user: the sandbox signs in a practitioner, no password asked."""
+    """The signed-in EHR user, no password asked: a practitioner from the chart, or a patient or
+    a caregiver (RelatedPerson) from the patient portal."""
 
-    practitioner_id: str
+    user_id: str
+    resource_type: str = "Practitioner"
 
     def get_user_id(self) -> str:
-        return self.practitioner_id
+        return self.user_id
+
+    @property
+    def reference(self) -> str:
+        """The user as a relative reference (`Practitioner/x`, `Patient/x`, `RelatedPerson/x`)."""
+        return f"{self.resource_type}/{self.user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class Launch:
     need_patient_banner: bool = False
     smart_style_url: str | None = None
     expires_at: float = 0.0
+    # A portal launch signs in the patient or a caregiver (`Patient/x`, `RelatedPerson/y`).
+    portal_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,7 @@ class Store:
         self._refresh: dict[str, Token] = {}
         self._jtis: dict[str, float] = {}
         self._nonces: set[str] = set()
-        self._picks: dict[str, tuple[str, str, float]] = {}
+        self._picks: dict[str, tuple[str, str, str | None, float]] = {}
 
     # -- launches --
     def add_launch(self, launch: Launch) -> None:
@@ -149,18 +158,20 @@ class Store:
         return launch
 
     # -- standalone patient picks --
-    def add_pick(self, client_id: str, patient: str) -> str:
+    def add_pick(self, client_id: str, patient: str, portal_user: str | None = None) -> str:
+        """Remember a picker's answer: the patient, and who signs in (None: the practitioner)."""
         pick_id = secrets.token_urlsafe(16)
         with self._lock:
-            self._picks[pick_id] = (client_id, patient, time.time() + PICK_LIFETIME_S)
+            self._picks[pick_id] = (client_id, patient, portal_user, time.time() + PICK_LIFETIME_S)
         return pick_id
 
-    def take_pick(self, pick_id: str, client_id: str) -> str | None:
+    def take_pick(self, pick_id: str, client_id: str) -> tuple[str, str | None] | None:
+        """The picked patient and portal user, once; None when unknown, expired or another's."""
         with self._lock:
             entry = self._picks.pop(pick_id, None)
-        if entry is None or entry[0] != client_id or entry[2] < time.time():
+        if entry is None or entry[0] != client_id or entry[3] < time.time():
             return None
-        return entry[1]
+        return entry[1], entry[2]
 
     # -- authorization codes --
     def add_code(self, code: AuthorizationCode) -> None:

@@ -68,17 +68,17 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
     def introspect_token(self, token: _TokenView) -> dict[str, Any]:
         item = token.token
         context = item.context
-        practitioner = context.user.practitioner_id
+        user = context.user
         payload: dict[str, Any] = {
             "active": True,
             "scope": item.scope,
             "client_id": item.client_id,
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
             "iat": int(item.issued_at),
-            "sub": practitioner,
+            "sub": user.user_id,
             "iss": self.sandbox.config.origin,
             "aud": self.sandbox.config.fhir_base,
-            "fhirUser": f"{self.sandbox.config.fhir_base}/Practitioner/{practitioner}",
+            "fhirUser": f"{self.sandbox.config.fhir_base}/{user.reference}",
         }
         if token.kind == "access_token":
             payload["exp"] = int(item.issued_at + item.expires_in)

@@ -16,6 +16,7 @@ from sandbox.patients.situation import Situation
 FhirJson = dict[str, Any]
 
 DEFAULT_SEED = 1
+CAREGIVER = "Robin"  # every synthetic patient's caregiver is a relative of that name
 _URN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:clozapine-smartapp:sandbox")
 
 
@@ -39,6 +40,9 @@ def _chart(situation: Situation, index: int, as_of: date, seed: int) -> Chart:
             registered_at=_days_ago(as_of, 1500),
             race=situation.race,
         )
+    )
+    chart.resources.append(
+        clinical.related_person(situation.patient_id, family=situation.family, given=CAREGIVER)
     )
     onset = -rng.randrange(1500, 4000)
     chart.problem("Schizophrenia, treatment-resistant", onset=onset, coding=codes.SCHIZOPHRENIA)
@@ -68,6 +72,10 @@ def _manifest_patient(situation: Situation, index: int, chart: Chart) -> FhirJso
         "mrn": _mrn(index),
         "description": situation.description,
         "tags": list(situation.tags),
+        "caregiver": {
+            "id": clinical.caregiver_id(situation.patient_id),
+            "name": f"{CAREGIVER} {situation.family}",
+        },
         "resources": dict(sorted(Counter(r["resourceType"] for r in chart.resources).items())),
     }
 

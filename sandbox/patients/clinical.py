@@ -62,6 +62,30 @@ def patient(
     return resource
 
 
+def related_person(patient_id: str, *, family: str, given: str) -> FhirJson:
+    """The patient's caregiver (a family member), who signs in to the portal as a proxy."""
+    relationship = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+        "code": "FAMMEMB",
+        "display": "family member",
+    }
+    return {
+        "resourceType": "RelatedPerson",
+        "id": caregiver_id(patient_id),
+        "active": True,
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "relationship": [{"coding": [relationship], "text": "Family member"}],
+        "name": [
+            {"use": "official", "text": f"{given} {family}", "family": family, "given": [given]}
+        ],
+    }
+
+
+def caregiver_id(patient_id: str) -> str:
+    """The id of the patient's caregiver's RelatedPerson."""
+    return f"{patient_id}-caregiver"
+
+
 def _race_extension(omb_code: str, display: str) -> FhirJson:
     return {
         "url": codes.US_CORE_RACE,

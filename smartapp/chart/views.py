@@ -22,6 +22,7 @@ from smartapp.errors import SmartAppError
 from smartapp.registry.access import requester
 from smartapp.registry.program_panel import PROGRAM_FINDINGS, ProgramPanel, build_panel
 from smartapp.services import Services, current_services
+from smartapp.web.audience import refuse_portal_user
 from smartapp.web.csrf import csrf_token
 from smartapp.web.security import frame_for
 from smartapp.writeback.launch_writeback import LaunchWriteback
@@ -40,6 +41,7 @@ def page() -> str:
     app = current_services()
     access = request_access(app)
     frame_for(access.issuer.frame_ancestors)
+    refuse_portal_user(access.tokens.fhir_user)
     started = _start_writeback(app)  # its identifier search runs beside the patient's reads
     launch = request_evaluation(app)
     notice = Notice.from_json(access.session.notice)

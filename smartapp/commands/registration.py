@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable
 from urllib.parse import quote
 
-from launch import AuthMethod, ConfigurationError, IssuerConfig, load_issuers
+from launch import AuthMethod, ConfigurationError, IssuerConfig, load_issuers, patient_scopes
 from launch.authorize import requested_scopes
 from launch.urls import normalise_iss
 from smartapp.commands.evaluate import UsageError
@@ -32,6 +32,22 @@ def smart_app_launch(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str
         ("standalone launch URL", f"{base_url}/standalone?iss={quote(issuer.iss, safe=':/')}"),
         ("scopes (standalone launch)", requested_scopes(issuer, standalone=True)),
         ("session renewal", _renewal(issuer)),
+    ]
+
+
+def patient_portal(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
+    """The view for patients and caregivers, launched from the patient portal (read-only)."""
+    portal = patient_scopes(issuer)
+    return [
+        ("launch URL (portal launch)", f"{base_url}/patient/launch"),
+        ("redirect URI", f"{base_url}/patient/callback"),
+        ("scopes (portal launch)", requested_scopes(issuer, scopes=portal)),
+        (
+            "standalone launch URL",
+            f"{base_url}/patient/standalone?iss={quote(issuer.iss, safe=':/')}",
+        ),
+        ("scopes (standalone launch)", requested_scopes(issuer, standalone=True, scopes=portal)),
+        ("users", "the patient (fhirUser Patient) or a caregiver (fhirUser RelatedPerson)"),
     ]
 
 
@@ -68,6 +84,7 @@ def framing(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
 
 SECTIONS: tuple[tuple[str, Section], ...] = (
     ("SMART App Launch", smart_app_launch),
+    ("Patient portal", patient_portal),
     ("Client authentication", client_authentication),
     ("Embedding", framing),
 )

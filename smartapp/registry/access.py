@@ -9,6 +9,7 @@ from flask import g
 from clozapine.registry import normalise_reference
 from smartapp.errors import Forbidden
 from smartapp.services import Services
+from smartapp.web.audience import refuse_portal_user
 from smartapp.web.csrf import check_csrf, csrf_token
 from smartapp.web.security import frame_for
 from smartapp.web.session import current_session
@@ -32,6 +33,7 @@ def requester(app: Services) -> Requester:
     current = current_session(app.sessions)
     session = current.session
     frame_for(app.issuers.get(session.iss).frame_ancestors)
+    refuse_portal_user(session.fhir_user)  # a patient or caregiver never edits the registry
     user = normalise_reference(session.fhir_user) if session.fhir_user else None
     return Requester(
         handle=current.handle,

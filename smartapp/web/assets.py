@@ -19,6 +19,9 @@ VENDOR_FILES = {
     "chartjs-plugin-annotation.min.js": (
         LIBRARIES / "chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js"
     ),
+    # The accessibility checker the browser tests inject into the app's own frame; no page of
+    # the app loads it.
+    "axe.min.js": LIBRARIES / "axe-core/axe.min.js",
 }
 
 

@@ -9,11 +9,19 @@ started the launch where that browser keeps cookies (smartapp.web.state_cookie).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from launch import LaunchError, authorization_error, begin_launch, complete_launch
+from launch import (
+    IssuerConfig,
+    LaunchError,
+    TokenSet,
+    authorization_error,
+    begin_launch,
+    complete_launch,
+)
 from smartapp.clock import now_utc
 from smartapp.db.audit import AuditEvent
 from smartapp.db.housekeeping import purge_stale
@@ -27,31 +35,57 @@ bp = Blueprint("launch", __name__)
 LOGGER = logging.getLogger("smartapp.launch")
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A completed sign-in: the EHR, the tokens and the new launch session's handle."""
+
+    issuer: IssuerConfig
+    tokens: TokenSet
+    handle: str
+
+
 @bp.get("/launch")
 def ehr_launch() -> Response:
     """The EHR opens this with iss and launch; redirect to the EHR's authorize endpoint."""
-    iss = request.args.get("iss", "")
-    launch_value = request.args.get("launch")
-    if not launch_value:
-        raise LaunchError(
-            "invalid_request", "The EHR did not send a launch value. Open the app from the chart."
-        )
-    return _authorize(iss, launch_value)
+    iss, launch_value = launch_parameters()
+    return authorize(iss, launch_value)
 
 
 @bp.get("/standalone")
 def standalone_launch() -> Response:
     """Open the app outside the chart: the EHR asks the user to pick a patient."""
+    return authorize(standalone_issuer(), None)
+
+
+def launch_parameters() -> tuple[str, str]:
+    """The EHR launch's `iss` and `launch` (LaunchError without a launch value)."""
+    launch_value = request.args.get("launch")
+    if not launch_value:
+        raise LaunchError(
+            "invalid_request", "The EHR did not send a launch value. Open the app from the chart."
+        )
+    return request.args.get("iss", ""), launch_value
+
+
+def standalone_issuer() -> str:
+    """The `iss` a standalone launch names, or the only configured one."""
     iss = request.args.get("iss", "")
     if not iss:
         configured = list(current_services().issuers)
         if len(configured) != 1:
             raise LaunchError("invalid_request", "Say which EHR to sign in to (the iss parameter).")
         iss = configured[0].iss
-    return _authorize(iss, None)
+    return iss
 
 
-def _authorize(iss: str, launch_value: str | None) -> Response:
+def authorize(
+    iss: str,
+    launch_value: str | None,
+    *,
+    redirect_uri: str | None = None,
+    scopes: str | None = None,
+) -> Response:
+    """Redirect to the allow-listed issuer's authorize endpoint (`scopes`: a launch profile's)."""
     app = current_services()
     issuer = app.issuers.get(iss)
     frame_for(issuer.frame_ancestors)
@@ -59,10 +93,11 @@ def _authorize(iss: str, launch_value: str | None) -> Response:
     url, pending = begin_launch(
         issuer,
         configuration,
-        redirect_uri=app.settings.redirect_uri,
+        redirect_uri=redirect_uri or app.settings.redirect_uri,
         aud=issuer.iss,
         now=now_utc(),
         launch=launch_value,
+        scopes=scopes,
     )
     browser = browser_binding()
     app.pending.save(pending, browser=browser)
@@ -77,6 +112,14 @@ def _authorize(iss: str, launch_value: str | None) -> Response:
 @bp.get("/callback")
 def callback() -> Response:
     """The EHR's authorization server returns here: check state, exchange the code, start a session."""
+    signed_in = finish_sign_in(current_services().settings.redirect_uri)
+    response = redirect(url_for("chart.page", h=signed_in.handle), code=303)
+    set_session_cookie(response, signed_in.handle)
+    return response
+
+
+def finish_sign_in(redirect_uri: str) -> SignedIn:
+    """Check the callback's state (made for `redirect_uri`), exchange the code, store the session."""
     app = current_services()
     refused = authorization_error(request.args)
     if refused is not None:
@@ -99,7 +142,7 @@ def callback() -> Response:
         ) from None
     if browser is None:  # the embedded browser dropped the cookie: the state alone decides
         LOGGER.info("sign-in without the state cookie", extra={"fields": {}})
-    if pending is None:
+    if pending is None or pending.redirect_uri != redirect_uri:
         raise LaunchError(
             "invalid_state",
             "This sign-in link was already used, has expired or did not come from this app."
@@ -136,6 +179,4 @@ def callback() -> Response:
             target=f"Patient/{tokens.patient}",
         )
     )
-    response = redirect(url_for("chart.page", h=handle), code=303)
-    set_session_cookie(response, handle)
-    return response
+    return SignedIn(issuer, tokens, handle)

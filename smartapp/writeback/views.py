@@ -16,6 +16,7 @@ from smartapp.ehr.evaluation import LaunchEvaluation
 from smartapp.ehr.request import request_access, request_evaluation
 from smartapp.errors import Forbidden
 from smartapp.services import Services, current_services
+from smartapp.web.audience import refuse_portal_user
 from smartapp.web.csrf import check_csrf
 from smartapp.web.security import frame_for
 from smartapp.web.session import current_session
@@ -27,11 +28,11 @@ AUDIT_PAGE_SIZE = 200
 
 
 def launch_writeback(app: Services) -> LaunchWriteback:
-    """Write-back for this request's launch session."""
+    """Write-back for this request's launch session (never a patient's or caregiver's)."""
     request_id = g.get("request_id")
-    return LaunchWriteback(
-        app, request_access(app), request_id if isinstance(request_id, str) else None
-    )
+    access = request_access(app)
+    refuse_portal_user(access.tokens.fhir_user)
+    return LaunchWriteback(app, access, request_id if isinstance(request_id, str) else None)
 
 
 @bp.post("/writeback")
@@ -97,6 +98,7 @@ def audit() -> str:
     current = current_session(app.sessions)
     session = current.session
     frame_for(app.issuers.get(session.iss).frame_ancestors)
+    refuse_portal_user(session.fhir_user)
     if not app.admins.includes(session.iss, session.fhir_user):
         raise Forbidden(
             "Only administrators may read the audit trail. Ask your program administrator to"

@@ -95,7 +95,7 @@ class FakeEhr:
     a body that is not JSON), or a searchset that cannot be read whole (MALFORMED: `entry` an
     object, a null resource, a resource without resourceType, one of another type, or fewer
     entries than its `total`). `patient_id`, when set, is the id the Patient read answers with;
-    `identifiers` are the Patient's."""
+    `identifiers` and `general_practitioner` are the Patient's."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
@@ -103,6 +103,7 @@ class FakeEhr:
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     patient_id: str | None = None
+    general_practitioner: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -160,6 +161,8 @@ class FakeEhr:
             "name": [{"text": "Pat Example"}],
             "identifier": self.identifiers,
         }
+        if self.general_practitioner:
+            patient["generalPractitioner"] = self.general_practitioner
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(patient)
 
     def _conditions(self, request: Any) -> tuple[int, dict[str, str], str]:

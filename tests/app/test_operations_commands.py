@@ -148,6 +148,20 @@ def test_registration_sheet_of_a_private_key_jwt_issuer(registration_env, capsys
         assert line in sheet
 
 
+def test_registration_sheet_names_the_patient_portal_launch(registration_env, capsys) -> None:
+    assert main(["registration", "--issuer", "Example Epic"]) == 0
+    portal = capsys.readouterr().out.split("Patient portal", 1)[1].split("Client authentication")[0]
+    for line in (
+        "  launch URL (portal launch): https://clozapine.example.org/patient/launch\n",
+        "  redirect URI: https://clozapine.example.org/patient/callback\n",
+        "  scopes (portal launch): launch launch/patient openid fhirUser patient/*.rs\n",
+        "  standalone launch URL: https://clozapine.example.org/patient/standalone"
+        "?iss=https://fhir.example.org/api/FHIR/R4\n",
+        "  scopes (standalone launch): launch/patient openid fhirUser patient/*.rs\n",
+    ):
+        assert line in portal
+
+
 def test_registration_sheet_of_a_public_client_says_what_it_lacks(registration_env, capsys):
     assert main(["registration", "--issuer", "https://clinic.example.org/fhir/"]) == 0
     sheet = capsys.readouterr().out

@@ -62,6 +62,7 @@ def stack(chromium, tmp_path_factory) -> Iterator[Stack]:
         tls_dir=folder / "tls",
         data_dir=folder / "sandbox",
         app_launch_url=f"https://localhost:{app_port}/launch",
+        app_portal_launch_url=f"https://localhost:{app_port}/patient/launch",
         app_client_id=APP_CLIENT_ID,
     )
     with Sandbox(config) as sandbox:

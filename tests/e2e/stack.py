@@ -49,7 +49,7 @@ def register_app_client(sandbox: Sandbox, client_id: str, app_origin: str) -> No
         "scope": scope,
         "client_id": client_id,
         "name": "Clozapine ANC monitor (browser tests)",
-        "redirect_uris": [f"{app_origin}/callback"],
+        "redirect_uris": [f"{app_origin}/callback", f"{app_origin}/patient/callback"],
         "launch_url": f"{app_origin}/launch",
     }
     with http_session(sandbox) as session:
@@ -185,3 +185,7 @@ class Stack:
 
     def chart_url(self, patient: str) -> str:
         return f"{self.sandbox.config.chart_url}/{patient}"
+
+    def portal_url(self, patient: str, viewer: str = "patient") -> str:
+        """The sandbox portal page that opens the patient view as the patient or a caregiver."""
+        return f"{self.sandbox.config.portal_url}/{patient}?as={viewer}"

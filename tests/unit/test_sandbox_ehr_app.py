@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -203,3 +206,88 @@ def test_app_authorize_accepts_post_and_exchanges_the_code(client):
     assert token.status_code == 200, token.get_data(as_text=True)
     assert token.json["patient"] == "p1"
     assert token.json["encounter"] == "e1"
+
+
+@pytest.mark.parametrize("signin", ["patient", "caregiver"])
+def test_app_picker_signs_in_the_patient_or_caregiver(client, engine, signin):
+    from sandbox.ehr.services import services
+
+    caregiver = {"resourceType": "RelatedPerson", "id": "p2-caregiver"}
+    engine.get(f"{ENGINE}/RelatedPerson", json=_bundle(caregiver))
+    query = {
+        "response_type": "code",
+        "client_id": "clozapine-smartapp",
+        "redirect_uri": "https://localhost:8443/callback",
+        "state": "s2",
+        "aud": f"{ORIGIN}/fhir",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    picked = client.post(
+        "/auth/pick",
+        data={
+            "client_id": "clozapine-smartapp",
+            "patient": "p2",
+            "signin": signin,
+            "request": "&".join(f"{k}={v}" for k, v in query.items())
+            + "&scope=launch/patient+openid+fhirUser+patient/*.rs",
+        },
+        base_url=ORIGIN,
+    )
+    assert picked.status_code == 302
+    done = client.get(picked.headers["Location"], base_url=ORIGIN)
+    code = parse_qs(urlsplit(done.headers["Location"]).query)["code"][0]
+    with client.application.app_context():
+        stored = services().store.peek_code(code)
+    expected = "Patient/p2" if signin == "patient" else "RelatedPerson/p2-caregiver"
+    assert stored is not None and stored.context.user.reference == expected
+
+
+def test_app_picker_refuses_an_unknown_sign_in(client):
+    response = client.post(
+        "/auth/pick",
+        data={"client_id": "clozapine-smartapp", "patient": "p2", "signin": "admin"},
+        base_url=ORIGIN,
+    )
+    assert response.status_code == 400
+
+
+def test_portal_lists_patients_to_sign_in_as_patient_or_caregiver(client):
+    page = client.get("/portal", base_url=ORIGIN).get_data(as_text=True)
+    assert 'href="/portal/p1"' in page and 'href="/portal/p2?as=caregiver"' in page
+    assert HOSTILE not in page
+
+
+@pytest.mark.parametrize(
+    ("viewer", "user"), [("patient", "Patient/p1"), ("caregiver", "RelatedPerson/p1-caregiver")]
+)
+def test_portal_launches_the_patient_view_signed_in_as_the_viewer(client, engine, viewer, user):
+    from sandbox.ehr.services import services
+
+    caregiver = {
+        "resourceType": "RelatedPerson",
+        "id": "p1-caregiver",
+        "name": [{"text": "Sam Lee"}],
+    }
+    engine.get(f"{ENGINE}/RelatedPerson", json=_bundle(caregiver))
+    page = client.get(f"/portal/p1?as={viewer}", base_url=ORIGIN).get_data(as_text=True)
+    src = re.search(r'<iframe class="app"[^>]*src="([^"]+)"', page)
+    assert src and src.group(1).startswith("https://localhost:8443/patient/launch?iss=")
+    launch_id = parse_qs(urlsplit(html.unescape(src.group(1))).query)["launch"][0]
+    with client.application.app_context():
+        launch = services().store.get_launch(launch_id)
+    assert launch is not None and launch.patient == "p1" and launch.portal_user == user
+    assert HOSTILE not in page
+
+
+def test_portal_refuses_a_caregiver_view_without_a_caregiver(client, engine):
+    engine.get(f"{ENGINE}/RelatedPerson", json=_bundle())
+    assert client.get("/portal/p1?as=caregiver", base_url=ORIGIN).status_code == 404
+    assert client.get("/portal/p1?as=doctor", base_url=ORIGIN).status_code == 400
+    assert client.get("/portal/p9", base_url=ORIGIN).status_code == 404
+
+
+@pytest.mark.parametrize("user", ["Practitioner/d1", "Patient/", "p1"])
+def test_control_refuses_a_portal_user_that_is_not_a_patient_or_caregiver(client, user):
+    body = {"patient": "p1", "portal_user": user}
+    assert client.post("/_sandbox/launches", json=body, base_url=ORIGIN).status_code == 400

@@ -271,9 +271,18 @@ def test_manifest_describes_every_patient_once(built, resources):
 def test_manifest_resource_counts_match_bundle(built, charts):
     for patient in built[1]["patients"]:
         chart = charts[patient["id"]]
-        counted = {"Patient": 1, "Condition": len(chart.conditions)}
+        counted = {"Patient": 1, "Condition": len(chart.conditions), "RelatedPerson": 1}
         counted |= {"MedicationRequest": len(chart.orders), "Observation": len(chart.labs)}
         assert patient["resources"] == {k: v for k, v in sorted(counted.items()) if v}
+
+
+def test_every_patient_has_a_caregiver_linked_to_them(built):
+    resources = [entry["resource"] for entry in built[0]["entry"]]
+    caregivers = {r["id"]: r for r in resources if r["resourceType"] == "RelatedPerson"}
+    for patient in built[1]["patients"]:
+        person = caregivers[patient["caregiver"]["id"]]
+        assert person["patient"] == {"reference": f"Patient/{patient['id']}"}
+        assert person["name"][0]["text"] == patient["caregiver"]["name"]
 
 
 def test_build_same_seed_is_identical():

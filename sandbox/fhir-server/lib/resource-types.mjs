@@ -10,6 +10,7 @@ export const RESOURCE_TYPES = Object.freeze([
   'MedicationRequest',
   'Observation',
   'Condition',
+  'RelatedPerson',
   'Flag',
   'Task',
   'DocumentReference',
