@@ -130,14 +130,14 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         other = self.client_fault(FaultKind.REFRESH_ID_TOKEN_OTHER_USER, client_id, launch)
         if not (no_aud or other):
             return None
-        user = OTHER_USER if other else context.user.practitioner_id
+        user = f"Practitioner/{OTHER_USER}" if other else context.user.reference
         issued = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.config.origin,
-            "sub": user,
+            "sub": user.rsplit("/", 1)[-1],
             "iat": issued,
             "exp": issued + 300,
-            "fhirUser": f"{self.config.fhir_base}/Practitioner/{user}",
+            "fhirUser": f"{self.config.fhir_base}/{user}",
         }
         if not no_aud:
             claims["aud"] = client_id
