@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.wrappers import Response
 
+from smartapp.cds.views import init_cds
 from smartapp.chart import views as chart
 from smartapp.registry import admin_views as registry_admin
 from smartapp.registry import program_views as program
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         writeback.bp,
     ):
         app.register_blueprint(blueprint)
+    init_cds(app, services)
     init_request_log(app)
     init_error_pages(app)
 
