@@ -1,8 +1,8 @@
 """Retention: delete the rows kept past their time (`smartapp db purge`, run from a scheduler).
 
 Ended launch sessions (with the evaluation last shown in them) go once they ended longer ago
-than the session retention, pending launches once expired, audit events once older than the
-audit retention. The write-back ledger is kept: it is what makes a write happen exactly once.
+than the session retention, pending launches once expired, audit events and the CDS cards
+answered once older than the audit retention, CDS JWT ids once their JWT expired. The write-back ledger is kept: it is what makes a write happen exactly once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
+from smartapp.db.cds_models import CdsCardRow, CdsJwtIdRow
 from smartapp.db.database import Database
 from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
 
@@ -24,6 +25,8 @@ class Purged:
     sessions: int
     pending_launches: int
     audit_events: int
+    cds_cards: int = 0
+    cds_jwt_ids: int = 0
 
 
 def purge_past_retention(
@@ -43,8 +46,10 @@ def purge_past_retention(
     )
     pending = delete(PendingLaunchRow).where(PendingLaunchRow.expires_at <= now)
     audit = delete(AuditEventRow).where(AuditEventRow.at < now - audit_retention)
+    cards = delete(CdsCardRow).where(CdsCardRow.issued_at < now - audit_retention)
+    jwt_ids = delete(CdsJwtIdRow).where(CdsJwtIdRow.expires_at < now)
     with database.transaction() as session:
-        counts = [_count(session.execute(s)) for s in (sessions, pending, audit)]
+        counts = [_count(session.execute(s)) for s in (sessions, pending, audit, cards, jwt_ids)]
     return Purged(*counts)
 
 
