@@ -59,6 +59,15 @@ ACTIONS: dict[str, str] = {
     FindingCode.BEN_BASELINE_INCOMPLETE: "Draw a second baseline ANC (BEN) before starting clozapine",
     FindingCode.UNIT_ERROR: "Check an ANC result the app could not read (unit or value)",
     FindingCode.TREATMENT_RATIONALE_REQUIRED: "Document the treatment rationale for the low ANC",
+    FindingCode.PATIENT_NOT_ENROLLED: "Enroll the patient in the clozapine program before dispensing",
+    FindingCode.PRESCRIBER_NOT_CERTIFIED: "Check the prescriber's clozapine certification",
+    FindingCode.PHARMACY_NOT_CERTIFIED: "Check the dispensing pharmacy's clozapine certification",
+    FindingCode.PRESCRIBER_UNKNOWN: "Identify the prescriber of the clozapine order",
+    FindingCode.ENROLLMENT_ANC_STALE: "Draw an ANC: none was collected around the enrollment",
+    FindingCode.PSF_OVERDUE: "Submit the clozapine Patient Status Form: it is overdue",
+    FindingCode.ENROLLMENT_EXPIRED: "Renew the patient's clozapine program enrollment",
+    FindingCode.CERTIFICATION_EXPIRED: "Renew the expired clozapine certification",
+    FindingCode.ANC_TOO_OLD_TO_DISPENSE: "Draw an ANC: the latest is too old to dispense clozapine",
 }
 
 

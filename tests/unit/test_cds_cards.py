@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from clozapine import policy_in_force
+from clozapine import FindingCode, policy_in_force
 from fhir_client import FhirUnavailable
 from fhir_mappings import MappingSettings
-from smartapp.cds.cards import OVERRIDE_SYSTEM, SUMMARY_MAX, TOPIC_SYSTEM
+from smartapp.cds.cards import ACTIONS, OVERRIDE_SYSTEM, SUMMARY_MAX, TOPIC_SYSTEM
 from smartapp.cds.catalogue import BY_HOOK
 from smartapp.cds.response import HookAnswer, HookSettings, PrefetchMissing, answer_hook
 from smartapp.ehr.completeness import IncompleteRead, ReadCompleteness
@@ -361,3 +361,9 @@ def test_cds_card_problem_list_not_read_never_gives_the_all_clear() -> None:
         hook_request(None, patient_id=PATIENT, prefetch=prefetch), read_missing=lambda _id: reads
     )
     assert card["indicator"] == "warning" and "BEN status could not be read" in card["detail"]
+
+
+def test_cds_card_summary_has_an_action_for_every_finding_but_the_informational() -> None:
+    info = {FindingCode.REMS_ELIMINATED, FindingCode.ENROLLMENT_UNKNOWN}
+    assert set(FindingCode) - info <= set(ACTIONS)
+    assert all(len(action) <= SUMMARY_MAX for action in ACTIONS.values())
