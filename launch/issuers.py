@@ -219,9 +219,14 @@ class IssuerRegistry:
 
     def __init__(self, issuers: list[IssuerConfig]) -> None:
         self._by_iss: dict[str, IssuerConfig] = {}
+        clients: set[str] = set()
         for issuer in issuers:
             if issuer.iss in self._by_iss:
                 raise _bad("iss", f"{issuer.iss} is listed twice")
+            if issuer.cds_client_iss is not None:
+                if issuer.cds_client_iss in clients:
+                    raise _bad("cds_client_iss", f"{issuer.cds_client_iss} is listed twice")
+                clients.add(issuer.cds_client_iss)
             self._by_iss[issuer.iss] = issuer
 
     def get(self, iss: str) -> IssuerConfig:

@@ -321,3 +321,17 @@ def test_cds_answers_cors_for_the_ehr_origin_only(client) -> None:
     assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
     other = client.options(url(PV), headers={"Origin": "https://evil.example.org"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_cds_takes_a_prefetch_larger_than_a_form_post(client) -> None:
+    from datetime import date, timedelta
+
+    from tests.unit.test_cds_cards import anc, order
+
+    start = date(2024, 11, 1)
+    history = [anc((start + timedelta(days=3 * d)).isoformat(), "1.9") for d in range(220)]
+    body = hook_request(bundle(order("2024-11-01"), *history))
+    assert len(json.dumps(body)) > 64 * 1024
+    response = call(client, PV, body)
+    assert response.status_code == 200
+    assert response.get_json()["cards"][0]["summary"].startswith("Draw an ANC now")
