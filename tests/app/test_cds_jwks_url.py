@@ -3,11 +3,13 @@ that cannot be read refuses the request (401), never lets it through."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import responses
 
+from smartapp.cds.trust import JWKS_REFETCH_S
 from tests.app_helpers import ISSUER_TOML, app_settings
 from tests.cds_client import CdsClient
 from tests.cds_requests import hook_request
@@ -40,8 +42,6 @@ def test_cds_jwks_url_is_read_once_and_cached(client) -> None:
 
 @responses.activate
 def test_cds_jwks_url_is_read_again_for_a_new_kid_after_the_minimum_wait(client, app) -> None:
-    import smartapp.cds.trust as trust
-
     responses.get(JWKS_URL, json=CLIENT.jwks())
     assert post(client, CLIENT).status_code == 200
     responses.replace(
@@ -50,7 +50,7 @@ def test_cds_jwks_url_is_read_again_for_a_new_kid_after_the_minimum_wait(client,
     # Within the minimum wait a new kid does not make the app read the JWKS again.
     assert post(client, ROTATED).status_code == 401
     keys = app.extensions["smartapp.cds"].verifier.key_sets
-    keys._clock = lambda: trust.time.monotonic() + trust.JWKS_REFETCH_S + 1
+    keys._clock = lambda: time.monotonic() + JWKS_REFETCH_S + 1
     assert post(client, ROTATED).status_code == 200
     assert len(responses.calls) == 2
 
