@@ -24,9 +24,8 @@ class JwtIdLedger:
         """Record the id; False when it was used before (a replay). Expired ids go on the way."""
         now = now or utc_now()
         try:
-            with self._database.transaction() as session:
+            with self._database.transaction() as session:  # one commit per request
                 session.execute(delete(CdsJwtIdRow).where(CdsJwtIdRow.expires_at < now))
-            with self._database.transaction() as session:
                 session.add(CdsJwtIdRow(iss=iss, jti=jti, expires_at=expires_at))
                 session.flush()
         except IntegrityError:
