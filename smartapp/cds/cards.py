@@ -96,7 +96,9 @@ def finding_keys(evaluation: Evaluation) -> tuple[str, ...]:
 
 def evaluation_card(evaluation: Evaluation, context: CardContext) -> dict[str, Any] | None:
     """The one card of an evaluation, or None (no alert fatigue)."""
-    if evaluation.overall in (Overall.OK, Overall.NOT_APPLICABLE):
+    if evaluation.overall is Overall.NOT_APPLICABLE:
+        return None  # not on clozapine: nothing to say, whatever could not be read
+    if evaluation.overall is Overall.OK:
         if context.notice is None:
             return None
         return _card(context, "warning", context.notice[:SUMMARY_MAX], _detail(evaluation, context))

@@ -20,7 +20,7 @@ from fhir_mappings import MappingSettings, patient_facts_from_bundle
 from fhir_mappings.fhir_json import FhirJson
 from fhir_mappings.medications import orders_clozapine
 from fhir_mappings.orders import clozapine_order
-from fhir_mappings.references import BundleIndex
+from fhir_mappings.references import BundleIndex, contained
 from smartapp.cds.cards import CardContext, evaluation_card, finding_keys, unread_card
 from smartapp.cds.catalogue import Service
 from smartapp.cds.prefetch import KEY_TYPES, KeyData, read_prefetch
@@ -87,6 +87,8 @@ def answer_hook(
         service.hook, request.patient_id, settings.launch_url, settings.policy.policy_id
     )
     completeness = ReadCompleteness()
+    if request.hook in ORDER_HOOKS and not _may_order_clozapine(request, keys, settings):
+        return HookAnswer({"cards": []}, patient)
     if wanted:
         if read_missing is None:
             raise PrefetchMissing(
@@ -180,6 +182,28 @@ def _draft_orders(hook: str, context: dict[str, Any]) -> tuple[FhirJson, ...]:
     # Medications the drafts name travel beside them in the same Bundle.
     others = [r for r in resources if r.get("resourceType") != "MedicationRequest"]
     return (*orders, *others)
+
+
+def _may_order_clozapine(
+    request: _Request, keys: dict[str, KeyData], settings: HookSettings
+) -> bool:
+    """Whether a draft orders clozapine, or may (it names a Medication the request lacks)."""
+    given = [resource for data in keys.values() for resource in data.resources]
+    if _clozapine_drafts(request, given, settings):
+        return True
+    index = BundleIndex([{"resource": r} for r in [*given, *request.drafts]])
+    for order in request.drafts:
+        reference = order.get("medicationReference")
+        if order.get("resourceType") != "MedicationRequest" or not isinstance(reference, dict):
+            continue
+        written = reference.get("reference")
+        if "medicationCodeableConcept" in order:
+            continue
+        if not isinstance(written, str):
+            return True
+        if index.resolve(written) is None and contained(order, written) is None:
+            return True
+    return False
 
 
 def _clozapine_drafts(

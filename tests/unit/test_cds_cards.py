@@ -367,3 +367,28 @@ def test_cds_card_summary_has_an_action_for_every_finding_but_the_informational(
     info = {FindingCode.REMS_ELIMINATED, FindingCode.ENROLLMENT_UNKNOWN}
     assert set(FindingCode) - info <= set(ACTIONS)
     assert all(len(action) <= SUMMARY_MAX for action in ACTIONS.values())
+
+
+def test_cds_card_order_hooks_without_a_clozapine_draft_need_no_prefetch() -> None:
+    other = clozapine_draft("draft-1", PATIENT, "2026-11-25")
+    other["medicationCodeableConcept"] = {"text": "olanzapine 10 mg"}
+    request = hook_request(None, "order-sign", patient_id=PATIENT, prefetch={}, drafts=[other])
+    assert cards(request) == []
+
+
+def test_cds_card_a_draft_naming_a_medication_the_request_lacks_is_read_first() -> None:
+    draft = clozapine_draft("draft-1", PATIENT, "2026-11-25")
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/med-9"}
+    request = hook_request(None, "order-sign", patient_id=PATIENT, prefetch={}, drafts=[draft])
+    with pytest.raises(PrefetchMissing):
+        cards(request)
+
+
+def test_cds_card_not_on_clozapine_gives_no_card_even_without_the_problem_list() -> None:
+    prefetch = prefetch_of(bundle(anc("2026-11-20", "0.3")))
+    prefetch["conditions"] = None
+    incomplete = IncompleteRead("Condition", ("the EHR answered 500",), "Problems unreadable.")
+    reads = _reads(medication_requests=[], completeness=ReadCompleteness((incomplete,)))
+    request = hook_request(None, patient_id=PATIENT, prefetch=prefetch)
+    assert cards(request, read_missing=lambda _id: reads) == []
