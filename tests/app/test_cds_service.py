@@ -335,3 +335,50 @@ def test_cds_takes_a_prefetch_larger_than_a_form_post(client) -> None:
     response = call(client, PV, body)
     assert response.status_code == 200
     assert response.get_json()["cards"][0]["summary"].startswith("Draw an ANC now")
+
+
+FHIR_TOKEN = "fhir-authorization-token-0123456789"
+
+
+def _authorized(prefetch: dict[str, Any]) -> dict[str, Any]:
+    from tests.app.fake_ehr import ISS as FAKE_ISS
+
+    return hook_request(
+        None,
+        patient_id=PATIENT,
+        prefetch=prefetch,
+        fhirServer=FAKE_ISS + "/",
+        fhirAuthorization={"access_token": FHIR_TOKEN, "token_type": "Bearer", "expires_in": 300},
+    )
+
+
+def test_cds_reads_what_the_prefetch_lacks_with_the_authorization_never_logging_it(
+    client, caplog
+) -> None:
+    import responses
+
+    from tests.app.fake_ehr import FakeEhr
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeEhr(anc_on="2026-11-01").install(mock)
+        response = call(client, PV, _authorized({"patient": None}))
+        sent = [c.request.headers.get("Authorization") for c in mock.calls]
+    assert response.status_code == 200
+    [card] = response.get_json()["cards"]
+    assert card["summary"].startswith("Draw an ANC now")
+    assert sent and all(header == f"Bearer {FHIR_TOKEN}" for header in sent if header)
+    assert FHIR_TOKEN not in caplog.text
+    assert FHIR_TOKEN not in json.dumps(response.get_json())
+
+
+def test_cds_a_read_the_ehr_cuts_short_gives_one_warning_card(client) -> None:
+    import responses
+
+    from tests.app.fake_ehr import FakeEhr
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeEhr(anc_on="2026-11-24", broken={"Observation": "short-of-total"}).install(mock)
+        response = call(client, PV, _authorized({}))
+    [card] = response.get_json()["cards"]
+    assert card["indicator"] == "warning"
+    assert "lab results could not be read" in card["summary"]
