@@ -137,7 +137,8 @@ def record_feedback(
     at: datetime,
     request_id: str | None,
 ) -> None:
-    """Record every outcome; an override also silences patient-view for the card's findings."""
+    """Record every outcome; an override of a card with findings also silences patient-view
+    for those findings."""
     for outcome in outcomes:
         card = cards.get(iss, outcome.card)
         if card is not None and card.service != service:
@@ -147,5 +148,7 @@ def record_feedback(
                 outcome, card, iss=iss, service=service, client=client, at=at, request_id=request_id
             )
         )
-        if card is not None and outcome.outcome == "overridden":
+        # A card about data that could not be read has no findings: overriding it silences
+        # nothing, so the next chart open asks again.
+        if card is not None and outcome.outcome == "overridden" and card.findings:
             cards.mark_overridden(iss, card.uuid, at)

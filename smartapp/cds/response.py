@@ -114,7 +114,9 @@ def answer_hook(
     evaluation = evaluate(facts, settings.as_of, settings.policy, settings.registry_for(facts))
     notice = completeness.ben_notice()
     draft_ids = tuple(
-        f"MedicationRequest/{d['id']}" for d in drafts if isinstance(d.get("id"), str)
+        f"MedicationRequest/{d['id']}"
+        for d in drafts
+        if d.get("resourceType") == "MedicationRequest" and isinstance(d.get("id"), str)
     )
     card_context = CardContext(
         service.hook,

@@ -382,3 +382,19 @@ def test_cds_a_read_the_ehr_cuts_short_gives_one_warning_card(client) -> None:
     [card] = response.get_json()["cards"]
     assert card["indicator"] == "warning"
     assert "lab results could not be read" in card["summary"]
+
+
+def test_cds_overriding_a_card_about_unread_data_never_silences_the_next(client, app) -> None:
+    import responses
+
+    from tests.app.fake_ehr import FakeEhr
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeEhr(anc_on="2026-11-24", broken={"Observation": "error"}).install(mock)
+        [card] = call(client, PV, _authorized({})).get_json()["cards"]
+        item = {"card": card["uuid"], "outcome": "overridden"}
+        assert _feedback(client, PV, [item]).status_code == 200
+        again = call(client, PV, _authorized({})).get_json()["cards"]
+    assert len(again) == 1 and again[0]["indicator"] == "warning"
+    kept = app.extensions["smartapp.cds"].cards.get(ISS, card["uuid"])
+    assert kept is not None and kept.findings == () and kept.overridden_at is None
