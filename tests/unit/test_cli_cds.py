@@ -87,3 +87,20 @@ def test_cli_cds_exits_2_with_one_line_for_an_unusable_request(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert problem in captured.err and captured.err.count("\n") == 1
+
+
+def test_cli_cds_imports_neither_flask_nor_the_database_nor_a_jwt_library(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    request = write(tmp_path, hook_request(bundle(*OVERDUE)))
+    code = (
+        "import sys; from smartapp.commands.cli import main; import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['cds', {request!r}, '--as-of', '2026-11-25']) == 0\n"
+        "heavy = [m for m in ('flask', 'sqlalchemy', 'alembic', 'joserfc', 'authlib')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
