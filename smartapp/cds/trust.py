@@ -63,12 +63,19 @@ class KeySets:
         self._http_for = http_for
         self._clock = clock
         self._cache: dict[str, tuple[float, KeySet]] = {}
+        self._inline: dict[str, KeySet] = {}
         self._lock = threading.Lock()
 
     def for_client(self, issuer: IssuerConfig, kid: str) -> KeySet:
         """The client's key set, read again when `kid` is not in a cached one."""
         if issuer.cds_jwks is not None:
-            return _key_set(json.loads(issuer.cds_jwks))
+            with self._lock:
+                keys = self._inline.get(issuer.cds_jwks)
+            if keys is None:
+                keys = _key_set(json.loads(issuer.cds_jwks))
+                with self._lock:
+                    self._inline[issuer.cds_jwks] = keys
+            return keys
         url = issuer.cds_jwks_url
         assert url is not None  # noqa: S101  # checked when the issuers file is loaded
         now = self._clock()

@@ -32,6 +32,7 @@ from smartapp.clock import now_utc
 from smartapp.db.cds_store import CardStore, IssuedCard, JwtIdLedger
 from smartapp.services import Services, current_services
 from smartapp.web.csrf import csrf_exempt
+from smartapp.web.security import frame_for
 
 bp = Blueprint("cds", __name__)
 LOGGER = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ def _bad_feedback(error: FeedbackError) -> tuple[Response, int]:
 @bp.errorhandler(PrefetchMissing)
 def _precondition(error: PrefetchMissing) -> tuple[Response, int]:
     return _error(412, "precondition_failed", str(error))
+
+
+@bp.before_request
+def _never_framed() -> None:
+    frame_for(())  # JSON for EHR servers: CSP frame-ancestors 'none'
 
 
 @bp.after_request

@@ -323,6 +323,12 @@ def test_cds_answers_cors_for_the_ehr_origin_only(client) -> None:
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_cds_answers_are_never_framed(client) -> None:
+    response = call(client, PV, hook_request(bundle(*OVERDUE)))
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Content-Type"].startswith("application/json")
+
+
 def test_cds_takes_a_prefetch_larger_than_a_form_post(client) -> None:
     from datetime import date, timedelta
 
