@@ -15,16 +15,17 @@ KEYS = {
 }
 
 
+MATCHED = ("Patient", "MedicationRequest", "Observation", "Condition")
+
+
 def searchset(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """A searchset Bundle of these resources (included types marked `include`)."""
+    """A searchset Bundle of these resources, or of these entries (with their fullUrl), included
+    types marked `include`."""
     entries = []
-    for resource in resources:
-        mode = (
-            "match"
-            if resource["resourceType"] in ("MedicationRequest", "Observation", "Condition")
-            else "include"
-        )
-        entries.append({"resource": resource, "search": {"mode": mode}})
+    for item in resources:
+        entry = item if "resource" in item else {"resource": item}
+        mode = "match" if entry["resource"]["resourceType"] in MATCHED else "include"
+        entries.append({**entry, "search": {"mode": mode}})
     return {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -35,17 +36,20 @@ def searchset(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 
 def prefetch_of(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The four prefetch keys of a Bundle holding one Patient and its records."""
-    resources = [entry["resource"] for entry in bundle["entry"]]
+    """The four prefetch keys of a Bundle holding one Patient and its records; entries keep
+    their fullUrl (the Patient then comes as a searchset of one, to keep its own)."""
     grouped: dict[str, list[dict[str, Any]]] = {key: [] for key in set(KEYS.values())}
     patient = None
-    for resource in resources:
-        if resource["resourceType"] == "Patient":
-            patient = resource
-        elif resource["resourceType"] in KEYS:
-            grouped[KEYS[resource["resourceType"]]].append(resource)
+    for entry in bundle["entry"]:
+        kept = {k: entry[k] for k in ("fullUrl", "resource") if k in entry}
+        resource_type = entry["resource"]["resourceType"]
+        if resource_type == "Patient":
+            patient = kept
+        elif resource_type in KEYS:
+            grouped[KEYS[resource_type]].append(kept)
     assert patient is not None
-    return {"patient": patient, **{key: searchset(found) for key, found in grouped.items()}}
+    given = searchset([patient]) if "fullUrl" in patient else patient["resource"]
+    return {"patient": given, **{key: searchset(found) for key, found in grouped.items()}}
 
 
 def patient_id_of(bundle: dict[str, Any]) -> str:

@@ -43,10 +43,25 @@ class KeyData:
 def read_prefetch(prefetch: object, patient_id: str) -> dict[str, KeyData]:
     """Each of the four keys of a request's `prefetch` (anything else is ignored)."""
     given = prefetch if isinstance(prefetch, Mapping) else {}
-    return {key: _key(key, given.get(key), patient_id) for key in PREFETCH_KEYS}
+    names = {f"Patient/{patient_id}", *_full_urls_of_patient(given.get("patient"), patient_id)}
+    return {key: _key(key, given.get(key), patient_id, names) for key in PREFETCH_KEYS}
 
 
-def _key(key: str, value: object, patient_id: str) -> KeyData:
+def _full_urls_of_patient(value: object, patient_id: str) -> set[str]:
+    """The fullUrl the Patient was given with, when the `patient` key is a Bundle."""
+    entries = value.get("entry") if isinstance(value, dict) else None
+    found: set[str] = set()
+    for entry in entries if isinstance(entries, list) else []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        full_url = entry.get("fullUrl") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(full_url, str):
+            continue
+        if resource.get("resourceType") == "Patient" and str(resource.get("id")) == patient_id:
+            found.add(full_url)
+    return found
+
+
+def _key(key: str, value: object, patient_id: str, names: set[str]) -> KeyData:
     resource_type = KEY_TYPES[key]
     if not isinstance(value, dict) or value.get("resourceType") in (None, "OperationOutcome"):
         return KeyData(missing=True)
@@ -62,7 +77,7 @@ def _key(key: str, value: object, patient_id: str) -> KeyData:
         if not patients or str(patients[0].get("id")) != patient_id:
             return KeyData(missing=True)
         return KeyData((patients[0],))
-    others = sum(1 for r in resources if not _patients(r, patient_id))
+    others = sum(1 for r in resources if not _patients(r, patient_id, names))
     if others:
         problems = (*problems, f"{others} of {len(resources)} results name another patient")
     return KeyData(resources, problems=problems)
@@ -97,13 +112,16 @@ def _marked_include(entry: object) -> object:
     return entry
 
 
-def _patients(resource: FhirJson, patient_id: str) -> bool:
-    """Whether a resource's subject (or `patient`) is the patient, or names no one (included
-    resources such as Medications name no patient)."""
+def _patients(resource: FhirJson, patient_id: str, names: set[str]) -> bool:
+    """Whether a resource's subject (or `patient`) is the patient (by `Patient/id`, relative or
+    absolute, or by the fullUrl it was given with), or names no one (included resources such as
+    Medications name no patient)."""
     for name in ("subject", "patient"):
         value = resource.get(name)
         written = value.get("reference") if isinstance(value, dict) else None
         if isinstance(written, str) and written:
+            if written in names:
+                return True
             parts = written.split("/_history/")[0].rstrip("/").split("/")
             return parts[-2:] == ["Patient", patient_id]
     return True

@@ -69,6 +69,8 @@ class _Request:
     prefetch: object
     drafts: tuple[FhirJson, ...]
     context: dict[str, Any]
+    # Each given resource's Bundle fullUrl (by object id): `urn:uuid:` references need it.
+    full_urls: dict[int, str]
 
 
 def answer_hook(
@@ -110,7 +112,9 @@ def answer_hook(
     drafts = _clozapine_drafts(request, resources, settings)
     if request.hook in ORDER_HOOKS and not drafts:
         return HookAnswer({"cards": []}, patient)
-    facts = _facts(patient, [*_without(resources, drafts), *drafts], settings.mapping)
+    facts = _facts(
+        patient, _entries([*_without(resources, drafts), *drafts], request), settings.mapping
+    )
     evaluation = evaluate(facts, settings.as_of, settings.policy, settings.registry_for(facts))
     notice = completeness.ben_notice()
     draft_ids = tuple(
@@ -157,7 +161,32 @@ def _read_request(service: Service, request_json: object) -> _Request:
     prefetch = request_json.get("prefetch")
     if prefetch is not None and not isinstance(prefetch, dict):
         raise HookRequestError("prefetch is not a JSON object")
-    return _Request(hook, patient_id.strip(), prefetch, drafts, context)
+    bundles = [*(prefetch or {}).values(), context.get("draftOrders")]
+    return _Request(hook, patient_id.strip(), prefetch, drafts, context, _full_urls(bundles))
+
+
+def _full_urls(bundles: list[object]) -> dict[int, str]:
+    """The fullUrl of every entry of these Bundles, by the id of the entry's resource object."""
+    found: dict[int, str] = {}
+    for bundle in bundles:
+        entries = bundle.get("entry") if isinstance(bundle, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+                continue
+            if isinstance(entry.get("fullUrl"), str):
+                found[id(entry["resource"])] = entry["fullUrl"]
+    return found
+
+
+def _entries(resources: list[FhirJson], request: _Request) -> list[object]:
+    """Bundle entries of these resources, each with the fullUrl it was given with."""
+    entries: list[object] = []
+    for resource in resources:
+        full_url = request.full_urls.get(id(resource))
+        entries.append(
+            {"fullUrl": full_url, "resource": resource} if full_url else {"resource": resource}
+        )
+    return entries
 
 
 def _draft_orders(hook: str, context: dict[str, Any]) -> tuple[FhirJson, ...]:
@@ -193,7 +222,7 @@ def _may_order_clozapine(
     given = [resource for data in keys.values() for resource in data.resources]
     if _clozapine_drafts(request, given, settings):
         return True
-    index = BundleIndex([{"resource": r} for r in [*given, *request.drafts]])
+    index = BundleIndex(_entries([*given, *request.drafts], request))
     for order in request.drafts:
         reference = order.get("medicationReference")
         if order.get("resourceType") != "MedicationRequest" or not isinstance(reference, dict):
@@ -215,13 +244,15 @@ def _clozapine_drafts(
     as-of date. Medications the drafts carry come along."""
     if request.hook not in ORDER_HOOKS:
         return []
-    index = BundleIndex([{"resource": r} for r in [*resources, *request.drafts]])
+    index = BundleIndex(_entries([*resources, *request.drafts], request))
     orders = [r for r in request.drafts if r.get("resourceType") == "MedicationRequest"]
     chosen: list[FhirJson] = []
     for order in orders:
         if not orders_clozapine(order, index):
             continue
         active = copy.deepcopy(order)
+        if id(order) in request.full_urls:
+            request.full_urls[id(active)] = request.full_urls[id(order)]
         active["status"] = "active"
         if not isinstance(active.get("subject"), dict):
             active["subject"] = {"reference": f"Patient/{request.patient_id}"}
@@ -260,12 +291,8 @@ def _without(resources: list[FhirJson], drafts: list[FhirJson]) -> list[FhirJson
     return [r for r in resources if (r.get("resourceType"), r.get("id")) not in replaced]
 
 
-def _facts(patient: str, resources: list[FhirJson], mapping: MappingSettings) -> PatientFacts:
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": resource} for resource in resources],
-    }
+def _facts(patient: str, entries: list[object], mapping: MappingSettings) -> PatientFacts:
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     found = [f for f in patient_facts_from_bundle(bundle, mapping) if f.patient == patient]
     if not found:  # the Patient key was checked: only a mapping that lost it gets here
         raise HookRequestError("the patient could not be found in the request's data")
