@@ -130,7 +130,8 @@ def preflight(service_id: str | None = None) -> Response:
 
 @bp.get("/cds-services")
 def services_list() -> Response:
-    """Discovery: the three services and their prefetch templates."""
+    """Discovery: the three services and their prefetch templates. The only thing this GET
+    records is its JWT's `jti`, which the replay guard needs."""
     app = current_services()
     _trusted(app, "/cds-services")
     return jsonify(discovery(app.org.local_anc_codes))
