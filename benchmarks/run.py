@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.cds import measure as measure_cds
+from benchmarks.cds import report as cds_report
 from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
 from benchmarks.sandbox_search import observation_search_times
@@ -171,6 +173,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(prefix="worklist-bench-") as folder:
         print(worklist_report(measure_worklist(Path(folder))))
+    print(cds_report(measure_cds()))
     return 0
 
 

@@ -13,12 +13,16 @@
     page_size = 100
     writeback = ["Flag", "Task", "DocumentReference"]
     tls_ca_file = "../var/sandbox/tls/ca.pem"   # relative to this file's folder
+    cds_client_iss = "https://ehr.example.org/cds"  # the `iss` of the EHR's CDS Hooks JWTs
+    cds_jwks_url = "https://ehr.example.org/cds/jwks.json"  # or inline: cds_jwks = {keys = [...]}
+    cds_fhir_server = "https://127.0.0.1:9443/fhir"  # the fhirServer its requests may name (iss)
 
 Secrets never live in the file: `client_secret(issuer, environ)` reads them at start-up.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -29,7 +33,7 @@ from typing import Any, TypeVar
 
 from launch.errors import ConfigurationError, LaunchError, quoted_text
 from launch.scopes import ScopeVersion, split_scopes, to_v1
-from launch.urls import normalise_iss, normalise_origin
+from launch.urls import is_secure_url, normalise_iss, normalise_origin
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -117,6 +121,10 @@ class IssuerConfig:
     writeback: tuple[str, ...] = DEFAULT_WRITEBACK
     tls_ca_file: Path | None = None
     name: str = field(default="")
+    cds_client_iss: str | None = None
+    cds_jwks_url: str | None = None
+    cds_jwks: str | None = None  # the inline JWKS as JSON text
+    cds_fhir_server: str | None = None
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -150,6 +158,37 @@ class IssuerConfig:
             )
         put("writeback", tuple(self.writeback))
         put("name", self.name.strip() or self.iss)
+        self._check_cds_client(put)
+
+    @property
+    def accepts_cds_client(self) -> bool:
+        """Whether a CDS client of this EHR is configured (CDS Hooks 2.0 "Trusting CDS Clients")."""
+        return self.cds_client_iss is not None
+
+    def _check_cds_client(self, put: Callable[[str, object], None]) -> None:
+        given = [k for k in ("cds_jwks_url", "cds_jwks", "cds_fhir_server") if getattr(self, k)]
+        if self.cds_client_iss is None:
+            if given:
+                raise _bad(given[0], "needs cds_client_iss (the CDS client it is about)")
+            return
+        if not self.cds_client_iss.strip():
+            raise _bad("cds_client_iss", "must not be empty")
+        put("cds_client_iss", self.cds_client_iss.strip())
+        if (self.cds_jwks_url is None) == (self.cds_jwks is None):
+            raise _bad("cds_client_iss", "needs exactly one of cds_jwks_url and cds_jwks")
+        if self.cds_jwks_url is not None and not is_secure_url(self.cds_jwks_url):
+            raise _bad("cds_jwks_url", "must be an absolute https URL")
+        if self.cds_jwks is not None:
+            try:
+                keys = json.loads(self.cds_jwks).get("keys")
+            except (ValueError, AttributeError):
+                keys = None
+            if not isinstance(keys, list) or not keys:
+                raise _bad("cds_jwks", "must be a JWKS: a table with a non-empty list `keys`")
+        try:
+            put("cds_fhir_server", normalise_iss(self.cds_fhir_server or self.iss))
+        except ValueError as error:
+            raise _bad("cds_fhir_server", str(error)) from None
 
     def _check_credentials(self, method: AuthMethod, put: Callable[[str, object], None]) -> None:
         if method in SECRET_METHODS:
@@ -182,9 +221,14 @@ class IssuerRegistry:
 
     def __init__(self, issuers: list[IssuerConfig]) -> None:
         self._by_iss: dict[str, IssuerConfig] = {}
+        clients: set[str] = set()
         for issuer in issuers:
             if issuer.iss in self._by_iss:
                 raise _bad("iss", f"{issuer.iss} is listed twice")
+            if issuer.cds_client_iss is not None:
+                if issuer.cds_client_iss in clients:
+                    raise _bad("cds_client_iss", f"{issuer.cds_client_iss} is listed twice")
+                clients.add(issuer.cds_client_iss)
             self._by_iss[issuer.iss] = issuer
 
     def get(self, iss: str) -> IssuerConfig:
@@ -233,6 +277,10 @@ _KEY_TYPES: dict[str, type] = {
     "page_size": int,
     "writeback": list,
     "tls_ca_file": str,
+    "cds_client_iss": str,
+    "cds_jwks_url": str,
+    "cds_jwks": dict,
+    "cds_fhir_server": str,
 }
 _REQUIRED = ("iss", "client_id")
 
@@ -284,6 +332,8 @@ def _issuer_from_table(table: dict[str, Any], folder: Path) -> IssuerConfig:
         values["tls_ca_file"] = folder / values["tls_ca_file"]
         if not values["tls_ca_file"].is_file():
             raise _bad("tls_ca_file", f"names {values['tls_ca_file']}, which is not a file")
+    if "cds_jwks" in values:
+        values["cds_jwks"] = json.dumps(values["cds_jwks"], sort_keys=True)
     if "scopes" not in values and table.get("scope_version") == ScopeVersion.V1:
         values["scopes"] = " ".join(to_v1(DEFAULT_SCOPES))
     return IssuerConfig(**values)

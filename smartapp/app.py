@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.wrappers import Response
 
+from smartapp.cds.views import init_cds
 from smartapp.chart import views as chart
 from smartapp.patient import views as patient
 from smartapp.patient.i18n import init_languages
@@ -57,6 +58,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     init_languages(app)
+    init_cds(app, services)
     init_request_log(app)
     init_error_pages(app)
 

@@ -137,6 +137,15 @@ def load_public_settings(
     return PublicSettings(public_base_url(source), _issuers_file(source))
 
 
+def command_base_url(
+    overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """`BASE_URL` when it is set (checked as the app checks it), for commands that only name
+    the app's URLs; None when it is not set."""
+    source = _source(process_environment() if environ is None else environ, overrides)
+    return public_base_url(source) if source.get("BASE_URL", "").strip() else None
+
+
 def public_base_url(source: Mapping[str, str]) -> str:
     """`BASE_URL`, the app's https origin, without a trailing slash."""
     base_url = _required(source, "BASE_URL").rstrip("/")

@@ -1,5 +1,5 @@
 """The `smartapp` command: `evaluate` a FHIR Bundle, `worklist` a Bulk Data export, and more
-(`db`, `registry`, `registration`, `keys`).
+(`cds`, `db`, `registry`, `registration`, `keys`).
 
 Exit 0 when it evaluated (whatever the clinical result), 2 for unusable input with a one-line
 reason on stderr and nothing on stdout. No traceback reaches the user.
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the input holds one Bundle per line (streamed; a population of any size)",
     )
     _add_worklist_command(commands)
+    _add_cds_command(commands)
     _add_database_commands(commands)
     return parser
 
@@ -59,6 +60,18 @@ def _add_worklist_command(commands: argparse._SubParsersAction[_Parser]) -> None
     worklist.add_argument("--config", help="organisation settings file (TOML)")
     worklist.add_argument("--format", choices=("ndjson", "csv", "text"), default="ndjson")
     worklist.set_defaults(policy=None)  # the policy in force on --as-of, as evaluate's default
+
+
+def _add_cds_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`smartapp cds HOOK_REQUEST.json`: the CDS Hooks service's answer, offline."""
+    cds = commands.add_parser(
+        "cds", help="print the CDS Hooks response to a hook request whose prefetch holds the data"
+    )
+    cds.add_argument("request", help="CDS Hooks request JSON file, or - for standard input")
+    cds.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
+    cds.add_argument("--config", help="organisation settings file (TOML)")
+    cds.add_argument("--registry", help="program registry JSON file")
+    cds.set_defaults(policy=None, timezone=None, format="json")
 
 
 def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -120,6 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if counts.evaluated else 2  # 2 only when no line was usable
         if args.command == "evaluate":
             sys.stdout.write(run_evaluate(args))
+            return 0
+        if args.command == "cds":  # imported here: evaluate never needs the CDS modules
+            from smartapp.commands.cds import run_cds
+
+            sys.stdout.write(run_cds(args))
             return 0
         if args.command == "worklist":  # imported here: evaluate never needs the spill store
             from smartapp.commands.worklist import run_worklist

@@ -99,7 +99,8 @@ def purge(url: str, now: datetime) -> str:
         f"purged {purged.sessions} launch sessions ended before"
         f" {now - settings.session_retention:%Y-%m-%d %H:%M}Z, {purged.pending_launches}"
         f" expired pending launches, {purged.audit_events} audit events before"
-        f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z\n"
+        f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z, {purged.cds_cards} CDS cards"
+        f" answered before then, {purged.cds_jwt_ids} expired CDS JWT ids\n"
     )
 
 

@@ -2,8 +2,8 @@
 
 Every URL derives from SMARTAPP_BASE_URL (the app's public origin) and every other value from
 the issuer's table in SMARTAPP_ISSUERS_FILE, so the sheet says what the running app does. It
-has one section per way the app meets the EHR; a new entry point (a CDS Hooks service, a
-backend-services client) adds its own section here once the app has it.
+has one section per way the app meets the EHR (SMART App Launch, client authentication,
+embedding, the CDS Hooks service); a backend-services client adds its own once the app has it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from urllib.parse import quote
 from launch import AuthMethod, ConfigurationError, IssuerConfig, load_issuers, patient_scopes
 from launch.authorize import requested_scopes
 from launch.urls import normalise_iss
+from smartapp.cds.catalogue import SERVICES as CDS_SERVICES
 from smartapp.commands.evaluate import UsageError
 from smartapp.settings import SettingsError, load_public_settings
 
 Section = Callable[[IssuerConfig, str], list[tuple[str, str]]]
 JWKS_PATH = "/.well-known/jwks.json"
+CDS_DISCOVERY_PATH = "/cds-services"
 
 
 def smart_app_launch(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
@@ -82,11 +84,43 @@ def framing(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
     return [("EHR origins allowed to frame the app", allowed or "none: the EHR cannot frame it")]
 
 
+def cds_hooks(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
+    """The CDS Hooks service: where the EHR discovers it, and the JWTs it must sign."""
+    discovery = f"{base_url}{CDS_DISCOVERY_PATH}"
+    rows = [
+        ("discovery URL", discovery),
+        ("services", ", ".join(f"{s.id} ({s.hook})" for s in CDS_SERVICES)),
+    ]
+    if not issuer.accepts_cds_client:
+        rows.append(
+            (
+                "CDS client",
+                "none configured: set cds_client_iss and cds_jwks_url (or cds_jwks) for this"
+                " issuer before the EHR calls the service",
+            )
+        )
+        return rows
+    keys = issuer.cds_jwks_url or "inline in the issuers file (cds_jwks)"
+    return [
+        *rows,
+        ("CDS client iss (JWT iss)", str(issuer.cds_client_iss)),
+        ("CDS client JWKS", keys),
+        ("JWT algorithms accepted", "ES384, RS384 (each JWT names its kid)"),
+        (
+            "JWT aud",
+            f"the URL called: {discovery}, {discovery}/{{id}} or {discovery}/{{id}}/feedback",
+        ),
+        ("JWT lifetime", "exp at most 5 minutes after iat; each jti used once"),
+        ("fhirServer with fhirAuthorization", str(issuer.cds_fhir_server)),
+    ]
+
+
 SECTIONS: tuple[tuple[str, Section], ...] = (
     ("SMART App Launch", smart_app_launch),
     ("Patient portal", patient_portal),
     ("Client authentication", client_authentication),
     ("Embedding", framing),
+    ("CDS Hooks", cds_hooks),
 )
 
 

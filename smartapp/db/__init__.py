@@ -3,7 +3,7 @@
 # Nothing on the `smartapp evaluate` path may import this package: it pulls in SQLAlchemy.
 
 # Importing the models registers every table on Base.metadata (Alembic compares against it).
-from smartapp.db import models, registry_models
+from smartapp.db import cds_models, models, registry_models
 from smartapp.db.audit import AuditEvent, AuditLog, add_audit_event
 from smartapp.db.base import Base, utc_now
 from smartapp.db.crypto import SecretCipher, SecretKeyError
@@ -29,6 +29,7 @@ __all__ = [
     "WritebackKey",
     "WritebackLedger",
     "add_audit_event",
+    "cds_models",
     "handle_hash",
     "models",
     "registry_models",

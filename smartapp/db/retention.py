@@ -1,8 +1,10 @@
 """Retention: delete the rows kept past their time (`smartapp db purge`, run from a scheduler).
 
 Ended launch sessions (with the evaluation last shown in them, encrypted) go once they ended
-(expired, revoked or idle past the idle timeout) longer ago than the session retention, pending launches once expired, audit events once older than the
-audit retention. The write-back ledger is kept: it is what makes a write happen exactly once.
+(expired, revoked or idle past the idle timeout) longer ago than the session retention, pending
+launches once expired, audit events and the CDS cards answered once older than the audit
+retention, CDS JWT ids once their JWT expired. The write-back ledger is kept: it is what makes a
+write happen exactly once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
+from smartapp.db.cds_models import CdsCardRow, CdsJwtIdRow
 from smartapp.db.database import Database
 from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
 from smartapp.db.sessions import DEFAULT_IDLE_TIMEOUT
@@ -25,6 +28,8 @@ class Purged:
     sessions: int
     pending_launches: int
     audit_events: int
+    cds_cards: int = 0
+    cds_jwt_ids: int = 0
 
 
 def purge_past_retention(
@@ -46,8 +51,10 @@ def purge_past_retention(
     )
     pending = delete(PendingLaunchRow).where(PendingLaunchRow.expires_at <= now)
     audit = delete(AuditEventRow).where(AuditEventRow.at < now - audit_retention)
+    cards = delete(CdsCardRow).where(CdsCardRow.issued_at < now - audit_retention)
+    jwt_ids = delete(CdsJwtIdRow).where(CdsJwtIdRow.expires_at < now)
     with database.transaction() as session:
-        counts = [_count(session.execute(s)) for s in (sessions, pending, audit)]
+        counts = [_count(session.execute(s)) for s in (sessions, pending, audit, cards, jwt_ids)]
     return Purged(*counts)
 
 

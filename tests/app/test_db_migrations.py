@@ -28,6 +28,8 @@ TABLES = {
     "status_forms",
     "writeback_ledger",
     "audit_events",
+    "cds_jwt_ids",
+    "cds_cards",
 }
 
 
@@ -236,7 +238,8 @@ def test_migration_0003_moves_a_populated_registry_to_the_only_issuer(empty_data
         )
         with pytest.raises(MigrationRefused, match="2 EHRs"):
             downgrade(empty_database_url, "0002")
-        assert current(empty_database_url) == "0003"
+        # PostgreSQL rolls the whole downgrade back; SQLite keeps the steps above the refusal.
+        assert current(empty_database_url) in {"0003", head()}
     finally:
         database.dispose()
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from launch import PendingLaunch, TokenSet
 from smartapp.commands.cli import main
 from smartapp.db import AuditEvent, AuditLog, LaunchSessions, PendingLaunches, SecretCipher
+from smartapp.db.cds_store import CardStore, IssuedCard, JwtIdLedger
 from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
 from smartapp.db.retention import purge_past_retention
 
@@ -39,6 +40,13 @@ def fill(database) -> None:
     audit = AuditLog(database)
     for days in (10, 400):
         audit.record(AuditEvent("u", "launch", "Patient/p", ISS, at=NOW - timedelta(days=days)))
+    cards = CardStore(database)
+    for number, days in enumerate((10, 400)):
+        at = NOW - timedelta(days=days)
+        cards.add(IssuedCard(f"card-{number}", ISS, "s", "Patient/p", None, (), at, None))
+    jwt_ids = JwtIdLedger(database)
+    for jti, minutes in (("spent", -1), ("live", 4)):
+        jwt_ids.use(ISS, jti, NOW + timedelta(minutes=minutes), now=NOW - timedelta(minutes=5))
 
 
 def test_purge_deletes_only_rows_past_their_retention(database) -> None:
@@ -48,6 +56,7 @@ def test_purge_deletes_only_rows_past_their_retention(database) -> None:
         database, now=NOW, session_retention=timedelta(days=1), audit_retention=timedelta(days=365)
     )
     assert (purged.sessions, purged.pending_launches, purged.audit_events) == (1, 1, 1)
+    assert (purged.cds_cards, purged.cds_jwt_ids) == (1, 1)
     assert counts(database) == (2, 1, 1)
     purged = purge_past_retention(
         database, now=NOW, session_retention=timedelta(0), audit_retention=timedelta(days=5)
@@ -92,6 +101,7 @@ def test_purge_command_reads_the_retention_settings(database_url, database, monk
     out = capsys.readouterr().out
     assert out.startswith("purged 1 launch sessions ended before ")
     assert ", 1 expired pending launches, 1 audit events before " in out
+    assert ", 1 CDS cards answered before then, 1 expired CDS JWT ids" in out
     assert counts(database) == (2, 1, 1)
 
 
@@ -109,6 +119,8 @@ client_id = "epic-client-1"
 auth_method = "private_key_jwt"
 signing_alg = "ES384"
 frame_ancestors = ["https://ehr.example.org"]
+cds_client_iss = "https://ehr.example.org/cds"
+cds_jwks_url = "https://ehr.example.org/cds/jwks.json"
 
 [[issuer]]
 name = "Clinic EHR"
@@ -144,6 +156,13 @@ def test_registration_sheet_of_a_private_key_jwt_issuer(registration_env, capsys
         "  JWKS URL: https://clozapine.example.org/.well-known/jwks.json\n",
         "  signing algorithm: ES384\n",
         "  EHR origins allowed to frame the app: https://ehr.example.org\n",
+        "CDS Hooks\n  discovery URL: https://clozapine.example.org/cds-services\n",
+        "  services: clozapine-anc-patient-view (patient-view), clozapine-anc-order-select"
+        " (order-select), clozapine-anc-order-sign (order-sign)\n",
+        "  CDS client iss (JWT iss): https://ehr.example.org/cds\n",
+        "  CDS client JWKS: https://ehr.example.org/cds/jwks.json\n",
+        "  JWT algorithms accepted: ES384, RS384",
+        "  fhirServer with fhirAuthorization: https://fhir.example.org/api/FHIR/R4\n",
     ):
         assert line in sheet
 
@@ -170,6 +189,7 @@ def test_registration_sheet_of_a_public_client_says_what_it_lacks(registration_e
     assert "  client type: public (PKCE S256, no secret)\n" in sheet
     assert "session renewal: none: the scopes ask for neither offline_access" in sheet
     assert "allowed to frame the app: none: the EHR cannot frame it" in sheet
+    assert "  CDS client: none configured: set cds_client_iss" in sheet
 
 
 @pytest.mark.parametrize(

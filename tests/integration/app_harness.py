@@ -31,8 +31,11 @@ SCOPES = (
 )
 
 
-def issuers_file(folder: Path, smart: SmartClient, client_id: str, **extra: Any) -> Path:
-    """An issuer allow-list naming the running sandbox (its port changes per test session)."""
+def issuers_file(
+    folder: Path, smart: SmartClient, client_id: str, *, toml: str = "", **extra: Any
+) -> Path:
+    """An issuer allow-list naming the running sandbox (its port changes per test session);
+    `toml` adds lines to the issuer's table as written (a CDS client's inline JWKS)."""
     lines = [
         "[[issuer]]",
         'name = "Sandbox EHR"',
@@ -45,12 +48,18 @@ def issuers_file(folder: Path, smart: SmartClient, client_id: str, **extra: Any)
         *(f"{key} = {json.dumps(value)}" for key, value in extra.items()),
     ]
     path = folder / f"issuers-{client_id}.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + toml)
     return path
 
 
 def make_app(
-    folder: Path, smart: SmartClient, client_id: str, *, timeout: float = 5, **extra: Any
+    folder: Path,
+    smart: SmartClient,
+    client_id: str,
+    *,
+    timeout: float = 5,
+    toml: str = "",
+    **extra: Any,
 ) -> Flask:
     """The app configured for the sandbox, on a fresh migrated SQLite database in `folder`."""
     database = f"sqlite:///{folder / f'app-{client_id}.db'}"
@@ -60,7 +69,7 @@ def make_app(
             "BASE_URL": APP_ORIGIN,
             "SECRET_KEY": "test-secret-key-" + "x" * 32,
             "TOKEN_KEY": Fernet.generate_key().decode(),
-            "ISSUERS_FILE": str(issuers_file(folder, smart, client_id, **extra)),
+            "ISSUERS_FILE": str(issuers_file(folder, smart, client_id, toml=toml, **extra)),
             "ORG_CONFIG": str(ORG_CONFIG),
             "DATABASE_URL": database,
             "INSTANCE_DIR": str(folder),

@@ -215,3 +215,68 @@ def test_registry_get_names_the_refused_issuer(tmp_path, iss, named) -> None:
     with pytest.raises(LaunchError) as caught:
         registry.get(iss)
     assert named in caught.value.message
+
+
+CDS_ISSUER = """
+[[issuer]]
+iss = "https://fhir.example.org/r4"
+client_id = "app"
+"""
+
+
+def test_load_issuers_reads_a_cds_client_with_inline_jwks(tmp_path) -> None:
+    text = CDS_ISSUER + (
+        'cds_client_iss = "https://ehr.example.org/cds"\n'
+        'cds_jwks = { keys = [{ kty = "EC", crv = "P-384", kid = "k1", x = "a", y = "b" }] }\n'
+    )
+    [issuer] = load_issuers(write(tmp_path, text))
+    assert issuer.accepts_cds_client
+    assert issuer.cds_client_iss == "https://ehr.example.org/cds"
+    assert '"kid": "k1"' in (issuer.cds_jwks or "")
+    assert issuer.cds_fhir_server == "https://fhir.example.org/r4"  # the iss by default
+
+
+def test_load_issuers_reads_a_cds_client_with_a_jwks_url_and_its_fhir_server(tmp_path) -> None:
+    text = CDS_ISSUER + (
+        'cds_client_iss = "https://ehr.example.org/cds"\n'
+        'cds_jwks_url = "https://ehr.example.org/cds/jwks.json"\n'
+        'cds_fhir_server = "https://FHIR.example.org/r4/"\n'
+    )
+    [issuer] = load_issuers(write(tmp_path, text))
+    assert issuer.cds_jwks_url == "https://ehr.example.org/cds/jwks.json"
+    assert issuer.cds_fhir_server == "https://fhir.example.org/r4"
+
+
+def test_an_issuer_without_a_cds_client_accepts_none(tmp_path) -> None:
+    [issuer] = load_issuers(write(tmp_path, CDS_ISSUER))
+    assert not issuer.accepts_cds_client and issuer.cds_fhir_server is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "key"),
+    [
+        ('cds_jwks_url = "https://ehr.example.org/jwks"\n', "cds_jwks_url"),
+        ('cds_client_iss = "https://ehr.example.org/cds"\n', "cds_client_iss"),
+        (
+            'cds_client_iss = "c"\ncds_jwks_url = "https://e/j"\ncds_jwks = { keys = [{ kty = "EC" }] }\n',
+            "cds_client_iss",
+        ),
+        ('cds_client_iss = "c"\ncds_jwks_url = "http://ehr.example.org/jwks"\n', "cds_jwks_url"),
+        ('cds_client_iss = "c"\ncds_jwks = { keys = [] }\n', "cds_jwks"),
+        ('cds_client_iss = "c"\ncds_jwks = "not a table"\n', "cds_jwks"),
+        (
+            'cds_client_iss = "c"\ncds_jwks_url = "https://e/j"\ncds_fhir_server = "ftp://x"\n',
+            "cds_fhir_server",
+        ),
+    ],
+)
+def test_load_issuers_names_a_bad_cds_client_key(tmp_path, lines, key) -> None:
+    with pytest.raises(ConfigurationError, match=f"'{key}'"):
+        load_issuers(write(tmp_path, CDS_ISSUER + lines))
+
+
+def test_load_issuers_refuses_one_cds_client_for_two_issuers(tmp_path) -> None:
+    client = 'cds_client_iss = "https://ehr.example.org/cds"\ncds_jwks_url = "https://e/j"\n'
+    other = CDS_ISSUER.replace("r4", "other")
+    with pytest.raises(ConfigurationError, match="listed twice"):
+        load_issuers(write(tmp_path, CDS_ISSUER + client + other + client))
