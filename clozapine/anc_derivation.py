@@ -73,9 +73,13 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
     for group in by_instant.values():
         first = group[0]
         if len(group) == 1 and first.kind is _ANC:  # the usual case: one measured ANC
-            usable = first.problem is None and not first.pending
-            if usable and first.value is not None and first.comparator is None:
-                ancs.append(_plain(first, first.value))
+            # Unpacked at once: a NamedTuple's fields read one by one cost a lookup each.
+            _, source, collected_on, collected_at, pending, value, _, why, comparator = first
+            if why is None and not pending and value is not None and comparator is None:
+                # As `_measured` reads it, built in one step (positional: keywords cost too).
+                per_ul = int(value.quantize(ONE_CELL, ROUND_HALF_UP, EXACT))
+                fields = (per_ul, collected_on, collected_at, False, source, None, None)
+                ancs.append(_new(AncResult, fields))
                 continue
             problem = _measured_problem(first)
             if problem is None:
@@ -128,13 +132,6 @@ def _measured_problem(result: LabResult) -> UnusableResult | None:
     if result.problem is not None or result.value is None:
         return _unusable(ResultProblem.UNIT_ERROR, result.described(), (result,))
     return None
-
-
-def _plain(result: LabResult, value: Decimal) -> AncResult:
-    """`_measured` of a usable result with no comparator, built in one step (one per result)."""
-    per_ul = int(value.quantize(ONE_CELL, ROUND_HALF_UP, EXACT))  # positional: keywords cost
-    fields = (per_ul, result.collected_on, result.collected_at, False, result.source, None, None)
-    return _new(AncResult, fields)
 
 
 def _measured(result: LabResult) -> AncResult:
