@@ -59,20 +59,28 @@ _RECIPES = (_FROM_PERCENT, _FROM_COUNTS)  # with both usable, WBC x % is used
 
 def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[UnusableResult]]:
     """Usable ANCs and unusable (unit-error, pending) results, one collection instant at a time."""
-    by_instant: dict[datetime, list[LabResult]] = {}
+    # An instant's lone result is kept as it is (most instants have one), several in a list.
+    by_instant: dict[datetime, LabResult | list[LabResult]] = {}
     for result in results:
         at = result.collected_at
         key = at if at.tzinfo is UTC else at.astimezone(UTC)
-        group = by_instant.get(key)
-        if group is None:
-            by_instant[key] = [result]
+        found = by_instant.get(key)
+        if found is None:
+            by_instant[key] = result
+        elif isinstance(found, list):
+            found.append(result)
         else:
-            group.append(result)
+            by_instant[key] = [found, result]
     ancs: list[AncResult] = []
     unusable: list[UnusableResult] = []
     for group in by_instant.values():
-        first = group[0]
-        if len(group) == 1 and first.kind is _ANC:  # the usual case: one measured ANC
+        if isinstance(group, list):
+            found_at = _at_instant(group, unusable)
+            if found_at is not None:
+                ancs.append(found_at)
+            continue
+        first = group
+        if first.kind is _ANC:  # the usual case: one measured ANC
             # Unpacked at once: a NamedTuple's fields read one by one cost a lookup each.
             _, source, collected_on, collected_at, pending, value, _, why, comparator = first
             if why is None and not pending and value is not None and comparator is None:
@@ -87,9 +95,9 @@ def anc_results(results: Iterable[LabResult]) -> tuple[list[AncResult], list[Unu
             else:
                 unusable.append(problem)
             continue
-        found = _at_instant(group, unusable)
-        if found is not None:
-            ancs.append(found)
+        found_at = _at_instant([first], unusable)
+        if found_at is not None:
+            ancs.append(found_at)
     return ancs, unusable
 
 

@@ -48,7 +48,7 @@ def _typed_facts(bundle: TypedBundle, settings: MappingSettings) -> list[Patient
     owner_by_reference = index.owner_by_reference
     # Most results name the same Patient as the one before: its owner is looked up once.
     last_written: str | None = None
-    last_owner: str | None = None
+    last_into: Collected | None = None
     for entry, reading in zip(index.entries, readings, strict=True):
         if reading is None:
             if entry.resource_type not in _READ_AS_TYPED:
@@ -60,16 +60,17 @@ def _typed_facts(bundle: TypedBundle, settings: MappingSettings) -> list[Patient
         subject = resource.subject
         written = subject.reference if subject is not None else None
         if written is not None and written == last_written:
-            owner = last_owner
+            into = last_into
         else:
             owner = owner_by_reference(written, resource.patient)
+            into = collected[owner] if owner is not None else None
             if type(written) is str and written.strip():  # else the owner is read off `patient`
-                last_written, last_owner = written, owner
-        if owner is not None:
+                last_written, last_into = written, into
+        if into is not None:
             if isinstance(reading, LabResult):
-                collected[owner].readings.append(reading)
+                into.readings.append(reading)
             else:
-                collected[owner].notes.append(reading)
+                into.notes.append(reading)
     return [facts_of(patient, collected[patient]) for patient in index.patients]
 
 
