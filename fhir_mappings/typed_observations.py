@@ -25,6 +25,8 @@ _ANC = LabKind.ANC
 _MULTIPLY = EXACT.multiply
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+# An integer written with more than 100 characters is unreadable (`fhir_json.number`).
+_INT_READABLE = 10**100
 
 
 def typed_lab_reading(
@@ -56,6 +58,8 @@ def typed_lab_reading(
     ):
         return reading_of_kind(kind, _observation_json(observation), source, settings)
     value = quantity.value
+    if type(value) is int and 0 <= value < _INT_READABLE:  # as `number` reads an integer
+        value = Decimal(value)
     written = observation.effectiveDateTime
     if (
         type(value) is not Decimal

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from benchmarks.synthetic import patient_bundle
 from clozapine import evaluate, policy_in_force
+from clozapine.labs import LabResult
 from fhir_mappings import (
     BundleError,
     JsonReadError,
@@ -23,7 +24,9 @@ from fhir_mappings import (
     patient_facts_from_bundle,
     patient_facts_from_text,
     read_json,
+    typed_observations,
 )
+from fhir_mappings.observations import lab_reading
 from fhir_mappings.typed_json import decode_bundle
 from tests.conftest import PROJECT_ROOT, SHARED
 from tests.unit.test_engine_properties import bundles
@@ -143,3 +146,44 @@ def test_scenarios_read_the_same_typed_and_as_dicts(path: Path) -> None:
     text = case.get("bundle_text") or json.dumps(case["bundle"])
     zone = case.get("timezone")
     assert_same(text, MappingSettings(timezone=ZoneInfo(zone) if zone else None))
+
+
+USUAL_QUANTITIES = [
+    '{"value": 3.456, "unit": "x10(3)/mcL", "code": "10*3/uL"}',
+    '{"value": 2100, "code": "/uL"}',
+    '{"value": 1.9, "unit": "K/uL"}',
+    '{"value": 0.499, "code": " 10*9/L "}',
+    '{"value": 100, "code": "10*3/uL"}',
+]
+
+
+@pytest.mark.parametrize("quantity", USUAL_QUANTITIES)
+@pytest.mark.parametrize("status", ["final", "Amended ", "corrected"])
+@pytest.mark.parametrize("zone", [None, "America/Los_Angeles"])
+def test_the_usual_result_is_read_in_one_pass_as_the_dict_reading_reads_it(
+    quantity: str, status: str, zone: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation",'
+        f' "id": "o1", "status": "{status}", "effectiveDateTime": "2026-11-20T03:15:00+01:00",'
+        ' "code": {"coding": [{"system": "urn:local", "code": "x"},'
+        ' {"system": "http://loinc.org", "code": "751-8"}]},'
+        f' "valueQuantity": {quantity}}}}}]}}'
+    )
+    mapping_settings = MappingSettings(timezone=ZoneInfo(zone) if zone else None)
+    by_dict = lab_reading(
+        read_json(text)["entry"][0]["resource"], "Observation/o1", mapping_settings
+    )
+
+    def general_reader(*_: object) -> None:
+        raise AssertionError("the usual result went through the general reader")
+
+    monkeypatch.setattr(typed_observations, "reading_of_kind", general_reader)
+    bundle = decode_bundle(text)
+    assert bundle is not None and bundle.entry and bundle.entry[0].resource is not None
+    typed = typed_observations.typed_lab_reading(
+        bundle.entry[0].resource, "Observation/o1", mapping_settings
+    )
+    assert isinstance(typed, LabResult)
+    assert typed == by_dict
+    assert str(typed.value) == str(by_dict.value)  # the same digits, not only the same number
