@@ -22,6 +22,8 @@ _USUAL_FACTORS = {unit: count_factor(unit) for unit in ("10*3/uL", "/uL", "10*9/
 # Read once here: an Enum member looked up on its class, and a Context's method, cost a lookup
 # each time (70-140 ns), which adds up at one per result.
 _ANC = LabKind.ANC
+_ANC_CODES = frozenset(code for code, kind in LOINC_LAB_KINDS.items() if kind is LabKind.ANC)
+_LOINC_OR_NONE = (LOINC_SYSTEM, None)
 _MULTIPLY = EXACT.multiply
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -39,9 +41,18 @@ def typed_lab_reading(
     once per result, so the kind, status, instant and unit readings are written out here.
     """
     code = observation.code
-    if code is None or not code.coding:
+    codings = code.coding if code is not None else None
+    if not codings:
         return None
-    kind = typed_lab_kind(code.coding, settings)
+    kind: LabKind | None = None
+    for coding in codings:
+        # An ANC's LOINC code as written, with the LOINC system or none, makes the result an
+        # ANC whatever the other codings say (`typed_lab_kind`: ANC is first in LabKind's order).
+        if coding.code in _ANC_CODES and coding.system in _LOINC_OR_NONE:
+            kind = _ANC
+            break
+    else:
+        kind = typed_lab_kind(codings, settings)
     if kind is None:
         return None
     status = observation.status
