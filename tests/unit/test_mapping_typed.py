@@ -20,6 +20,7 @@ from clozapine.labs import LabResult
 from fhir_mappings import (
     BundleError,
     JsonReadError,
+    LocalCode,
     MappingSettings,
     patient_facts_from_bundle,
     patient_facts_from_text,
@@ -187,3 +188,32 @@ def test_the_usual_result_is_read_in_one_pass_as_the_dict_reading_reads_it(
     assert isinstance(typed, LabResult)
     assert typed == by_dict
     assert str(typed.value) == str(by_dict.value)  # the same digits, not only the same number
+
+
+CODINGS = [
+    '[{"system": "http://loinc.org", "code": "6690-2"}, {"code": "751-8"}]',
+    '[{"system": "http://loinc.org", "code": " 751-8 "}]',
+    '[{"system": "http://example.org/other", "code": "751-8"}, {"code": "770-8"}]',
+    '[{"system": " http://loinc.org ", "code": "753-4"}]',
+    '[{"system": "urn:lab", "code": "NEUT"}, {"system": "http://loinc.org", "code": "764-1"}]',
+    '[{"code": "26499-4"}, {"system": "urn:lab", "code": "NEUT"}]',
+]
+LOCAL = MappingSettings(local_anc_codes=frozenset({LocalCode("urn:lab", "NEUT")}))
+
+
+@pytest.mark.parametrize("codings", CODINGS)
+@pytest.mark.parametrize("mapping_settings", [DEFAULTS, LOCAL], ids=["loinc", "local"])
+def test_codings_read_the_same_typed_and_as_dicts(
+    codings: str, mapping_settings: MappingSettings
+) -> None:
+    observation = (
+        '{"resourceType": "Observation", "id": "o1", "status": "final",'
+        f' "code": {{"coding": {codings}}}, "effectiveDateTime": "2026-11-20T09:00:00Z",'
+        ' "valueQuantity": {"value": 1.2, "code": "10*3/uL"}}'
+    )
+    text = (
+        '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient",'
+        f' "id": "p"}}}}, {{"resource": {observation}}}]}}'
+    )
+    assert decode_bundle(text) is not None
+    assert_same(text, mapping_settings)
