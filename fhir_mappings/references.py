@@ -101,8 +101,9 @@ class BundleIndex:
         resource_id: object,
         full_url: object,
         position: int,
-    ) -> None:
-        """Index one entry's resource (a dict, or a typed Observation) with its id and fullUrl."""
+    ) -> str:
+        """Index one entry's resource (a dict, or a typed Observation) with its id and fullUrl;
+        the name it is indexed by ("Observation/123")."""
         url = text(full_url) if full_url is not None else None
         if isinstance(resource_id, str) and (resource_id := resource_id.strip()):
             name = f"{resource_type}/{resource_id}"
@@ -112,8 +113,9 @@ class BundleIndex:
         self.entries.append(entry)
         if url is not None:
             self._by_full_url.setdefault(url, entry)
-        if "/" in entry.name and not entry.name.startswith("urn:"):
-            self._by_type_id.setdefault(entry.name, entry)
+        if "/" in name and not name.startswith("urn:"):
+            self._by_type_id.setdefault(name, entry)
+        return name
 
 
 def contained(resource_json: FhirJson, reference_text: str) -> FhirJson | None:

@@ -7,7 +7,7 @@ builds no dict for the elements nobody reads, and whenever it refuses the text t
 
 from __future__ import annotations
 
-from clozapine.facts import PatientFacts
+from clozapine.facts import DataNote, PatientFacts
 from clozapine.labs import LabResult
 from fhir_mappings.exact_json import read_json
 from fhir_mappings.inbound import (
@@ -21,7 +21,7 @@ from fhir_mappings.inbound import (
 )
 from fhir_mappings.references import BundleIndex
 from fhir_mappings.settings import MappingSettings
-from fhir_mappings.typed_json import TypedBundle, TypedResource, decode_bundle
+from fhir_mappings.typed_json import TypedBundle, decode_bundle
 from fhir_mappings.typed_observations import typed_lab_reading
 
 _DEFAULT_SETTINGS = MappingSettings()
@@ -41,44 +41,69 @@ def patient_facts_from_text(
 
 
 def _typed_facts(bundle: TypedBundle, settings: MappingSettings) -> list[PatientFacts]:
-    index = _index(bundle)
+    index, readings = _index(bundle, settings)
     if not index.patients:
         raise BundleError(NO_PATIENT)
     collected = {patient: Collected() for patient in index.patients}
-    for entry in index.entries:
-        if entry.resource_type == "Patient":
+    owner_by_reference = index.owner_by_reference
+    # Most results name the same Patient as the one before: its owner is looked up once.
+    last_written: str | None = None
+    last_into: Collected | None = None
+    for entry, reading in zip(index.entries, readings, strict=True):
+        if reading is None:
+            if entry.resource_type not in _READ_AS_TYPED:
+                owner = index.owner(entry.resource)
+                if owner is not None:
+                    read_entry(entry, index, settings, collected[owner])
             continue
         resource = entry.resource
-        if not isinstance(resource, TypedResource):
-            owner = index.owner(resource)
-            if owner is not None:
-                read_entry(entry, index, settings, collected[owner])
-            continue
         subject = resource.subject
         written = subject.reference if subject is not None else None
-        owner = index.owner_by_reference(written, resource.patient)
-        if owner is not None:
-            reading = typed_lab_reading(resource, entry.name, settings)
+        if written is not None and written == last_written:
+            into = last_into
+        else:
+            owner = owner_by_reference(written, resource.patient)
+            into = collected[owner] if owner is not None else None
+            if type(written) is str and written.strip():  # else the owner is read off `patient`
+                last_written, last_into = written, into
+        if into is not None:
             if isinstance(reading, LabResult):
-                collected[owner].readings.append(reading)
-            elif reading is not None:
-                collected[owner].notes.append(reading)
+                into.readings.append(reading)
+            else:
+                into.notes.append(reading)
     return [facts_of(patient, collected[patient]) for patient in index.patients]
 
 
-def _index(bundle: TypedBundle) -> BundleIndex:
-    """The entries indexed; an Observation stays typed, any other resource becomes its dict."""
+# A Patient is read by its index entry, an Observation by its reading: neither by `read_entry`.
+_READ_AS_TYPED = frozenset({"Patient", "Observation"})
+
+
+def _index(
+    bundle: TypedBundle, settings: MappingSettings
+) -> tuple[BundleIndex, list[LabResult | DataNote | None]]:
+    """The entries indexed, and beside each the reading of an Observation (None for others).
+
+    An Observation stays typed and is read as it is indexed (its reading needs only its name);
+    any other resource becomes its dict, read once every Patient is known.
+    """
     if bundle.resourceType != "Bundle":
         raise BundleError(NOT_A_BUNDLE)
     index = BundleIndex([])
+    add = index.add
+    readings: list[LabResult | DataNote | None] = []
     for position, entry in enumerate(bundle.entry or ()):
         resource = entry.resource
         if resource is None:
             continue
         resource_type = resource.resourceType
-        if not isinstance(resource_type, str) or not (resource_type := resource_type.strip()):
-            continue
-        kept = resource if resource_type == "Observation" else resource.as_json()
-        index.add(kept, resource_type, resource.id, entry.fullUrl, position)
+        if resource_type != "Observation":  # the usual type is compared before any stripping
+            if not isinstance(resource_type, str) or not (resource_type := resource_type.strip()):
+                continue
+            if resource_type != "Observation":
+                add(resource.as_json(), resource_type, resource.id, entry.fullUrl, position)
+                readings.append(None)
+                continue
+        name = add(resource, "Observation", resource.id, entry.fullUrl, position)
+        readings.append(typed_lab_reading(resource, name, settings))
     index.find_patients()
-    return index
+    return index, readings

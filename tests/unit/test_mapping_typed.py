@@ -16,14 +16,18 @@ from hypothesis import strategies as st
 
 from benchmarks.synthetic import patient_bundle
 from clozapine import evaluate, policy_in_force
+from clozapine.labs import LabResult
 from fhir_mappings import (
     BundleError,
     JsonReadError,
+    LocalCode,
     MappingSettings,
     patient_facts_from_bundle,
     patient_facts_from_text,
     read_json,
+    typed_observations,
 )
+from fhir_mappings.observations import lab_reading
 from fhir_mappings.typed_json import decode_bundle
 from tests.conftest import PROJECT_ROOT, SHARED
 from tests.unit.test_engine_properties import bundles
@@ -143,3 +147,73 @@ def test_scenarios_read_the_same_typed_and_as_dicts(path: Path) -> None:
     text = case.get("bundle_text") or json.dumps(case["bundle"])
     zone = case.get("timezone")
     assert_same(text, MappingSettings(timezone=ZoneInfo(zone) if zone else None))
+
+
+USUAL_QUANTITIES = [
+    '{"value": 3.456, "unit": "x10(3)/mcL", "code": "10*3/uL"}',
+    '{"value": 2100, "code": "/uL"}',
+    '{"value": 1.9, "unit": "K/uL"}',
+    '{"value": 0.499, "code": " 10*9/L "}',
+    '{"value": 100, "code": "10*3/uL"}',
+]
+
+
+@pytest.mark.parametrize("quantity", USUAL_QUANTITIES)
+@pytest.mark.parametrize("status", ["final", "Amended ", "corrected"])
+@pytest.mark.parametrize("zone", [None, "America/Los_Angeles"])
+def test_the_usual_result_is_read_in_one_pass_as_the_dict_reading_reads_it(
+    quantity: str, status: str, zone: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation",'
+        f' "id": "o1", "status": "{status}", "effectiveDateTime": "2026-11-20T03:15:00+01:00",'
+        ' "code": {"coding": [{"system": "urn:local", "code": "x"},'
+        ' {"system": "http://loinc.org", "code": "751-8"}]},'
+        f' "valueQuantity": {quantity}}}}}]}}'
+    )
+    mapping_settings = MappingSettings(timezone=ZoneInfo(zone) if zone else None)
+    by_dict = lab_reading(
+        read_json(text)["entry"][0]["resource"], "Observation/o1", mapping_settings
+    )
+
+    def general_reader(*_: object) -> None:
+        raise AssertionError("the usual result went through the general reader")
+
+    monkeypatch.setattr(typed_observations, "reading_of_kind", general_reader)
+    bundle = decode_bundle(text)
+    assert bundle is not None and bundle.entry and bundle.entry[0].resource is not None
+    typed = typed_observations.typed_lab_reading(
+        bundle.entry[0].resource, "Observation/o1", mapping_settings
+    )
+    assert isinstance(typed, LabResult)
+    assert typed == by_dict
+    assert str(typed.value) == str(by_dict.value)  # the same digits, not only the same number
+
+
+CODINGS = [
+    '[{"system": "http://loinc.org", "code": "6690-2"}, {"code": "751-8"}]',
+    '[{"system": "http://loinc.org", "code": " 751-8 "}]',
+    '[{"system": "http://example.org/other", "code": "751-8"}, {"code": "770-8"}]',
+    '[{"system": " http://loinc.org ", "code": "753-4"}]',
+    '[{"system": "urn:lab", "code": "NEUT"}, {"system": "http://loinc.org", "code": "764-1"}]',
+    '[{"code": "26499-4"}, {"system": "urn:lab", "code": "NEUT"}]',
+]
+LOCAL = MappingSettings(local_anc_codes=frozenset({LocalCode("urn:lab", "NEUT")}))
+
+
+@pytest.mark.parametrize("codings", CODINGS)
+@pytest.mark.parametrize("mapping_settings", [DEFAULTS, LOCAL], ids=["loinc", "local"])
+def test_codings_read_the_same_typed_and_as_dicts(
+    codings: str, mapping_settings: MappingSettings
+) -> None:
+    observation = (
+        '{"resourceType": "Observation", "id": "o1", "status": "final",'
+        f' "code": {{"coding": {codings}}}, "effectiveDateTime": "2026-11-20T09:00:00Z",'
+        ' "valueQuantity": {"value": 1.2, "code": "10*3/uL"}}'
+    )
+    text = (
+        '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient",'
+        f' "id": "p"}}}}, {{"resource": {observation}}}]}}'
+    )
+    assert decode_bundle(text) is not None
+    assert_same(text, mapping_settings)
