@@ -36,6 +36,10 @@ class FaultKind(StrEnum):
     # FHIR read of a Patient: the answer is another patient's record (`answer_id`, or the same
     # record under another id)
     PATIENT_OTHER_ID = "patient_other_id"
+    # Bulk Data: the export job fails; its status URL answers 500 with an OperationOutcome
+    EXPORT_FAILED = "export_failed"
+    # Bulk Data: an output file is sent cut short (half its bytes, then the connection closes)
+    FILE_CUT_SHORT = "file_cut_short"
 
 
 class Variant(StrEnum):
@@ -52,18 +56,23 @@ class Surface(StrEnum):
 
     FHIR = "fhir"
     TOKEN = "token"  # noqa: S105  # the token endpoint, not a secret
+    EXPORT_STATUS = "export_status"  # a Bulk Data job's status URL
+    EXPORT_FILE = "export_file"  # a Bulk Data output or error file
 
 
 # Faults whose place is fixed by their nature; the others strike `on` the surface asked for.
 FIXED_SURFACE = {
     FaultKind.INVALID_CLIENT: Surface.TOKEN,
     FaultKind.REFRESH_REVOKED: Surface.TOKEN,
-    FaultKind.TOKEN_EXPIRED: Surface.FHIR,
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
     FaultKind.PAGING_CUT_SHORT: Surface.FHIR,
     FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
+    FaultKind.EXPORT_FAILED: Surface.EXPORT_STATUS,
+    FaultKind.FILE_CUT_SHORT: Surface.EXPORT_FILE,
 }
+# token_expired strikes FHIR calls, or (`on` export_file) a Bulk Data file download: the token
+# expires between downloads.
 SEARCH_ANSWER_FAULTS = (FaultKind.MALFORMED_SEARCHSET, FaultKind.PAGING_CUT_SHORT)
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
 HTTP_FAULTS = (
