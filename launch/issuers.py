@@ -13,6 +13,8 @@
     page_size = 100
     writeback = ["Flag", "Task", "DocumentReference"]
     tls_ca_file = "../var/sandbox/tls/ca.pem"   # relative to this file's folder
+    backend_client_id = "..."       # SMART Backend Services client (the worklist's export)
+    backend_scopes = "..."          # default: system/ read scopes of the worklist's types
 
 Secrets never live in the file: `client_secret(issuer, environ)` reads them at start-up.
 """
@@ -47,6 +49,11 @@ DEFAULT_SCOPES = (
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
     "patient/PractitionerRole.rs "
     "patient/Flag.crus patient/Task.crus patient/DocumentReference.cs"
+)
+# What the worklist's Bulk Data export reads (SMART Backend Services, system/ scopes).
+DEFAULT_BACKEND_SCOPES = (
+    "system/Patient.rs system/MedicationRequest.rs system/Medication.rs system/Observation.rs "
+    "system/Condition.rs system/Practitioner.rs system/PractitionerRole.rs system/Organization.rs"
 )
 DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")
 DEFAULT_PAGE_SIZE = 100
@@ -116,6 +123,8 @@ class IssuerConfig:
     writeback: tuple[str, ...] = DEFAULT_WRITEBACK
     tls_ca_file: Path | None = None
     name: str = field(default="")
+    backend_client_id: str | None = None
+    backend_scopes: str = ""
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -148,6 +157,14 @@ class IssuerConfig:
             )
         put("writeback", tuple(self.writeback))
         put("name", self.name.strip() or self.iss)
+        if self.backend_client_id is not None and not self.backend_client_id.strip():
+            raise _bad("backend_client_id", "must not be empty")
+        backend = split_scopes(self.backend_scopes) or split_scopes(DEFAULT_BACKEND_SCOPES)
+        if self.scope_version is ScopeVersion.V1 and not self.backend_scopes:
+            backend = to_v1(backend)
+        if any(not scope.startswith("system/") for scope in backend):
+            raise _bad("backend_scopes", "must list system/ scopes only")
+        put("backend_scopes", " ".join(backend))
 
     def _check_credentials(self, method: AuthMethod, put: Callable[[str, object], None]) -> None:
         if method in SECRET_METHODS:
@@ -231,6 +248,8 @@ _KEY_TYPES: dict[str, type] = {
     "page_size": int,
     "writeback": list,
     "tls_ca_file": str,
+    "backend_client_id": str,
+    "backend_scopes": str,
 }
 _REQUIRED = ("iss", "client_id")
 

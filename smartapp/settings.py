@@ -25,6 +25,8 @@ DATABASE_FILE = "smartapp.db"
 # last shown in it) a day; an audit event six years (HIPAA's documentation retention).
 DEFAULT_SESSION_RETENTION_DAYS = 1.0
 DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
+# A stored worklist run a month: the page shows the latest, the rest is history for audits.
+DEFAULT_WORKLIST_RETENTION_DAYS = 30.0
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,9 @@ class StoreSettings:
     issuers_file: Path | None = None
     session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
     audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS)
+    worklist_retention: timedelta = timedelta(days=DEFAULT_WORKLIST_RETENTION_DAYS)
+    instance_dir: Path = Path(DEFAULT_INSTANCE_DIR)
+    org_config_file: Path | None = None
 
     def required_token_key(self) -> str:
         """The token key; SettingsError naming the variable when it is not set."""
@@ -157,6 +162,11 @@ def load_store_settings(
         Path(issuers) if issuers else None,
         session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
         audit_retention=_days(source, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS),
+        worklist_retention=_days(
+            source, "WORKLIST_RETENTION_DAYS", DEFAULT_WORKLIST_RETENTION_DAYS
+        ),
+        instance_dir=instance_dir(source),
+        org_config_file=Path(org) if (org := source.get("ORG_CONFIG", "").strip()) else None,
     )
 
 

@@ -78,8 +78,9 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     current = db_commands.add_parser("current", help="print the revision the database is at")
     purge = db_commands.add_parser(
         "purge",
-        help="delete ended sessions, expired launches and audit events past their retention"
-        " ($SMARTAPP_SESSION_RETENTION_DAYS, $SMARTAPP_AUDIT_RETENTION_DAYS)",
+        help="delete ended sessions, expired launches, audit events and worklist runs past their"
+        " retention ($SMARTAPP_SESSION_RETENTION_DAYS, $SMARTAPP_AUDIT_RETENTION_DAYS,"
+        " $SMARTAPP_WORKLIST_RETENTION_DAYS)",
     )
     registry = commands.add_parser("registry", help="import or export the program registry")
     registry_commands = registry.add_subparsers(

@@ -81,8 +81,9 @@ def head() -> str:
 
 
 def purge(url: str, now: datetime) -> str:
-    """Delete what is past its retention (SMARTAPP_SESSION_RETENTION_DAYS and
-    SMARTAPP_AUDIT_RETENTION_DAYS); one line saying what went and what was kept."""
+    """Delete what is past its retention (SMARTAPP_SESSION_RETENTION_DAYS,
+    SMARTAPP_AUDIT_RETENTION_DAYS and SMARTAPP_WORKLIST_RETENTION_DAYS); one line saying what
+    went and what was kept."""
     try:
         settings = load_store_settings()
     except SettingsError as exc:
@@ -93,12 +94,14 @@ def purge(url: str, now: datetime) -> str:
             now=now,
             session_retention=settings.session_retention,
             audit_retention=settings.audit_retention,
+            worklist_retention=settings.worklist_retention,
         )
     return (
         f"purged {purged.sessions} launch sessions ended before"
         f" {now - settings.session_retention:%Y-%m-%d %H:%M}Z, {purged.pending_launches}"
         f" expired pending launches, {purged.audit_events} audit events before"
-        f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z\n"
+        f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z, {purged.worklist_runs} worklist"
+        f" runs before {now - settings.worklist_retention:%Y-%m-%d %H:%M}Z\n"
     )
 
 

@@ -2,7 +2,8 @@
 
 Ended launch sessions (with the evaluation last shown in them) go once they ended longer ago
 than the session retention, pending launches once expired, audit events once older than the
-audit retention. The write-back ledger is kept: it is what makes a write happen exactly once.
+audit retention, stored worklist runs (with their patients) once older than the worklist
+retention. The write-back ledger is kept: it is what makes a write happen exactly once.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 
 from smartapp.db.database import Database
 from smartapp.db.models import AuditEventRow, LaunchSessionRow, PendingLaunchRow
+from smartapp.db.worklist_models import WorklistPatientRow, WorklistRunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,7 @@ class Purged:
     sessions: int
     pending_launches: int
     audit_events: int
+    worklist_runs: int = 0
 
 
 def purge_past_retention(
@@ -32,6 +35,7 @@ def purge_past_retention(
     now: datetime,
     session_retention: timedelta,
     audit_retention: timedelta,
+    worklist_retention: timedelta | None = None,
 ) -> Purged:
     """Delete, in one transaction, every row past its retention on `now`; how many went."""
     ended_before = now - session_retention
@@ -43,9 +47,19 @@ def purge_past_retention(
     )
     pending = delete(PendingLaunchRow).where(PendingLaunchRow.expires_at <= now)
     audit = delete(AuditEventRow).where(AuditEventRow.at < now - audit_retention)
+    statements = [sessions, pending, audit]
+    if worklist_retention is not None:
+        old_runs = select(WorklistRunRow.id).where(
+            WorklistRunRow.finished_at < now - worklist_retention
+        )
+        # The patients first: SQLite honours ON DELETE CASCADE only with its pragma set.
+        statements.append(delete(WorklistPatientRow).where(WorklistPatientRow.run_id.in_(old_runs)))
+        statements.append(delete(WorklistRunRow).where(WorklistRunRow.id.in_(old_runs)))
     with database.transaction() as session:
-        counts = [_count(session.execute(s)) for s in (sessions, pending, audit)]
-    return Purged(*counts)
+        counts = [_count(session.execute(s)) for s in statements]
+    sessions_n, pending_n, audit_n = counts[:3]
+    runs = counts[4] if worklist_retention is not None else 0
+    return Purged(sessions_n, pending_n, audit_n, worklist_runs=runs)
 
 
 def _count(result: Any) -> int:

@@ -28,6 +28,8 @@ TABLES = {
     "status_forms",
     "writeback_ledger",
     "audit_events",
+    "worklist_runs",
+    "worklist_patients",
 }
 
 
@@ -219,7 +221,7 @@ def test_migration_0003_moves_a_populated_registry_to_the_only_issuer(empty_data
     database = _populated_0002(empty_database_url)
     try:
         upgrade(empty_database_url, issuers=(ISS_A,))
-        assert current(empty_database_url) == "0003" == head()
+        assert current(empty_database_url) == head()
         store = RegistryStore(database)
         assert store.export(ISS_A) == REGISTRY_0002
         assert store.export(ISS_B) == EMPTY_REGISTRY
@@ -234,7 +236,8 @@ def test_migration_0003_moves_a_populated_registry_to_the_only_issuer(empty_data
         )
         with pytest.raises(MigrationRefused, match="2 EHRs"):
             downgrade(empty_database_url, "0002")
-        assert current(empty_database_url) == "0003"
+        assert current(empty_database_url) not in (None, "0002")
+        assert store.export(ISS_A) == REGISTRY_0002
     finally:
         database.dispose()
 
@@ -267,7 +270,7 @@ def test_migration_0003_refuses_to_guess_among_several_issuers(empty_database_ur
 def test_migration_0003_needs_no_issuer_for_an_empty_registry(empty_database_url):
     upgrade(empty_database_url, "0002")
     upgrade(empty_database_url, issuers=(ISS_A, ISS_B))
-    assert current(empty_database_url) == "0003"
+    assert current(empty_database_url) == head()
 
 
 def test_migration_0003_keys_lead_with_the_issuer(database):
