@@ -58,6 +58,7 @@ class BulkSettings:
     default_retry_after_s: float = 5.0
     max_retry_after_s: float = 300.0
     attempts: int = 3  # per file, and for transient status answers in a row
+    retry_pause_s: float = 1.0  # before a file's second try; doubled before each next one
 
 
 @dataclass(slots=True)
@@ -99,8 +100,8 @@ class BulkExport:
         """Whether this run takes up a job an earlier run started."""
         return self._state.status_url is not None
 
-    def run(self) -> Path:
-        """Kick off (or resume), wait, download everything; the manifest file's path."""
+    def wait(self) -> dict[str, Any]:
+        """Kick off (or take up the earlier run's job) and wait for the manifest."""
         if self._state.status_url is None:
             self._kick_off()
         else:
@@ -108,6 +109,12 @@ class BulkExport:
         if self._state.manifest is None:
             self._state.manifest = self._wait()
             self._save()
+        return self._state.manifest
+
+    def download(self) -> Path:
+        """Download every file of the manifest not downloaded yet; the local manifest's path."""
+        if self._state.manifest is None:
+            raise BulkError("no export manifest yet: wait for the export first")
         self._download_all(self._state.manifest)
         path = self.folder / MANIFEST_FILE
         path.write_text(json.dumps(_local_manifest(self._state.manifest)), encoding="utf-8")
@@ -230,7 +237,8 @@ class BulkExport:
                 self._say(
                     f"file {name}: {problem}; trying again ({attempt} of {self._settings.attempts})"
                 )
-                self._sleep(min(2.0**attempt, self._settings.max_retry_after_s))
+                pause = self._settings.retry_pause_s * 2.0 ** (attempt - 1)
+                self._sleep(min(pause, self._settings.max_retry_after_s))
         raise BulkError(
             f"file {name} could not be downloaded ({problem}) after {self._settings.attempts}"
             f" tries; what was downloaded is kept in {self.folder}: run the command again to"

@@ -8,7 +8,7 @@ files need the same client's token), or 500 with an OperationOutcome when the jo
 `DELETE` on it cancels or removes the job. Only `system/` scopes (SMART Backend Services) allow
 an export. Faults (faults.py) strike the status URL (`on` export_status: rate_limit,
 server_error, unavailable, export_failed) and the files (`on` export_file: server_error,
-token_expired, file_cut_short).
+token_expired, file_cut_short; with `resource_type`, only the file of that type).
 """
 
 from __future__ import annotations
@@ -143,14 +143,15 @@ def export_file(job_id: str, name: str) -> Response:
     token = authenticate(ehr)
     if isinstance(token, Response):
         return token
-    caller = {"client_id": token.client_id, "launch": None}
-    if ehr.faults.take((FaultKind.TOKEN_EXPIRED,), on=Surface.EXPORT_FILE, **caller):
-        header = f'Bearer realm="{REALM}", error="invalid_token", error_description="expired"'
-        return outcome(401, "expired", "The access token expired", {"WWW-Authenticate": header})
+    caller: dict[str, Any] = {"client_id": token.client_id, "launch": None}
     job = ehr.exports.get(job_id, token.client_id)
     found = job.file(name) if job is not None and job.state is JobState.COMPLETE else None
     if found is None:
         return outcome(404, "not-found", "No such export file")
+    caller["resource_type"] = found.resource_type
+    if ehr.faults.take((FaultKind.TOKEN_EXPIRED,), on=Surface.EXPORT_FILE, **caller):
+        header = f'Bearer realm="{REALM}", error="invalid_token", error_description="expired"'
+        return outcome(401, "expired", "The access token expired", {"WWW-Authenticate": header})
     kinds = (FaultKind.SERVER_ERROR, FaultKind.UNAVAILABLE, FaultKind.FILE_CUT_SHORT)
     fault = ehr.faults.take(kinds, on=Surface.EXPORT_FILE, **caller)
     if fault is not None and fault.kind is not FaultKind.FILE_CUT_SHORT:

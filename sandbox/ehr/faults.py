@@ -170,6 +170,8 @@ def _answer_fields(
             raise FaultError(f"{name} must be a FHIR id (letters, digits, '-', '.')")
     if kind is FaultKind.PATIENT_OTHER_ID:
         return "Patient", None, answer_id
+    if data.get("on") == Surface.EXPORT_FILE or kind is FaultKind.FILE_CUT_SHORT:
+        return resource_type, None, None  # only the export file of that type, when named
     if kind not in SEARCH_ANSWER_FAULTS:
         return None, None, None
     if resource_type is None:

@@ -48,9 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_worklist_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    """`smartapp worklist EXPORT` (its modules load only when it runs)."""
+    """`smartapp worklist EXPORT` (its modules load only when it runs); `smartapp worklist
+    fetch` has its own parser (build_fetch_parser)."""
     worklist = commands.add_parser(
-        "worklist", help="evaluate every patient of a Bulk Data export, most urgent first"
+        "worklist",
+        help="evaluate every patient of a Bulk Data export, most urgent first"
+        " (`worklist fetch --issuer NAME`: export from the EHR and store the run)",
     )
     worklist.add_argument("export", help="folder of Bulk Data *.ndjson files, or its manifest JSON")
     worklist.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
@@ -111,10 +114,28 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
         command.add_argument("--database-url", help=url_help)
 
 
+def build_fetch_parser() -> argparse.ArgumentParser:
+    """`smartapp worklist fetch` (EXPORT is then a folder; name one called fetch ./fetch)."""
+    from smartapp.commands.worklist_fetch import add_fetch_arguments
+
+    parser = _Parser(
+        prog="smartapp worklist fetch",
+        description="Export the issuer's patients (SMART Backend Services, Bulk Data), evaluate"
+        " them and store the run; run it from a scheduler.",
+    )
+    add_fetch_arguments(parser)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `smartapp` console script."""
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        if words[:2] == ["worklist", "fetch"]:
+            from smartapp.commands.worklist_fetch import run_fetch
+
+            return run_fetch(build_fetch_parser().parse_args(words[2:]))
+        args = build_parser().parse_args(words)
         if args.command == "evaluate" and args.ndjson:
             progress = Progress.for_file(args.bundle, sys.stderr)
             counts = run_evaluate_stream(args, sys.stdout.write, progress)

@@ -2,8 +2,9 @@
 
 Every URL derives from SMARTAPP_BASE_URL (the app's public origin) and every other value from
 the issuer's table in SMARTAPP_ISSUERS_FILE, so the sheet says what the running app does. It
-has one section per way the app meets the EHR; a new entry point (a CDS Hooks service, a
-backend-services client) adds its own section here once the app has it.
+has one section per way the app meets the EHR (the launch, its client authentication, framing,
+and the Backend Services client of the worklist's scheduled export); a new entry point (a CDS
+Hooks service) adds its own section here once the app has it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from urllib.parse import quote
 
-from launch import AuthMethod, ConfigurationError, IssuerConfig, load_issuers
+from launch import AuthMethod, ConfigurationError, IssuerConfig, SigningAlg, load_issuers
 from launch.authorize import requested_scopes
 from launch.urls import normalise_iss
 from smartapp.commands.evaluate import UsageError
@@ -66,10 +67,27 @@ def framing(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
     return [("EHR origins allowed to frame the app", allowed or "none: the EHR cannot frame it")]
 
 
+def backend_services(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
+    """The worklist's SMART Backend Services client: a system client, its keys, its scopes."""
+    client = issuer.backend_client_id or (
+        "not registered yet: register a client with these values, then set backend_client_id"
+    )
+    return [
+        ("client_id", client),
+        ("grant type", "client_credentials (no user; started by the organisation's scheduler)"),
+        ("token endpoint authentication", "private_key_jwt"),
+        ("JWKS URL", f"{base_url}{JWKS_PATH}"),
+        ("signing algorithm", str(issuer.signing_alg or SigningAlg.RS384)),
+        ("scopes", issuer.backend_scopes),
+        ("Bulk Data export", "Group/[id]/$export (or Patient/$export) with _type; NDJSON files"),
+    ]
+
+
 SECTIONS: tuple[tuple[str, Section], ...] = (
     ("SMART App Launch", smart_app_launch),
     ("Client authentication", client_authentication),
     ("Embedding", framing),
+    ("SMART Backend Services (the worklist's scheduled export)", backend_services),
 )
 
 

@@ -98,9 +98,14 @@ def evaluate_export(
     meter: MeterFactory,
     *,
     spill_folder: Path | None = None,
+    summary: WorklistSummary | None = None,
 ) -> WorklistSummary:
-    """Read, group, evaluate and order the export; `emit` is given the ordered rows."""
-    summary = WorklistSummary(run.as_of, run.policy.policy_id)
+    """Read, group, evaluate and order the export; `emit` is given the ordered rows.
+
+    The counts are complete in `summary` (the caller's, when given) by the time `emit` runs, so
+    it can store them with the rows.
+    """
+    summary = summary or WorklistSummary(run.as_of, run.policy.policy_id)
     with tempfile.TemporaryDirectory(prefix="smartapp-worklist-", dir=spill_folder) as folder:
         store = SpillStore(Path(folder))
         try:
