@@ -31,7 +31,7 @@ from smartapp.worklist.export import export_files
 from smartapp.worklist.meter import MeterFactory, Report
 from smartapp.worklist.run import WorklistRow, WorklistRun, WorklistSummary, evaluate_export
 
-# What the evaluation reads (population.md, "Export").
+# What the evaluation reads (population.md, "Export"), as the offline worklist reads it.
 EXPORT_TYPES = (
     "Patient",
     "MedicationRequest",
@@ -40,6 +40,7 @@ EXPORT_TYPES = (
     "Condition",
     "Practitioner",
     "PractitionerRole",
+    "Organization",  # the dispensing pharmacy an organisation program checks
 )
 LOCK_FILE = "fetch.lock"
 

@@ -1,0 +1,61 @@
+"""The fetch's parts: the kick-off URL, one folder and one run per EHR, rows as stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from launch import IssuerConfig
+from smartapp.worklist.fetch import (
+    FetchBusy,
+    download_folder,
+    export_url,
+    only_fetch,
+    stored_patient,
+)
+from smartapp.worklist.run import WorklistRow
+
+ISSUER = IssuerConfig(iss="https://ehr.example.org/fhir/R4", client_id="app", backend_client_id="b")
+
+
+def test_export_url_names_the_group_or_every_patient() -> None:
+    assert export_url(ISSUER, "clinic 7").startswith(
+        "https://ehr.example.org/fhir/R4/Group/clinic%207/$export?_type=Patient%2CMedicationRequest"
+    )
+    assert export_url(ISSUER, None).startswith("https://ehr.example.org/fhir/R4/Patient/$export?")
+
+
+def test_download_folder_is_one_per_ehr(tmp_path: Path) -> None:
+    other = IssuerConfig(iss="https://other.example.org/fhir", client_id="app")
+    assert download_folder(tmp_path, ISSUER) == tmp_path / "worklist" / "ehr-example-org-fhir-R4"
+    assert download_folder(tmp_path, other) != download_folder(tmp_path, ISSUER)
+
+
+def test_only_one_fetch_per_ehr_at_a_time(tmp_path: Path) -> None:
+    with only_fetch(tmp_path), pytest.raises(FetchBusy, match="another worklist fetch"):
+        with only_fetch(tmp_path):
+            pass
+    with only_fetch(tmp_path):  # released once the first run ends
+        pass
+
+
+def test_stored_patient_keeps_the_evaluation_and_its_sort_cells() -> None:
+    evaluation = {
+        "patient": "Patient/p1",
+        "overall": "action-required",
+        "monitoring": {"next_due": "2026-11-20", "days_overdue": 5},
+    }
+    row = WorklistRow("Patient/p1", json.dumps(evaluation), "Doe, Jo", "M1", "Dr X", False)
+    stored = stored_patient(row)
+    assert (stored.overall, stored.next_due, stored.days_overdue) == (
+        "action-required",
+        date(2026, 11, 20),
+        5,
+    )
+    assert stored.data_complete is False and json.loads(stored.evaluation_json) == evaluation
+    no_anc = {"patient": "Patient/p2", "overall": "attention", "monitoring": None}
+    bare = stored_patient(WorklistRow("Patient/p2", json.dumps(no_anc), "", "", "", True))
+    assert (bare.next_due, bare.days_overdue) == (None, None)
