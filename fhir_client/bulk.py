@@ -129,6 +129,11 @@ class BulkExport:
                 self._say("the EHR did not confirm deleting the export job; it expires on its own")
         (self.folder / STATE_FILE).unlink(missing_ok=True)
 
+    def forget(self) -> None:
+        """Drop the state and the files: the next run starts a new export."""
+        (self.folder / STATE_FILE).unlink(missing_ok=True)
+        self.discard_files()
+
     def discard_files(self) -> None:
         """Remove the downloaded files (they hold patient data) once they have been used."""
         for path in self.folder.iterdir():
@@ -176,13 +181,13 @@ class BulkExport:
                     )
                 self._say(f"export status: HTTP {response.status_code}, waiting as asked")
             elif response.status_code == 404:
-                (self.folder / STATE_FILE).unlink(missing_ok=True)
+                self.forget()
                 raise BulkError(
                     "the EHR no longer knows the export job (expired or deleted); run the"
                     " command again to start a new export"
                 )
             else:
-                (self.folder / STATE_FILE).unlink(missing_ok=True)
+                self.forget()
                 raise BulkError(
                     f"the EHR's export failed (HTTP {response.status_code}{_said(response)});"
                     " run the command again to start a new export, and if it fails again ask"
@@ -223,6 +228,13 @@ class BulkExport:
                 with self._request(
                     "GET", url, headers=headers, stream=True, token=with_token
                 ) as answer:
+                    if answer.status_code in (404, 410):
+                        self.forget()
+                        raise BulkError(
+                            f"the EHR no longer has the export's file {name} (HTTP"
+                            f" {answer.status_code}: expired or deleted); run the command again"
+                            " to start a new export"
+                        )
                     if answer.status_code not in (200, 206):
                         problem = f"HTTP {answer.status_code}{_said(answer)}"
                     else:
@@ -289,8 +301,8 @@ class BulkExport:
             if response.status_code != 401 or not token or renewed:
                 if response.status_code == 401:
                     raise BulkError(
-                        "the EHR refused a new Backend Services token's access (HTTP 401);"
-                        " check the client's registration and scopes"
+                        "the EHR refused a newly issued access token (HTTP 401); check the"
+                        " client's registration and scopes at the EHR"
                     )
                 return response
             response.close()

@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 
 import requests
+from sqlalchemy.exc import SQLAlchemyError
 
 from clozapine import Policy, Registry
 from fhir_client.bulk import BulkError, BulkExport
@@ -31,7 +32,7 @@ from smartapp.commands.registration import chosen_issuer
 from smartapp.db import Database, SecretCipher, SecretKeyError, SigningKeyStore, WorklistRuns
 from smartapp.db.registry_store import RegistryStore
 from smartapp.settings import SettingsError, StoreSettings, load_store_settings
-from smartapp.worklist import ExportError, WorklistRun
+from smartapp.worklist import WorklistRun
 from smartapp.worklist.fetch import (
     BackendTokens,
     FetchResult,
@@ -69,6 +70,8 @@ def run_fetch(args: argparse.Namespace) -> int:
         settings = load_store_settings()
     except SettingsError as error:
         raise UsageError(str(error)) from None
+    if args.max_wait_hours is not None and not args.max_wait_hours > 0:
+        raise UsageError("--max-wait-hours must be a positive number of hours")
     issuer = _issuer(settings, args.issuer)
     if not issuer.backend_client_id:
         raise UsageError(
@@ -83,7 +86,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         registry = prepared.registry or _registry(database, issuer, prepared.policy)
         run = WorklistRun(prepared.settings, prepared.as_of, prepared.policy, registry)
         result = _fetch(settings, issuer, args, run, database)
-    except (BulkError, ExportError) as error:
+    except BulkError as error:
         return _failed(str(error))
     except AuthError as error:
         return _failed(
@@ -92,6 +95,12 @@ def run_fetch(args: argparse.Namespace) -> int:
         )
     except LaunchError as error:
         return _failed(f"{error.message.rstrip('.')}; check the issuer's iss and that it answers")
+    except SQLAlchemyError as error:
+        return _failed(
+            f"the database could not be used ({type(error).__name__}); check"
+            " SMARTAPP_DATABASE_URL and run `smartapp db upgrade`; a downloaded export is kept"
+            " for the next run"
+        )
     except (ConfigurationError, SecretKeyError) as error:
         raise UsageError(str(error)) from None
     finally:

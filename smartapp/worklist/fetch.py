@@ -27,7 +27,7 @@ import requests
 from fhir_client.bulk import BulkError, BulkExport, BulkSettings
 from launch import BackendToken, IssuerConfig, KeyRing, SmartConfiguration, backend_token
 from smartapp.db import StoredPatient, StoredRun, WorklistRuns
-from smartapp.worklist.export import export_files
+from smartapp.worklist.export import ExportError, export_files
 from smartapp.worklist.meter import MeterFactory, Report
 from smartapp.worklist.run import WorklistRow, WorklistRun, WorklistSummary, evaluate_export
 
@@ -167,7 +167,17 @@ def fetch_run(
         runs.save(record, (stored_patient(row) for row in rows))
         stored.append(record)
 
-    evaluate_export(export_files(str(manifest_path)), run, store, report, meter, summary=summary)
+    try:
+        export = export_files(str(manifest_path))
+        evaluate_export(export, run, store, report, meter, summary=summary)
+    except ExportError as error:
+        exporter.finish()
+        exporter.forget()
+        raise BulkError(
+            f"the export could not be evaluated ({error}); check that the Group"
+            f" ({group or 'none: every patient'}) holds the clinic's patients and that the"
+            " client may read their records, then run the command again"
+        ) from None
     evaluated = time.perf_counter()
     exporter.finish()
     exporter.discard_files()

@@ -140,3 +140,17 @@ def test_bulk_manifest_naming_an_unusable_file_is_refused(tmp_path):
     export.wait()
     with pytest.raises(BulkError, match="unusable file URL"):
         export.download()
+
+
+@responses.activate
+def test_bulk_file_the_ehr_no_longer_has_starts_afresh_next_time(tmp_path):
+    (tmp_path / STATE_FILE).write_text(
+        json.dumps({"request": KICK_OFF, "status_url": STATUS, "manifest": _manifest(FILE)})
+    )
+    (tmp_path / "1.Patient.ndjson.part").write_bytes(CONTENT[:10])
+    responses.get(FILE, status=404)
+    export = _export(tmp_path, [])
+    export.wait()
+    with pytest.raises(BulkError, match=r"no longer has the export's file 1\.Patient\.ndjson"):
+        export.download()
+    assert list(tmp_path.iterdir()) == []  # neither the state nor a stale part is kept
