@@ -15,6 +15,7 @@
     tls_ca_file = "../var/sandbox/tls/ca.pem"   # relative to this file's folder
     backend_client_id = "..."       # SMART Backend Services client (the worklist's export)
     backend_scopes = "..."          # default: system/ read scopes of the worklist's types
+    export_type_filter = false      # true: the export asks only for the lab Observations read
 
 Secrets never live in the file: `client_secret(issuer, environ)` reads them at start-up.
 """
@@ -125,6 +126,7 @@ class IssuerConfig:
     name: str = field(default="")
     backend_client_id: str | None = None
     backend_scopes: str = ""
+    export_type_filter: bool = False
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -250,6 +252,7 @@ _KEY_TYPES: dict[str, type] = {
     "tls_ca_file": str,
     "backend_client_id": str,
     "backend_scopes": str,
+    "export_type_filter": bool,
 }
 _REQUIRED = ("iss", "client_id")
 
@@ -292,7 +295,7 @@ def _issuer_from_table(table: dict[str, Any], folder: Path) -> IssuerConfig:
             raise _bad(key, "is required")
     for key, value in table.items():
         kind = _KEY_TYPES[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise _bad(key, f"must be a {kind.__name__} (got {type(value).__name__})")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise _bad(key, "must be a list of strings")

@@ -126,7 +126,7 @@ def _fetch(
         http.verify = str(issuer.tls_ca_file) if issuer.tls_ca_file else True
         smart_config = discover(issuer.iss, http)
         exporter = BulkExport(
-            export_url(issuer, args.group),
+            export_url(issuer, args.group, run.settings.local_anc_codes),
             folder,
             http,
             BackendTokens(issuer, smart_config, http, key_ring),

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,8 +25,10 @@ from urllib.parse import quote, urlencode
 import requests
 
 from fhir_client.bulk import BulkError, BulkExport, BulkSettings
+from fhir_mappings import LocalCode
 from launch import BackendToken, IssuerConfig, KeyRing, SmartConfiguration, backend_token
 from smartapp.db import StoredPatient, StoredRun, WorklistRuns
+from smartapp.ehr.patient_reads import lab_code_query
 from smartapp.worklist.export import ExportError, export_files
 from smartapp.worklist.meter import MeterFactory, Report
 from smartapp.worklist.run import WorklistRow, WorklistRun, WorklistSummary, evaluate_export
@@ -102,10 +104,21 @@ class BackendTokens:
         return self._token.access_token
 
 
-def export_url(issuer: IssuerConfig, group: str | None) -> str:
-    """The kick-off URL: the Group's export, or every patient's."""
+def export_url(
+    issuer: IssuerConfig, group: str | None, local_anc_codes: Iterable[LocalCode] = ()
+) -> str:
+    """The kick-off URL: the Group's export, or every patient's. With the issuer's
+    `export_type_filter`, `_typeFilter` narrows Observations to the lab codes the chart page
+    reads (the same `code` search); orders and conditions are never narrowed, since an order
+    or a BEN diagnosis a code filter missed would change the evaluation."""
     path = f"Group/{quote(group, safe='')}/$export" if group else "Patient/$export"
-    return f"{issuer.iss}/{path}?{urlencode({'_type': ','.join(EXPORT_TYPES)})}"
+    params = {"_type": ",".join(EXPORT_TYPES)}
+    if issuer.export_type_filter:
+        # Bulk Data: comma-separated search queries, each URL-encoded (its commas too).
+        params["_typeFilter"] = "Observation?" + urlencode(
+            {"code": lab_code_query(local_anc_codes)}
+        )
+    return f"{issuer.iss}/{path}?{urlencode(params)}"
 
 
 def download_folder(instance_dir: Path, issuer: IssuerConfig) -> Path:

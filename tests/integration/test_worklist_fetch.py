@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 
 from launch import KeyRing
@@ -137,6 +138,49 @@ def test_worklist_fetch_exports_evaluates_and_stores_the_group(fetch, smart, cap
     assert f"worklist run {run.run_id} stored for Sandbox EHR: {len(patients)} patients" in err
     assert "export " in err and " download " in err and " evaluation " in err
     assert fetch.files() == []  # the downloaded patient data is removed once stored
+
+
+@pytest.fixture
+def heart_rate(smart):
+    """A vital-sign Observation of a Group member (not a lab the evaluation reads), put in the
+    engine for one test and deleted after it."""
+    member = sorted(_group_members(smart))[0]
+    body = {
+        "resourceType": "Observation",
+        "id": "test-heart-rate",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": member},
+        "effectiveDateTime": "2026-11-20T10:00:00Z",
+        "valueQuantity": {"value": 72, "unit": "/min"},
+    }
+    url = f"{smart.sandbox.engine_base}/Observation/test-heart-rate"
+    assert requests.put(url, json=body, timeout=10).status_code in (200, 201)
+    yield
+    requests.delete(url, timeout=10)
+
+
+def test_worklist_fetch_with_type_filter_evaluates_every_patient_the_same(
+    fetch, smart, capsys, heart_rate
+):
+    assert fetch(capsys)[0] == 0
+    issuers_file(
+        fetch.folder,
+        smart,
+        "clozapine-smartapp",
+        backend_client_id=fetch.backend,
+        export_type_filter=True,
+    )
+    status, err = fetch(capsys)
+    assert status == 0, err
+    filtered, whole = fetch.runs(smart.iss)  # newest first
+    runs = WorklistRuns(fetch.database)
+
+    def evaluations(run):
+        return [p.evaluation_json for p in runs.patients(smart.iss, run.run_id)]
+
+    assert evaluations(filtered) == evaluations(whole)
+    assert filtered.counts["lines"] == whole.counts["lines"] - 1  # not the heart rate
 
 
 def test_worklist_fetch_waits_out_429_on_the_status_url(fetch, smart, capsys):

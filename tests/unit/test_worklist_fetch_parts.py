@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from fhir_mappings import LocalCode
 from launch import IssuerConfig
+from smartapp.ehr.patient_reads import lab_code_query
 from smartapp.worklist.fetch import (
     FetchBusy,
     download_folder,
@@ -59,3 +62,15 @@ def test_stored_patient_keeps_the_evaluation_and_its_sort_cells() -> None:
     no_anc = {"patient": "Patient/p2", "overall": "attention", "monitoring": None}
     bare = stored_patient(WorklistRow("Patient/p2", json.dumps(no_anc), "", "", "", True))
     assert (bare.next_due, bare.days_overdue) == (None, None)
+
+
+def test_export_type_filter_narrows_only_observations_to_the_chart_codes() -> None:
+    filtered = IssuerConfig(
+        iss="https://ehr.example.org/fhir", client_id="app", export_type_filter=True
+    )
+    local = [LocalCode("https://ehr.example.org/lab", "ANC,AUTO")]
+    params = dict(parse_qsl(urlsplit(export_url(filtered, "g", local)).query))
+    kind, _, query = params["_typeFilter"].partition("?")
+    assert kind == "Observation" and "," not in query  # one filter: its commas are encoded
+    assert dict(parse_qsl(query)) == {"code": lab_code_query(local)}
+    assert "_typeFilter" not in export_url(ISSUER, "g")
