@@ -167,8 +167,8 @@ def _summary(issuer: IssuerConfig, result: FetchResult) -> str:
     noted = "".join(f", {p}" for p in problems if p)
     return (
         f"worklist run {result.run.run_id} stored for {issuer.name}{' (resumed)' if result.resumed else ''}:"
-        f" {summary.evaluated} patients ({statuses}){noted}; export {times.export_s:.1f} s,"
-        f" download {times.download_s:.1f} s, evaluation {times.evaluation_s:.1f} s"
+        f" {summary.evaluated} patients ({statuses}){noted}; export {times.export_s:.2f} s,"
+        f" download {times.download_s:.2f} s, evaluation {times.evaluation_s:.2f} s"
     )
 
 
