@@ -40,6 +40,8 @@ def _chart(situation: Situation, index: int, as_of: date, seed: int) -> Chart:
             mrn=_mrn(index),
             registered_at=_days_ago(as_of, 1500),
             race=situation.race,
+            # 555-01xx numbers are reserved for fiction; every third patient has none on file.
+            phone=None if index % 3 == 2 else f"+1-555-01{index % 100:02d}",
         )
     )
     onset = -rng.randrange(1500, 4000)

@@ -39,8 +39,9 @@ class WorklistRunRow(Base):
 
 class WorklistPatientRow(Base):
     """One patient of a run, in worklist order (`position`): the evaluation JSON `smartapp
-    evaluate` prints, the cells a coordinator sorts and filters by, and whether every one of
-    the patient's resources could be read (`data_complete`)."""
+    evaluate` prints, the cells a coordinator sorts, filters and calls by (`phone` is "" when
+    the Patient has none), and whether every one of the patient's resources could be read
+    (`data_complete`)."""
 
     __tablename__ = "worklist_patients"
     __table_args__ = (Index("ix_worklist_patients_iss_patient", "iss", "patient"),)
@@ -54,6 +55,7 @@ class WorklistPatientRow(Base):
     overall: Mapped[str]
     name: Mapped[str]
     mrn: Mapped[str]
+    phone: Mapped[str]
     prescriber: Mapped[str]
     next_due: Mapped[date | None]
     days_overdue: Mapped[int | None]

@@ -41,6 +41,7 @@ class StoredPatient:
     overall: str
     name: str
     mrn: str
+    phone: str
     prescriber: str
     next_due: date | None
     days_overdue: int | None
@@ -122,6 +123,7 @@ def _row(run: StoredRun, position: int, patient: StoredPatient) -> dict[str, Any
         "overall": patient.overall,
         "name": patient.name,
         "mrn": patient.mrn,
+        "phone": patient.phone,
         "prescriber": patient.prescriber,
         "next_due": patient.next_due,
         "days_overdue": patient.days_overdue,
@@ -151,6 +153,7 @@ def _patient(row: WorklistPatientRow) -> StoredPatient:
         overall=row.overall,
         name=row.name,
         mrn=row.mrn,
+        phone=row.phone,
         prescriber=row.prescriber,
         next_due=row.next_due,
         days_overdue=row.days_overdue,

@@ -223,6 +223,7 @@ def stored_patient(row: WorklistRow) -> StoredPatient:
         overall=str(evaluation["overall"]),
         name=row.name,
         mrn=row.mrn,
+        phone=row.phone,
         prescriber=row.prescriber,
         next_due=date.fromisoformat(due) if isinstance(due, str) else None,
         days_overdue=overdue if isinstance(overdue, int) else None,

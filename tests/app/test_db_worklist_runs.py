@@ -37,6 +37,7 @@ def _patient(n: int) -> StoredPatient:
         overall="action-required" if n == 0 else "ok",
         name=f"Name {n}",
         mrn=f"MRN{n}",
+        phone=f"+1 555 010 {n:04d}" if n % 2 else "",
         prescriber="Dr X (Practitioner/x)",
         next_due=date(2026, 11, 20 + n % 5) if n % 3 else None,
         days_overdue=n % 4 or None,

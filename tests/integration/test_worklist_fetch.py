@@ -133,6 +133,8 @@ def test_worklist_fetch_exports_evaluates_and_stores_the_group(fetch, smart, cap
     assert [order.index(p.overall) for p in patients] == sorted(
         order.index(p.overall) for p in patients
     )
+    phones = {p.phone for p in patients}
+    assert "" in phones and any(phone.startswith("+1-555-01") for phone in phones)
     first = json.loads(patients[0].evaluation_json)
     assert first["patient"] == patients[0].patient and "findings" in first
     assert f"worklist run {run.run_id} stored for Sandbox EHR: {len(patients)} patients" in err

@@ -19,6 +19,7 @@ from smartapp.worklist.fetch import (
     only_fetch,
     stored_patient,
 )
+from smartapp.worklist.patient_row import patient_phone
 from smartapp.worklist.run import WorklistRow
 
 ISSUER = IssuerConfig(iss="https://ehr.example.org/fhir/R4", client_id="app", backend_client_id="b")
@@ -51,7 +52,9 @@ def test_stored_patient_keeps_the_evaluation_and_its_sort_cells() -> None:
         "overall": "action-required",
         "monitoring": {"next_due": "2026-11-20", "days_overdue": 5},
     }
-    row = WorklistRow("Patient/p1", json.dumps(evaluation), "Doe, Jo", "M1", "Dr X", False)
+    row = WorklistRow(
+        "Patient/p1", json.dumps(evaluation), "Doe, Jo", "M1", "Dr X", False, "555-0101"
+    )
     stored = stored_patient(row)
     assert (stored.overall, stored.next_due, stored.days_overdue) == (
         "action-required",
@@ -59,6 +62,7 @@ def test_stored_patient_keeps_the_evaluation_and_its_sort_cells() -> None:
         5,
     )
     assert stored.data_complete is False and json.loads(stored.evaluation_json) == evaluation
+    assert stored.phone == "555-0101"
     no_anc = {"patient": "Patient/p2", "overall": "attention", "monitoring": None}
     bare = stored_patient(WorklistRow("Patient/p2", json.dumps(no_anc), "", "", "", True))
     assert (bare.next_due, bare.days_overdue) == (None, None)
@@ -74,3 +78,24 @@ def test_export_type_filter_narrows_only_observations_to_the_chart_codes() -> No
     assert kind == "Observation" and "," not in query  # one filter: its commas are encoded
     assert dict(parse_qsl(query)) == {"code": lab_code_query(local)}
     assert "_typeFilter" not in export_url(ISSUER, "g")
+
+
+def test_patient_phone_is_the_number_to_call_on_the_as_of_date() -> None:
+    as_of = date(2026, 11, 25)
+    telecom = [
+        {"system": "email", "value": "jo@example.org"},
+        {"system": "phone", "value": "old-1", "use": "old"},
+        {"system": "phone", "value": "work-1", "use": "work"},
+        {
+            "system": "phone",
+            "value": "mobile-ended",
+            "use": "mobile",
+            "period": {"end": "2026-01-01"},
+        },
+        {"system": "phone", "value": "home-2", "use": "home", "rank": 2},
+        {"system": "phone", "value": "home-1", "use": "home", "rank": 1},
+    ]
+    assert patient_phone({"telecom": telecom}, as_of) == "home-1"
+    assert patient_phone({"telecom": telecom[:3]}, as_of) == "work-1"
+    assert patient_phone({"telecom": telecom[:2]}, as_of) == ""
+    assert patient_phone({}, as_of) == ""

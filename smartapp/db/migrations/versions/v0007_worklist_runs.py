@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("overall", sa.String(), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("mrn", sa.String(), nullable=False),
+        sa.Column("phone", sa.String(), nullable=False),
         sa.Column("prescriber", sa.String(), nullable=False),
         sa.Column("next_due", sa.Date(), nullable=True),
         sa.Column("days_overdue", sa.Integer(), nullable=True),
