@@ -185,6 +185,16 @@ def test_worklist_fetch_with_type_filter_evaluates_every_patient_the_same(
     assert filtered.counts["lines"] == whole.counts["lines"] - 1  # not the heart rate
 
 
+def test_worklist_fetch_without_a_group_exports_every_patient(fetch, smart, capsys):
+    status = main(["worklist", "fetch", "--issuer", "Sandbox EHR"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    (run,) = fetch.runs(smart.iss)
+    stored = WorklistRuns(fetch.database).patients(smart.iss, run.run_id)
+    assert {p.patient for p in stored} == {f"Patient/{p}" for p in smart.patients}
+    assert run.group_id is None
+
+
 def test_worklist_fetch_waits_out_429_on_the_status_url(fetch, smart, capsys):
     smart.fault(fault="rate_limit", on="export_status", client_id=fetch.backend, count=2)
     status, err = fetch(capsys)
