@@ -27,6 +27,7 @@ STATE_FILE = "fetch-state.json"
 MANIFEST_FILE = "manifest.json"
 CHUNK_BYTES = 1 << 16
 _ISSUE_CODE = re.compile(r"[a-z][a-z-]{0,39}")
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-")
 
 
 class BulkError(Exception):
@@ -237,6 +238,9 @@ class BulkExport:
                         )
                     if answer.status_code not in (200, 206):
                         problem = f"HTTP {answer.status_code}{_said(answer)}"
+                    elif answer.status_code == 206 and _range_start(answer) != have:
+                        partial.unlink(missing_ok=True)  # resumed elsewhere: start it again
+                        problem = "the EHR resumed it at another byte than asked"
                     else:
                         self._write(answer, partial, append=answer.status_code == 206, meter=meter)
                         os.replace(partial, target)
@@ -361,6 +365,12 @@ def _manifest(response: requests.Response) -> dict[str, Any]:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise BulkError("the EHR's export manifest lists a file without a url")
     return document
+
+
+def _range_start(response: requests.Response) -> int | None:
+    """The first byte a 206 answer carries (`Content-Range: bytes N-M/T`), or None."""
+    found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+    return int(found[1]) if found else None
 
 
 def _local_manifest(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -171,6 +171,10 @@ def build(job: ExportJob, engine: Engine) -> None:
         job.failure = str(error)
         job.state = JobState.FAILED
         return
+    except Exception as error:  # any failure fails the job: a job must never hang
+        job.failure = f"internal error ({type(error).__name__})"
+        job.state = JobState.FAILED
+        return
     if problems:
         outcomes = [_outcome(problem) for problem in problems]
         content = "".join(json.dumps(o) + "\n" for o in outcomes)

@@ -79,7 +79,12 @@ def test_bulk_partial_file_goes_on_from_its_last_byte(tmp_path):
         json.dumps({"request": KICK_OFF, "status_url": STATUS, "manifest": _manifest(FILE)})
     )
     (tmp_path / "1.Patient.ndjson.part").write_bytes(CONTENT[:10])
-    responses.get(FILE, status=206, body=CONTENT[10:])
+    responses.get(
+        FILE,
+        status=206,
+        body=CONTENT[10:],
+        headers={"Content-Range": f"bytes 10-{len(CONTENT) - 1}/{len(CONTENT)}"},
+    )
     said: list[str] = []
     export = _export(tmp_path, said)
     assert export.resumed
@@ -154,3 +159,21 @@ def test_bulk_file_the_ehr_no_longer_has_starts_afresh_next_time(tmp_path):
     with pytest.raises(BulkError, match=r"no longer has the export's file 1\.Patient\.ndjson"):
         export.download()
     assert list(tmp_path.iterdir()) == []  # neither the state nor a stale part is kept
+
+
+@responses.activate
+def test_bulk_partial_file_resumed_at_another_byte_is_fetched_again_whole(tmp_path):
+    (tmp_path / STATE_FILE).write_text(
+        json.dumps({"request": KICK_OFF, "status_url": STATUS, "manifest": _manifest(FILE)})
+    )
+    (tmp_path / "1.Patient.ndjson.part").write_bytes(CONTENT[:10])
+    wrong = {"Content-Range": f"bytes 5-{len(CONTENT) - 1}/{len(CONTENT)}"}
+    responses.get(FILE, status=206, body=CONTENT[5:], headers=wrong)
+    responses.get(FILE, status=200, body=CONTENT)
+    said: list[str] = []
+    export = _export(tmp_path, said)
+    export.wait()
+    export.download()
+    assert (tmp_path / "1.Patient.ndjson").read_bytes() == CONTENT
+    assert "Range" not in responses.calls[1].request.headers
+    assert any("resumed it at another byte" in line for line in said)
