@@ -202,6 +202,35 @@ def test_worklist_fetch_waits_out_429_on_the_status_url(fetch, smart, capsys):
     assert "export status: HTTP 429, waiting as asked" in err
 
 
+def test_worklist_fetch_throttled_for_good_keeps_the_job_for_the_next_run(fetch, smart, capsys):
+    smart.fault(fault="rate_limit", on="export_status", client_id=fetch.backend)
+    status, err = fetch(capsys)
+    assert status == 1
+    assert (
+        "worklist fetch failed: the EHR kept answering the export status with HTTP 429; the"
+        " export job is kept: run the command again later to resume it" in err
+    )
+    smart.control("DELETE", "faults")
+    status, err = fetch(capsys)
+    assert status == 0, err
+    assert "resuming the export an earlier run started" in err
+
+
+def test_worklist_fetch_token_refused_between_downloads_says_so_and_resumes(fetch, smart, capsys):
+    smart.fault(
+        fault="token_expired", on="export_file", client_id=fetch.backend, resource_type="Condition"
+    )
+    status, err = fetch(capsys)
+    assert status == 1
+    assert "the EHR refused a newly issued access token (HTTP 401)" in err
+    done = [url.rsplit("/", 1)[-1] for url in fetch.state()["done"]]
+    assert "4.Observation.ndjson" in done and "5.Condition.ndjson" not in done
+    smart.control("DELETE", "faults")
+    status, err = fetch(capsys)
+    assert status == 0, err
+    assert "(resumed)" in err
+
+
 def test_worklist_fetch_retries_a_file_answering_500_and_a_token_expired_between_downloads(
     fetch, smart, capsys
 ):
