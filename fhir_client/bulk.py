@@ -150,6 +150,11 @@ class BulkExport:
             headers={"Prefer": "respond-async", "Accept": "application/fhir+json"},
         )
         location = response.headers.get("Content-Location")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise BulkError(
+                f"the EHR could not start the export now (HTTP {response.status_code}"
+                f"{_said(response)}); run the command again later"
+            )
         if response.status_code != 202 or not location:
             raise BulkError(
                 f"the EHR refused the export request (HTTP {response.status_code}"
@@ -168,7 +173,8 @@ class BulkExport:
                 return _manifest(response)
             if response.status_code == 202:
                 transient = 0
-                progress = response.headers.get("X-Progress", "in progress")
+                # Shown as sent, shortened: a status line, not a place for patient data.
+                progress = " ".join(response.headers.get("X-Progress", "in progress").split())[:80]
                 if progress != shown:
                     self._say(f"export: {progress}")
                     shown = progress

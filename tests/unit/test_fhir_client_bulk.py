@@ -177,3 +177,11 @@ def test_bulk_partial_file_resumed_at_another_byte_is_fetched_again_whole(tmp_pa
     assert (tmp_path / "1.Patient.ndjson").read_bytes() == CONTENT
     assert "Range" not in responses.calls[1].request.headers
     assert any("resumed it at another byte" in line for line in said)
+
+
+@responses.activate
+def test_bulk_kick_off_the_ehr_cannot_take_now_says_to_try_later(tmp_path):
+    responses.get(KICK_OFF, status=503, headers={"Retry-After": "60"})
+    with pytest.raises(BulkError, match=r"could not start the export now \(HTTP 503\)"):
+        _export(tmp_path, []).wait()
+    assert not (tmp_path / STATE_FILE).exists()
