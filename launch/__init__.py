@@ -6,6 +6,7 @@ holds an `IssuerRegistry` (allow-list), a `DiscoveryCache` and a `KeyRing`, keep
 """
 
 from launch.authorize import PendingLaunch, authorization_error, begin_launch, complete_launch
+from launch.backend import BackendToken, backend_token
 from launch.discovery import DiscoveryCache, SmartConfiguration, discover
 from launch.errors import AuthError, ConfigurationError, LaunchError, SmartClientError
 from launch.issuers import (
@@ -28,6 +29,7 @@ __all__ = [
     "PATIENT_SCOPES",
     "AuthError",
     "AuthMethod",
+    "BackendToken",
     "ConfigurationError",
     "DiscoveryCache",
     "FileKeyStorage",
@@ -46,6 +48,7 @@ __all__ = [
     "TokenSet",
     "Vendor",
     "authorization_error",
+    "backend_token",
     "begin_launch",
     "client_secret",
     "complete_launch",

@@ -16,6 +16,9 @@
     cds_client_iss = "https://ehr.example.org/cds"  # the `iss` of the EHR's CDS Hooks JWTs
     cds_jwks_url = "https://ehr.example.org/cds/jwks.json"  # or inline: cds_jwks = {keys = [...]}
     cds_fhir_server = "https://127.0.0.1:9443/fhir"  # the fhirServer its requests may name (iss)
+    backend_client_id = "..."       # SMART Backend Services client (the worklist's export)
+    backend_scopes = "..."          # default: system/ read scopes of the worklist's types
+    export_type_filter = false      # true: the export asks only for the lab Observations read
 
 Secrets never live in the file: `client_secret(issuer, environ)` reads them at start-up.
 """
@@ -51,6 +54,11 @@ DEFAULT_SCOPES = (
     "patient/MedicationRequest.rs patient/Medication.rs patient/Condition.rs "
     "patient/PractitionerRole.rs "
     "patient/Flag.crus patient/Task.crus patient/DocumentReference.cs"
+)
+# What the worklist's Bulk Data export reads (SMART Backend Services, system/ scopes).
+DEFAULT_BACKEND_SCOPES = (
+    "system/Patient.rs system/MedicationRequest.rs system/Medication.rs system/Observation.rs "
+    "system/Condition.rs system/Practitioner.rs system/PractitionerRole.rs system/Organization.rs"
 )
 DEFAULT_WRITEBACK = ("Flag", "Task", "DocumentReference")
 DEFAULT_PAGE_SIZE = 100
@@ -125,6 +133,9 @@ class IssuerConfig:
     cds_jwks_url: str | None = None
     cds_jwks: str | None = None  # the inline JWKS as JSON text
     cds_fhir_server: str | None = None
+    backend_client_id: str | None = None
+    backend_scopes: str = ""
+    export_type_filter: bool = False
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -189,6 +200,15 @@ class IssuerConfig:
             put("cds_fhir_server", normalise_iss(self.cds_fhir_server or self.iss))
         except ValueError as error:
             raise _bad("cds_fhir_server", str(error)) from None
+
+        if self.backend_client_id is not None and not self.backend_client_id.strip():
+            raise _bad("backend_client_id", "must not be empty")
+        backend = split_scopes(self.backend_scopes) or split_scopes(DEFAULT_BACKEND_SCOPES)
+        if self.scope_version is ScopeVersion.V1 and not self.backend_scopes:
+            backend = to_v1(backend)
+        if any(not scope.startswith("system/") for scope in backend):
+            raise _bad("backend_scopes", "must list system/ scopes only")
+        put("backend_scopes", " ".join(backend))
 
     def _check_credentials(self, method: AuthMethod, put: Callable[[str, object], None]) -> None:
         if method in SECRET_METHODS:
@@ -281,6 +301,9 @@ _KEY_TYPES: dict[str, type] = {
     "cds_jwks_url": str,
     "cds_jwks": dict,
     "cds_fhir_server": str,
+    "backend_client_id": str,
+    "backend_scopes": str,
+    "export_type_filter": bool,
 }
 _REQUIRED = ("iss", "client_id")
 
@@ -323,7 +346,7 @@ def _issuer_from_table(table: dict[str, Any], folder: Path) -> IssuerConfig:
             raise _bad(key, "is required")
     for key, value in table.items():
         kind = _KEY_TYPES[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise _bad(key, f"must be a {kind.__name__} (got {type(value).__name__})")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise _bad(key, "must be a list of strings")

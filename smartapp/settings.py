@@ -27,6 +27,8 @@ DEFAULT_SESSION_RETENTION_DAYS = 1.0
 DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
 # A launch session unused this long has ended (the handle in its URLs is no longer a credential).
 DEFAULT_SESSION_IDLE_MINUTES = 30.0
+# A stored worklist run a month: the page shows the latest, the rest is history for audits.
+DEFAULT_WORKLIST_RETENTION_DAYS = 30.0
 
 
 class SettingsError(ValueError):
@@ -44,6 +46,9 @@ class StoreSettings:
     session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
     audit_retention: timedelta = timedelta(days=DEFAULT_AUDIT_RETENTION_DAYS)
     session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
+    worklist_retention: timedelta = timedelta(days=DEFAULT_WORKLIST_RETENTION_DAYS)
+    instance_dir: Path = Path(DEFAULT_INSTANCE_DIR)
+    org_config_file: Path | None = None
 
     def required_token_key(self) -> str:
         """The token key; SettingsError naming the variable when it is not set."""
@@ -177,6 +182,11 @@ def load_store_settings(
         session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
         audit_retention=_days(source, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS),
         session_idle=_idle_minutes(source),
+        worklist_retention=_days(
+            source, "WORKLIST_RETENTION_DAYS", DEFAULT_WORKLIST_RETENTION_DAYS
+        ),
+        instance_dir=instance_dir(source),
+        org_config_file=Path(org) if (org := source.get("ORG_CONFIG", "").strip()) else None,
     )
 
 

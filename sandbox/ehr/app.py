@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox.ehr import auth, chart, control, discovery, portal, proxy
+from sandbox.ehr import auth, bulk, chart, control, discovery, portal, proxy
 from sandbox.ehr.authserver import SandboxAuthorizationServer
 from sandbox.ehr.clients import ClientRegistry, load_clients
 from sandbox.ehr.config import SandboxConfig
@@ -41,7 +41,7 @@ def create_app(
         engine=Engine(engine_base or config.engine_base, config.fhir_base),
         manifest=load_manifest(manifest_path),
     )
-    for blueprint in (discovery.bp, auth.bp, proxy.bp, chart.bp, portal.bp, control.bp):
+    for blueprint in (discovery.bp, auth.bp, bulk.bp, proxy.bp, chart.bp, portal.bp, control.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -2,7 +2,8 @@
 
 Grants: authorization code with PKCE S256 required (plain refused) and OpenID Connect id_tokens,
 refresh tokens for `offline_access` / `online_access` (a refresh answers with a new id_token only
-under the faults that reshape one). Client authentication: none (public),
+under the faults that reshape one), and client credentials for Backend Services (`backend.py`).
+Client authentication: none (public),
 client secret, and `private_key_jwt` (`assertion.py`). Introspection and revocation:
 `token_endpoints.py`.
 SMART App Launch 2.2, "App Launch": https://hl7.org/fhir/smart-app-launch/app-launch.html
@@ -21,6 +22,7 @@ from authlib.oidc.core import OpenIDCode
 from joserfc import jwt
 
 from sandbox.ehr.assertion import SmartClientAssertion
+from sandbox.ehr.backend import SYSTEM_CONTEXT, BackendServicesGrant
 from sandbox.ehr.clients import AUTH_METHODS, Client, ClientRegistry
 from sandbox.ehr.config import SandboxConfig
 from sandbox.ehr.faults import (
@@ -70,6 +72,7 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             [S256CodeChallenge(), SmartOpenIDCode(self), SmartLaunchRequest(self)],
         )
         self.register_grant(RefreshTokenGrant)
+        self.register_grant(BackendServicesGrant)
         self.register_endpoint(SmartIntrospectionEndpoint(self))
         self.register_endpoint(SmartRevocationEndpoint(self))
 
@@ -113,7 +116,7 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 access_token=token["access_token"],
                 client_id=request.client.get_client_id(),
                 scope=token["scope"],
-                context=request.user,
+                context=request.user or SYSTEM_CONTEXT,
                 expires_in=token["expires_in"],
                 refresh_token=token.get("refresh_token"),
                 refresh_expires_at=refresh_expires_at,

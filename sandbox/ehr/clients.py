@@ -19,6 +19,8 @@ from sandbox.ehr.scopes import allowed_subset, is_known_scope
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
 SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 JWKS_FETCH_TIMEOUT_S = 5
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 
 
 @dataclass(slots=True)
@@ -36,7 +38,7 @@ class Client(ClientMixin):  # type: ignore[misc]
     launch_url: str | None = None
     vendor: str | None = None
     access_token_lifetime_s: int | None = None
-    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
+    grant_types: tuple[str, ...] = DEFAULT_GRANT_TYPES
     introspect_any: bool = False
 
     def get_client_id(self) -> str:
@@ -124,7 +126,10 @@ def client_from_dict(client_id: str, table: dict[str, Any]) -> Client:
     method = table.get("token_endpoint_auth_method", "none")
     if method not in AUTH_METHODS:
         raise ConfigError(f"{where}: token_endpoint_auth_method must be one of {AUTH_METHODS}")
-    redirect_uris = _strings(table.get("redirect_uris"), f"{where}: redirect_uris")
+    grant_types = _grant_types(table.get("grant_types"), method, where)
+    redirect_uris: list[str] = []
+    if grant_types != ("client_credentials",) or table.get("redirect_uris") is not None:
+        redirect_uris = _strings(table.get("redirect_uris"), f"{where}: redirect_uris")
     scope = _strings(table.get("scope"), f"{where}: scope")
     unknown = [item for item in scope if not is_known_scope(item)]
     if unknown:
@@ -152,7 +157,22 @@ def client_from_dict(client_id: str, table: dict[str, Any]) -> Client:
         vendor=vendor,
         access_token_lifetime_s=lifetime,
         introspect_any=bool(table.get("introspect_any", False)),
+        grant_types=grant_types,
     )
+
+
+def _grant_types(value: Any, method: str, where: str) -> tuple[str, ...]:
+    """The grants a client may use; `client_credentials` (Backend Services) only with
+    private_key_jwt, as SMART Backend Services requires asymmetric client authentication."""
+    if value is None:
+        return DEFAULT_GRANT_TYPES
+    grants = _strings(value, f"{where}: grant_types")
+    unknown = sorted(set(grants) - set(GRANT_TYPES))
+    if unknown:
+        raise ConfigError(f"{where}: grant_types must be among {GRANT_TYPES} (got {unknown})")
+    if "client_credentials" in grants and method != "private_key_jwt":
+        raise ConfigError(f"{where}: client_credentials needs private_key_jwt")
+    return tuple(grants)
 
 
 def _strings(value: Any, name: str) -> list[str]:

@@ -10,7 +10,9 @@ POST   /_sandbox/faults    fault = {"fault", "client_id"? | "launch"?, "count"?,
                                     "resource_type"?, "variant"?, "answer_id"?}
        (malformed_searchset needs resource_type and variant: entry_object, null_resource,
         missing_resource_type, wrong_resource_type; paging_cut_short needs resource_type;
-        patient_other_id answers Patient reads with answer_id's record, or under another id)
+        patient_other_id answers Patient reads with answer_id's record, or under another id;
+        on export_status / export_file strike a Bulk Data job's status URL or files, the
+        files of one resource_type only when it is given: export_failed, file_cut_short)
        -> 201 fault with its "id"
 GET    /_sandbox/faults    -> 200 {"faults": [...]}
 DELETE /_sandbox/faults[?client_id=|?launch=]  -> 200 {"removed": n}

@@ -19,7 +19,7 @@ from sandbox.ehr.services import services
 
 bp = Blueprint("discovery", __name__)
 
-# Only what this server really does (no standalone encounter picker, no backend services).
+# Only what this server really does (no standalone encounter picker).
 CAPABILITIES = [
     "launch-ehr",
     "launch-standalone",
@@ -49,6 +49,8 @@ RESOURCE_SCOPES_SUPPORTED = [
     "patient/*.write",
     "user/*.read",
     "user/*.write",
+    "system/*.rs",
+    "system/*.read",
 ]
 # Values an app may use to style itself like the EHR (SMART "smart_style_url").
 SMART_STYLE = {
@@ -75,7 +77,7 @@ def smart_configuration(config: SandboxConfig) -> dict[str, Any]:
         "token_endpoint": f"{origin}/auth/token",
         "introspection_endpoint": f"{origin}/auth/introspect",
         "revocation_endpoint": f"{origin}/auth/revoke",
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),

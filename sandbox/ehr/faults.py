@@ -45,6 +45,10 @@ class FaultKind(StrEnum):
     # FHIR read of a Patient: the answer is another patient's record (`answer_id`, or the same
     # record under another id)
     PATIENT_OTHER_ID = "patient_other_id"
+    # Bulk Data: the export job fails; its status URL answers 500 with an OperationOutcome
+    EXPORT_FAILED = "export_failed"
+    # Bulk Data: an output file is sent cut short (half its bytes, then the connection closes)
+    FILE_CUT_SHORT = "file_cut_short"
 
 
 class Variant(StrEnum):
@@ -61,6 +65,8 @@ class Surface(StrEnum):
 
     FHIR = "fhir"
     TOKEN = "token"  # noqa: S105  # the token endpoint, not a secret
+    EXPORT_STATUS = "export_status"  # a Bulk Data job's status URL
+    EXPORT_FILE = "export_file"  # a Bulk Data output or error file
 
 
 # Faults whose place is fixed by their nature; the others strike `on` the surface asked for.
@@ -71,12 +77,15 @@ FIXED_SURFACE = {
     FaultKind.REFRESH_ID_TOKEN_NO_AUD: Surface.TOKEN,
     FaultKind.REFRESH_ID_TOKEN_OTHER_USER: Surface.TOKEN,
     FaultKind.SIXTY_SECOND_TOKENS: Surface.TOKEN,
-    FaultKind.TOKEN_EXPIRED: Surface.FHIR,
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
     FaultKind.PAGING_CUT_SHORT: Surface.FHIR,
     FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
+    FaultKind.EXPORT_FAILED: Surface.EXPORT_STATUS,
+    FaultKind.FILE_CUT_SHORT: Surface.EXPORT_FILE,
 }
+# token_expired strikes FHIR calls, or (`on` export_file) a Bulk Data file download: the token
+# expires between downloads.
 SEARCH_ANSWER_FAULTS = (FaultKind.MALFORMED_SEARCHSET, FaultKind.PAGING_CUT_SHORT)
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
 HTTP_FAULTS = (
@@ -177,6 +186,8 @@ def _answer_fields(
             raise FaultError(f"{name} must be a FHIR id (letters, digits, '-', '.')")
     if kind is FaultKind.PATIENT_OTHER_ID:
         return "Patient", None, answer_id
+    if data.get("on") == Surface.EXPORT_FILE or kind is FaultKind.FILE_CUT_SHORT:
+        return resource_type, None, None  # only the export file of that type, when named
     if kind not in SEARCH_ANSWER_FAULTS:
         return None, None, None
     if resource_type is None:

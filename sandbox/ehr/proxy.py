@@ -82,7 +82,8 @@ def outcome(
     return response
 
 
-def _authenticate(ehr: EhrServices) -> Token | Response:
+def authenticate(ehr: EhrServices) -> Token | Response:
+    """The caller's live token, or the 401 to answer (missing, invalid or expired token)."""
     protector = ResourceProtector()
     protector.register_token_validator(_Validator(ehr.store))
     try:
@@ -206,7 +207,7 @@ def _bearer() -> str | None:
 @bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def fhir(path: str) -> Response:
     ehr = services()
-    authenticated = _authenticate(ehr)
+    authenticated = authenticate(ehr)
     if isinstance(authenticated, Response):
         return authenticated
     token = authenticated

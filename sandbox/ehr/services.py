@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from sandbox.ehr.authserver import SandboxAuthorizationServer
+from sandbox.ehr.bulk_jobs import JobStore
 from sandbox.ehr.clients import ClientRegistry
 from sandbox.ehr.config import SandboxConfig
 from sandbox.ehr.engine import Engine, EngineError
@@ -63,6 +64,7 @@ class EhrServices:
     server: SandboxAuthorizationServer
     engine: Engine
     manifest: list[PatientEntry]
+    exports: JobStore = field(default_factory=JobStore)
     _practitioner: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -17,6 +17,8 @@ FhirJson = dict[str, Any]
 
 DEFAULT_SEED = 1
 CAREGIVER = "Robin"  # every synthetic patient's caregiver is a relative of that name
+# The Group a Bulk Data client exports (`Group/[id]/$export`): every patient with a clozapine order.
+CLOZAPINE_GROUP_ID = "clozapine-patients"
 _URN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:clozapine-smartapp:sandbox")
 
 
@@ -39,6 +41,8 @@ def _chart(situation: Situation, index: int, as_of: date, seed: int) -> Chart:
             mrn=_mrn(index),
             registered_at=_days_ago(as_of, 1500),
             race=situation.race,
+            # 555-01xx numbers are reserved for fiction; every third patient has none on file.
+            phone=None if index % 3 == 2 else f"+1-555-01{index % 100:02d}",
         )
     )
     chart.resources.append(
@@ -80,6 +84,19 @@ def _manifest_patient(situation: Situation, index: int, chart: Chart) -> FhirJso
     }
 
 
+def _group(patient_ids: list[str]) -> FhirJson:
+    """The clinic's clozapine patients as a FHIR Group (what a Bulk Data export is run over)."""
+    return {
+        "resourceType": "Group",
+        "id": CLOZAPINE_GROUP_ID,
+        "type": "person",
+        "actual": True,
+        "name": "Clozapine clinic patients",
+        "quantity": len(patient_ids),
+        "member": [{"entity": {"reference": f"Patient/{pid}"}} for pid in patient_ids],
+    }
+
+
 def _manifest_staff() -> FhirJson:
     practitioners = [
         {"id": c.practitioner_id, "name": c.display, "role": c.role_id} for c in staff.CLINICIANS
@@ -94,10 +111,14 @@ def build(as_of: date, seed: int = DEFAULT_SEED) -> tuple[FhirJson, FhirJson]:
     """The transaction Bundle (PUT entries with stable ids) and its manifest, for one as-of date."""
     resources = staff.staff_resources(_days_ago(as_of, 1200))
     patients = []
+    members = []
     for index, situation in enumerate(SITUATIONS):
         chart = _chart(situation, index, as_of, seed)
         resources += chart.resources
         patients.append(_manifest_patient(situation, index, chart))
+        if any(r["resourceType"] == "MedicationRequest" for r in chart.resources):
+            members.append(situation.patient_id)
+    resources.append(_group(members))
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -110,6 +131,7 @@ def build(as_of: date, seed: int = DEFAULT_SEED) -> tuple[FhirJson, FhirJson]:
         "bundle": {"type": "transaction", "resources": len(resources)},
         "mrn_system": codes.MRN_SYSTEM,
         "patients": patients,
+        "group": {"id": CLOZAPINE_GROUP_ID, "members": len(members)},
         **_manifest_staff(),
     }
     return bundle, manifest

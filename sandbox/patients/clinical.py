@@ -35,8 +35,10 @@ def patient(
     mrn: str,
     registered_at: datetime,
     race: tuple[str, str] | None = None,
+    phone: str | None = None,
 ) -> FhirJson:
-    """A Patient with an MRN and, when given, a US Core race (OMB code, display)."""
+    """A Patient with an MRN and, when given, a US Core race (OMB code, display) and a
+    mobile phone number."""
     mr_type = {"system": codes.IDENTIFIER_TYPE, "code": "MR", "display": "Medical record number"}
     resource: FhirJson = {
         "resourceType": "Patient",
@@ -59,6 +61,8 @@ def patient(
     }
     if race is not None:
         resource["extension"] = [_race_extension(*race)]
+    if phone is not None:
+        resource["telecom"] = [{"system": "phone", "value": phone, "use": "mobile"}]
     return resource
 
 

@@ -49,9 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_worklist_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    """`smartapp worklist EXPORT` (its modules load only when it runs)."""
+    """`smartapp worklist EXPORT` (its modules load only when it runs); `smartapp worklist
+    fetch` has its own parser (build_fetch_parser)."""
     worklist = commands.add_parser(
-        "worklist", help="evaluate every patient of a Bulk Data export, most urgent first"
+        "worklist",
+        help="evaluate every patient of a Bulk Data export, most urgent first"
+        " (`worklist fetch --issuer NAME`: export from the EHR and store the run)",
     )
     worklist.add_argument("export", help="folder of Bulk Data *.ndjson files, or its manifest JSON")
     worklist.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today)")
@@ -91,8 +94,9 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     current = db_commands.add_parser("current", help="print the revision the database is at")
     purge = db_commands.add_parser(
         "purge",
-        help="delete ended sessions, expired launches and audit events past their retention"
-        " ($SMARTAPP_SESSION_RETENTION_DAYS, $SMARTAPP_AUDIT_RETENTION_DAYS)",
+        help="delete ended sessions, expired launches, audit events and worklist runs past their"
+        " retention ($SMARTAPP_SESSION_RETENTION_DAYS, $SMARTAPP_AUDIT_RETENTION_DAYS,"
+        " $SMARTAPP_WORKLIST_RETENTION_DAYS)",
     )
     registry = commands.add_parser("registry", help="import or export the program registry")
     registry_commands = registry.add_subparsers(
@@ -123,10 +127,28 @@ def _add_database_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
         command.add_argument("--database-url", help=url_help)
 
 
+def build_fetch_parser() -> argparse.ArgumentParser:
+    """`smartapp worklist fetch` (EXPORT is then a folder; name one called fetch ./fetch)."""
+    from smartapp.commands.worklist_fetch import add_fetch_arguments
+
+    parser = _Parser(
+        prog="smartapp worklist fetch",
+        description="Export the issuer's patients (SMART Backend Services, Bulk Data), evaluate"
+        " them and store the run; run it from a scheduler.",
+    )
+    add_fetch_arguments(parser)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `smartapp` console script."""
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        if words[:2] == ["worklist", "fetch"]:
+            from smartapp.commands.worklist_fetch import run_fetch
+
+            return run_fetch(build_fetch_parser().parse_args(words[2:]))
+        args = build_parser().parse_args(words)
         if args.command == "evaluate" and args.ndjson:
             progress = Progress.for_file(args.bundle, sys.stderr)
             counts = run_evaluate_stream(args, sys.stdout.write, progress)

@@ -81,8 +81,9 @@ def head() -> str:
 
 
 def purge(url: str, now: datetime) -> str:
-    """Delete what is past its retention (SMARTAPP_SESSION_RETENTION_DAYS and
-    SMARTAPP_AUDIT_RETENTION_DAYS); one line saying what went and what was kept."""
+    """Delete what is past its retention (SMARTAPP_SESSION_RETENTION_DAYS,
+    SMARTAPP_AUDIT_RETENTION_DAYS and SMARTAPP_WORKLIST_RETENTION_DAYS); one line saying what
+    went and what was kept."""
     try:
         settings = load_store_settings()
     except SettingsError as exc:
@@ -94,13 +95,15 @@ def purge(url: str, now: datetime) -> str:
             session_retention=settings.session_retention,
             audit_retention=settings.audit_retention,
             session_idle=settings.session_idle,
+            worklist_retention=settings.worklist_retention,
         )
     return (
         f"purged {purged.sessions} launch sessions ended before"
         f" {now - settings.session_retention:%Y-%m-%d %H:%M}Z, {purged.pending_launches}"
         f" expired pending launches, {purged.audit_events} audit events before"
         f" {now - settings.audit_retention:%Y-%m-%d %H:%M}Z, {purged.cds_cards} CDS cards"
-        f" answered before then, {purged.cds_jwt_ids} expired CDS JWT ids\n"
+        f" answered before then, {purged.cds_jwt_ids} expired CDS JWT ids, {purged.worklist_runs}"
+        f" worklist runs before {now - settings.worklist_retention:%Y-%m-%d %H:%M}Z\n"
     )
 
 

@@ -2,8 +2,9 @@
 
 Every URL derives from SMARTAPP_BASE_URL (the app's public origin) and every other value from
 the issuer's table in SMARTAPP_ISSUERS_FILE, so the sheet says what the running app does. It
-has one section per way the app meets the EHR (SMART App Launch, client authentication,
-embedding, the CDS Hooks service); a backend-services client adds its own once the app has it.
+has one section per way the app meets the EHR (SMART App Launch, the patient portal, client
+authentication, embedding, the CDS Hooks service, and the Backend Services client of the
+worklist's scheduled export).
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import argparse
 from collections.abc import Callable
 from urllib.parse import quote
 
-from launch import AuthMethod, ConfigurationError, IssuerConfig, load_issuers, patient_scopes
+from launch import (
+    AuthMethod,
+    ConfigurationError,
+    IssuerConfig,
+    SigningAlg,
+    load_issuers,
+    patient_scopes,
+)
 from launch.authorize import requested_scopes
 from launch.urls import normalise_iss
 from smartapp.cds.catalogue import SERVICES as CDS_SERVICES
@@ -115,12 +123,29 @@ def cds_hooks(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
     ]
 
 
+def backend_services(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
+    """The worklist's SMART Backend Services client: a system client, its keys, its scopes."""
+    client = issuer.backend_client_id or (
+        "not registered yet: register a client with these values, then set backend_client_id"
+    )
+    return [
+        ("client_id", client),
+        ("grant type", "client_credentials (no user; started by the organisation's scheduler)"),
+        ("token endpoint authentication", "private_key_jwt"),
+        ("JWKS URL", f"{base_url}{JWKS_PATH}"),
+        ("signing algorithm", str(issuer.signing_alg or SigningAlg.RS384)),
+        ("scopes", issuer.backend_scopes),
+        ("Bulk Data export", "Group/[id]/$export (or Patient/$export) with _type; NDJSON files"),
+    ]
+
+
 SECTIONS: tuple[tuple[str, Section], ...] = (
     ("SMART App Launch", smart_app_launch),
     ("Patient portal", patient_portal),
     ("Client authentication", client_authentication),
     ("Embedding", framing),
     ("CDS Hooks", cds_hooks),
+    ("SMART Backend Services (the worklist's scheduled export)", backend_services),
 )
 
 

@@ -1,4 +1,5 @@
-"""The cells a coordinator reads beside an evaluation: the patient's name and MRN, the prescriber.
+"""The cells a coordinator reads beside an evaluation: the patient's name, MRN and phone, the
+prescriber.
 
 From the export's own resources: Patient.name (the official one first) and the current MRN on the
 as-of date (the banner's choice, `fhir_mappings.record_number`); the current order's requester (the order the engine's program rules name), by its
@@ -33,6 +34,31 @@ def patient_mrn(patient_json: FhirJson, as_of: date, zone: ZoneInfo | None) -> s
     """The MRN in force on the as-of date (never a retired one); "" if none."""
     found = current_record_number(patient_json, as_of, zone)
     return found.value if found is not None and found.is_mrn else ""
+
+
+# Which phone a coordinator calls first (FHIR ContactPoint.use); `old` numbers are never shown.
+_PHONE_USES = ("mobile", "home", "work", "temp", None)
+
+
+def patient_phone(patient_json: FhirJson, as_of: date) -> str:
+    """The Patient's phone number to call on the as-of date (mobile first, then home, work,
+    temporary, unlabelled; never an `old` one or one whose period ended); "" if none."""
+    usable = []
+    for point in objs(patient_json.get("telecom")):
+        value = text(point.get("value"))
+        use = text(point.get("use"))
+        if text(point.get("system")) != "phone" or not value or use not in _PHONE_USES:
+            continue
+        ended = (
+            text((point.get("period") or {}).get("end"))
+            if isinstance(point.get("period"), dict)
+            else None
+        )
+        if ended and ended[:10] < as_of.isoformat():
+            continue
+        rank = point.get("rank")
+        usable.append((_PHONE_USES.index(use), rank if isinstance(rank, int) else 1_000, value))
+    return min(usable)[2] if usable else ""
 
 
 def prescriber(facts: PatientFacts, policy: Policy, as_of: date) -> str | None:

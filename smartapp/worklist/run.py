@@ -29,7 +29,13 @@ from smartapp.worklist.grouping import (
 )
 from smartapp.worklist.meter import MeterFactory, Report
 from smartapp.worklist.ordering import OVERALL_ORDER, sort_key
-from smartapp.worklist.patient_row import patient_mrn, patient_name, practitioner_name, prescriber
+from smartapp.worklist.patient_row import (
+    patient_mrn,
+    patient_name,
+    patient_phone,
+    practitioner_name,
+    prescriber,
+)
 from smartapp.worklist.spill import SpillStore
 
 # How many patients the summary names in each of its lists.
@@ -56,6 +62,7 @@ class WorklistRow:
     mrn: str
     prescriber: str
     complete: bool
+    phone: str = ""
 
     @property
     def evaluation(self) -> dict[str, Any]:
@@ -98,9 +105,14 @@ def evaluate_export(
     meter: MeterFactory,
     *,
     spill_folder: Path | None = None,
+    summary: WorklistSummary | None = None,
 ) -> WorklistSummary:
-    """Read, group, evaluate and order the export; `emit` is given the ordered rows."""
-    summary = WorklistSummary(run.as_of, run.policy.policy_id)
+    """Read, group, evaluate and order the export; `emit` is given the ordered rows.
+
+    The counts are complete in `summary` (the caller's, when given) by the time `emit` runs, so
+    it can store them with the rows.
+    """
+    summary = summary or WorklistSummary(run.as_of, run.policy.policy_id)
     with tempfile.TemporaryDirectory(prefix="smartapp-worklist-", dir=spill_folder) as folder:
         store = SpillStore(Path(folder))
         try:
@@ -135,7 +147,10 @@ def evaluate_export(
                     evaluating.advance(1)
             finally:
                 evaluating.finish()
-            rows = (WorklistRow(p, e, n, m, pr, bool(c)) for p, e, n, m, pr, c in store.results())
+            rows = (
+                WorklistRow(p, e, n, m, pr, bool(c), ph or "")
+                for p, e, n, m, pr, c, ph in store.results()
+            )
             emit(_noting_first(rows, summary))
         finally:
             store.close()
@@ -189,6 +204,7 @@ def _evaluate_one(
             patient_mrn(patient_json, run.as_of, run.settings.timezone),
             shown_prescriber,
             not bundle.problems,
+            patient_phone(patient_json, run.as_of),
         )
     )
 

@@ -30,6 +30,8 @@ TABLES = {
     "audit_events",
     "cds_jwt_ids",
     "cds_cards",
+    "worklist_runs",
+    "worklist_patients",
 }
 
 

@@ -121,6 +121,7 @@ signing_alg = "ES384"
 frame_ancestors = ["https://ehr.example.org"]
 cds_client_iss = "https://ehr.example.org/cds"
 cds_jwks_url = "https://ehr.example.org/cds/jwks.json"
+backend_client_id = "epic-backend-7"
 
 [[issuer]]
 name = "Clinic EHR"
@@ -181,12 +182,32 @@ def test_registration_sheet_names_the_patient_portal_launch(registration_env, ca
         assert line in portal
 
 
+def test_registration_sheet_has_the_backend_services_client(registration_env, capsys) -> None:
+    assert main(["registration", "--issuer", "Example Epic"]) == 0
+    backend = capsys.readouterr().out.split("SMART Backend Services")[1]
+    for line in (
+        "  client_id: epic-backend-7\n",
+        "  grant type: client_credentials",
+        "  token endpoint authentication: private_key_jwt\n",
+        "  JWKS URL: https://clozapine.example.org/.well-known/jwks.json\n",
+        "  signing algorithm: ES384\n",
+        "  scopes: system/Patient.rs system/MedicationRequest.rs system/Medication.rs",
+        "  Bulk Data export: Group/[id]/$export",
+    ):
+        assert line in backend
+
+
 def test_registration_sheet_of_a_public_client_says_what_it_lacks(registration_env, capsys):
     assert main(["registration", "--issuer", "https://clinic.example.org/fhir/"]) == 0
     sheet = capsys.readouterr().out
     assert "  scopes (EHR launch): launch openid fhirUser patient/*.rs\n" in sheet
-    assert "JWKS URL" not in sheet
+    authentication = next(part for part in sheet.split("\n\n") if "client type" in part)
+    assert "JWKS URL" not in authentication  # only the Backend Services client signs
     assert "  client type: public (PKCE S256, no secret)\n" in sheet
+    assert (
+        "  client_id: not registered yet: register a client with these values, then set"
+        " backend_client_id\n" in sheet
+    )
     assert "session renewal: none: the scopes ask for neither offline_access" in sheet
     assert "allowed to frame the app: none: the EHR cannot frame it" in sheet
     assert "  CDS client: none configured: set cds_client_iss" in sheet

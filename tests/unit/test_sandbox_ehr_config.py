@@ -45,6 +45,10 @@ def test_config_committed_clients_are_valid():
         "client_secret_post", "token"
     )
     assert not app.check_endpoint_auth_method("client_secret_basic", "token")
+    backend = clients["clozapine-smartapp-backend"]
+    assert backend.grant_types == ("client_credentials",) and backend.redirect_uris == ()
+    assert backend.jwks_uri == "https://localhost:8443/.well-known/jwks.json"
+    assert not app.check_grant_type("client_credentials")
 
 
 @pytest.mark.parametrize(
@@ -70,6 +74,14 @@ def test_config_committed_clients_are_valid():
             "jwks",
         ),
         ({"redirect_uris": ["https://a/cb"], "scope": ["openid"], "vendor": "x"}, "vendor"),
+        (
+            {"scope": ["system/*.rs"], "grant_types": ["client_credentials"]},
+            "client_credentials needs private_key_jwt",
+        ),
+        (
+            {"redirect_uris": ["https://a/cb"], "scope": ["openid"], "grant_types": ["password"]},
+            "grant_types must be among",
+        ),
     ],
 )
 def test_config_bad_client_is_named(table, named):

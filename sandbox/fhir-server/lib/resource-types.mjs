@@ -16,6 +16,7 @@ export const RESOURCE_TYPES = Object.freeze([
   'DocumentReference',
   'Communication',
   'Provenance',
+  'Group',
 ]);
 
 const SUPPORTED = new Set(RESOURCE_TYPES);
