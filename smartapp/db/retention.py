@@ -68,7 +68,10 @@ def purge_past_retention(
     with database.transaction() as session:
         counts = [_count(session.execute(s)) for s in statements]
     runs = counts[6] if worklist_retention is not None else 0
-    return Purged(*counts[:5], worklist_runs=runs)
+    sessions_n, pending_n, audit_n, cards_n, jwt_ids_n = counts[:5]
+    return Purged(
+        sessions_n, pending_n, audit_n, cds_cards=cards_n, cds_jwt_ids=jwt_ids_n, worklist_runs=runs
+    )
 
 
 def _count(result: Any) -> int:
