@@ -45,6 +45,9 @@ class FaultKind(StrEnum):
     # FHIR read of a Patient: the answer is another patient's record (`answer_id`, or the same
     # record under another id)
     PATIENT_OTHER_ID = "patient_other_id"
+    # The chart's CDS Hooks calls: the JWT is signed with a key the chart does not publish, so
+    # the service refuses it
+    CDS_BAD_JWT = "cds_bad_jwt"
 
 
 class Variant(StrEnum):
@@ -61,6 +64,7 @@ class Surface(StrEnum):
 
     FHIR = "fhir"
     TOKEN = "token"  # noqa: S105  # the token endpoint, not a secret
+    CDS = "cds"  # the chart's calls to the CDS Hooks service
 
 
 # Faults whose place is fixed by their nature; the others strike `on` the surface asked for.
@@ -76,6 +80,7 @@ FIXED_SURFACE = {
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
     FaultKind.PAGING_CUT_SHORT: Surface.FHIR,
     FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
+    FaultKind.CDS_BAD_JWT: Surface.CDS,
 }
 SEARCH_ANSWER_FAULTS = (FaultKind.MALFORMED_SEARCHSET, FaultKind.PAGING_CUT_SHORT)
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})

@@ -13,6 +13,9 @@ from typing import Any
 from flask import current_app
 
 from sandbox.ehr.authserver import SandboxAuthorizationServer
+from sandbox.ehr.cds_board import CdsBoard
+from sandbox.ehr.cds_client import CdsClient
+from sandbox.ehr.cds_signer import CdsSigner
 from sandbox.ehr.clients import ClientRegistry
 from sandbox.ehr.config import SandboxConfig
 from sandbox.ehr.engine import Engine, EngineError
@@ -63,6 +66,9 @@ class EhrServices:
     server: SandboxAuthorizationServer
     engine: Engine
     manifest: list[PatientEntry]
+    cds_signer: CdsSigner
+    cds: CdsClient
+    board: CdsBoard = field(default_factory=CdsBoard)
     _practitioner: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -58,7 +58,8 @@ def register_app_client(sandbox: Sandbox, client_id: str, app_origin: str) -> No
 
 
 def write_issuers_file(folder: Path, sandbox: Sandbox, client_id: str) -> Path:
-    """config/sandbox-issuers.toml, pointed at this run's sandbox port, CA and client."""
+    """config/sandbox-issuers.toml, pointed at this run's sandbox port, CA, client and CDS
+    client (the chart's CDS Hooks key)."""
     lines = [
         "[[issuer]]",
         'name = "Sandbox EHR"',
@@ -71,6 +72,9 @@ def write_issuers_file(folder: Path, sandbox: Sandbox, client_id: str) -> Path:
         "page_size = 100",
         'writeback = ["Flag", "Task", "DocumentReference"]',
         f'tls_ca_file = "{sandbox.ca_path}"',
+        f'cds_client_iss = "{sandbox.config.cds_client_iss}"',
+        f'cds_jwks_url = "{sandbox.config.cds_jwks_url}"',
+        f'cds_fhir_server = "{sandbox.config.fhir_base}"',
     ]
     path = folder / "issuers.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -16,6 +16,8 @@ export const RESOURCE_TYPES = Object.freeze([
   'DocumentReference',
   'Communication',
   'Provenance',
+  // Orders placed from the chart's CDS Hooks cards (a CBC with differential).
+  'ServiceRequest',
 ]);
 
 const SUPPORTED = new Set(RESOURCE_TYPES);
