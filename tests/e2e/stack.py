@@ -25,6 +25,7 @@ ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
 CLIENTS_FILE = PROJECT_ROOT / "sandbox" / "clients.toml"
 SHIPPED_CLIENT = "clozapine-smartapp"
 STARTUP_TIMEOUT_S = 30
+ADMIN_ID = "sbx-dr-ada"
 
 
 def http_session(sandbox: Sandbox) -> requests.Session:
@@ -96,6 +97,8 @@ def app_environment(folder: Path, sandbox: Sandbox, client_id: str, port: int) -
         "SMARTAPP_TLS_CERT": str(tls / "localhost.pem"),
         "SMARTAPP_TLS_KEY": str(tls / "localhost-key.pem"),
         "SMARTAPP_LOG_LEVEL": "WARNING",
+        # As scripts/run: the practitioner the sandbox signs in administers the registry.
+        "SMARTAPP_REGISTRY_ADMINS": f"{sandbox.config.fhir_base}/Practitioner/{ADMIN_ID}",
     }
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMARTAPP_")}
     return {**inherited, **settings}
