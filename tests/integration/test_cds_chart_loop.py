@@ -79,9 +79,9 @@ def test_cds_order_select_then_sign_accept_the_cbc_and_the_order_is_signed(chart
     assert accepted.status_code == 200
     after = chart.engine_search("ServiceRequest", patient)
     assert len(after) == before + 1
-    assert after[-1]["code"]["coding"][0]["code"] == "57021-8" or any(
-        r["code"]["coding"][0]["code"] == "57021-8" for r in after
-    )
+    [placed] = [r for r in after if r["status"] == "active"][-1:]
+    assert placed["code"]["coding"][0]["code"] == "57021-8"
+    assert placed["subject"]["reference"] == f"Patient/{patient}"
     [shown] = [c for c in cards_of(accepted.text) if c.uuid == sign_card.uuid]
     assert shown.outcome == "accepted" and "not delivered" not in shown.html
 
