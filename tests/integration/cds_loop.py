@@ -114,9 +114,11 @@ class Chart:
     def open_list(self) -> None:
         self.session.get(f"{self.origin}/chart", timeout=30)
 
-    def post(self, path: str, **form: Any) -> requests.Response:
+    def post(self, path: str, _allow_redirects: bool = True, **form: Any) -> requests.Response:
         body = {"csrf_token": self.token(), **form}
-        return self.session.post(f"{self.origin}{path}", data=body, timeout=30)
+        return self.session.post(
+            f"{self.origin}{path}", data=body, timeout=30, allow_redirects=_allow_redirects
+        )
 
     def draft(self, patient: str, *, start: str, dose_mg: int = 100, supply: int = 7) -> str:
         answer = self.post(

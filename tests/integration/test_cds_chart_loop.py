@@ -5,6 +5,7 @@ with prefetch and with `fhirAuthorization` only, and a JWT the service refuses."
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 
@@ -153,3 +154,13 @@ def test_cds_the_chart_publishes_its_es384_key(chart, sandbox_ehr) -> None:
 def test_cds_the_control_api_refuses_an_unknown_mode(sandbox_ehr, mode) -> None:
     with pytest.raises(AssertionError):
         configure(sandbox_ehr, mode="both")
+
+
+def test_cds_a_cards_smart_link_launches_the_app_for_the_patient(chart, sandbox_ehr) -> None:
+    patient = "sbx-biweekly-overdue"
+    [card] = [c for c in cards_of(chart.open(patient)) if c.service == PATIENT_VIEW]
+    answer = chart.post(f"/chart/{patient}/cards/{card.uuid}/links/0", _allow_redirects=False)
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    assert "/launch?" in location and "launch=" in location
+    assert f"iss={quote(sandbox_ehr.config.fhir_base, safe='')}" in location
