@@ -15,6 +15,8 @@ from pathlib import Path
 
 from benchmarks.cds import measure as measure_cds
 from benchmarks.cds import report as cds_report
+from benchmarks.cds_sandbox import measure as measure_cds_sandbox
+from benchmarks.cds_sandbox import report as cds_sandbox_report
 from benchmarks.page import page_ratio
 from benchmarks.population import run_population, write_population
 from benchmarks.sandbox_search import observation_search_times
@@ -174,6 +176,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="worklist-bench-") as folder:
         print(worklist_report(measure_worklist(Path(folder))))
     print(cds_report(measure_cds()))
+    print(cds_sandbox_report(measure_cds_sandbox()))
     return 0
 
 

@@ -22,7 +22,14 @@ from types import FrameType, TracebackType
 from typing import TextIO
 
 from sandbox.ehr.app import create_app
-from sandbox.ehr.config import DEFAULT_CONFIG_FILE, ConfigError, SandboxConfig, load_config
+from sandbox.ehr.config import (
+    CDS_MODES,
+    DEFAULT_CONFIG_FILE,
+    ConfigError,
+    SandboxConfig,
+    load_config,
+    validate_config,
+)
 from sandbox.ehr.server import EhrServer
 from sandbox.ehr.tls import LocalCA, ensure_local_ca
 from sandbox.fhirserver import FhirServer, FhirServerError, is_installed, start_fhir_server
@@ -160,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--app-client-id", help="the client the chart launches")
     parser.add_argument("--default-vendor", choices=("generic", "epic", "oracle"))
     parser.add_argument("--access-token-lifetime", type=int, help="seconds an access token lives")
+    parser.add_argument("--cds-services-url", help="the CDS Hooks discovery URL the chart calls")
+    parser.add_argument(
+        "--cds-mode",
+        choices=CDS_MODES,
+        help="send the chart's CDS calls with prefetch or with fhirAuthorization only",
+    )
     return parser
 
 
@@ -174,7 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             app_client_id=args.app_client_id,
             default_vendor=args.default_vendor,
             access_token_lifetime_s=args.access_token_lifetime,
+            cds_services_url=args.cds_services_url,
+            cds_mode=args.cds_mode,
         )
+        validate_config(config)
         sandbox = Sandbox(config, say=_print).start()
     except (ConfigError, SandboxError) as error:
         _print(f"sandbox: {error}", stream=sys.stderr)
@@ -191,6 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print(f"  FHIR base (iss): {config.fhir_base}")
     _print(f"  SMART configuration: {config.fhir_base}/.well-known/smart-configuration")
     _print(f"  local CA (trust it, e.g. requests verify=): {sandbox.ca_path}")
+    if config.cds_services_url:
+        _print(
+            f"  CDS Hooks service called by the chart ({config.cds_mode}): {config.cds_services_url}"
+        )
+        _print(f"  the chart's CDS client key (JWKS): {config.cds_jwks_url}")
     _print("  Ctrl-C stops it.")
     try:
         while not stopping.wait(1.0):

@@ -1,4 +1,5 @@
-"""The sandbox EHR front: SMART authorization server, FHIR proxy, faults, vendor profiles, chart."""
+"""The sandbox EHR front: SMART authorization server, FHIR proxy, faults, vendor profiles, chart
+and its CDS Hooks client."""
 
 from sandbox.ehr.app import create_app
 from sandbox.ehr.config import SandboxConfig, load_config

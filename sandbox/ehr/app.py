@@ -6,10 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox.ehr import auth, bulk, chart, control, discovery, portal, proxy
+from sandbox.ehr import auth, bulk, cds_chart, chart, control, discovery, portal, proxy
 from sandbox.ehr.authserver import SandboxAuthorizationServer
+from sandbox.ehr.card_text import card_html
+from sandbox.ehr.cds_client import CdsClient
+from sandbox.ehr.cds_signer import CdsSigner
 from sandbox.ehr.clients import ClientRegistry, load_clients
 from sandbox.ehr.config import SandboxConfig
+from sandbox.ehr.csrf import csrf_token, set_cookie
 from sandbox.ehr.engine import Engine
 from sandbox.ehr.faults import FaultRegistry
 from sandbox.ehr.keys import SigningKey
@@ -31,6 +35,8 @@ def create_app(
     store, faults = Store(), FaultRegistry()
     server = SandboxAuthorizationServer(config, clients, store, faults, SigningKey.generate())
     server.init_app(app)
+    engine = Engine(engine_base or config.engine_base, config.fhir_base)
+    signer = CdsSigner.generate(config.cds_client_iss)
     app.extensions[EXTENSION_KEY] = EhrServices(
         config=config,
         clients=clients,
@@ -38,11 +44,35 @@ def create_app(
         faults=faults,
         vendors=VendorOverrides(config.default_vendor),
         server=server,
-        engine=Engine(engine_base or config.engine_base, config.fhir_base),
+        engine=engine,
         manifest=load_manifest(manifest_path),
+        cds_signer=signer,
+        cds=CdsClient(
+            signer,
+            engine,
+            store,
+            faults,
+            fhir_base=config.fhir_base,
+            client_id=config.app_client_id,
+            services_url=config.cds_services_url,
+            mode=config.cds_mode,
+            ca_path=ca_path,
+        ),
     )
-    for blueprint in (discovery.bp, auth.bp, bulk.bp, proxy.bp, chart.bp, portal.bp, control.bp):
+    blueprints = (
+        discovery.bp,
+        auth.bp,
+        bulk.bp,
+        proxy.bp,
+        chart.bp,
+        cds_chart.bp,
+        portal.bp,
+        control.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(csrf_token=csrf_token, card_html=card_html)
+    app.after_request(set_cookie)
 
     @app.get("/")
     def home() -> tuple[str, int, dict[str, str]]:

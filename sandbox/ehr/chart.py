@@ -8,11 +8,13 @@ show here as they would in a real EHR.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request
 
+from sandbox.ehr.cds_hooks import run_hook
 from sandbox.ehr.config import VENDORS
 from sandbox.ehr.engine import EngineError, FhirJson
 from sandbox.ehr.services import EhrServices, services
@@ -68,6 +70,9 @@ def patient_chart(patient_id: str) -> Any:
     else:
         launch_url = client.launch_url or ehr.config.app_launch_url
     query = urlencode({"iss": ehr.config.fhir_base, "launch": launch.launch_id})
+    # The card just acted on (after an accept or an override) stays shown with its outcome.
+    acted_on = ehr.board.card(patient_id, request.args.get("card", ""))
+    patient_view = run_hook(ehr, "patient-view", patient_id)
     return render_template(
         "chart_patient.html",
         banner=banner_of(resource),
@@ -77,6 +82,9 @@ def patient_chart(patient_id: str) -> Any:
         client=client,
         vendor=vendor or "",
         vendors=VENDORS,
+        patient_view=patient_view,
+        acted=[acted_on] if acted_on is not None else [],
+        today=(ehr.config.as_of or date.today()).isoformat(),
     )
 
 

@@ -12,6 +12,9 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "sandbox" / "sandbox.toml"
 VENDORS = ("generic", "epic", "oracle")
+# How the chart sends its CDS Hooks calls: the data prefetched from the discovery's templates,
+# or only a FHIR token (`fhirAuthorization`) the service reads the record with.
+CDS_MODES = ("prefetch", "fhir-authorization")
 
 
 class ConfigError(ValueError):
@@ -37,6 +40,9 @@ class SandboxConfig:
     tls_dir: Path = PROJECT_ROOT / "var" / "sandbox" / "tls"
     data_dir: Path = PROJECT_ROOT / "var" / "sandbox"
     as_of: date | None = None
+    # The CDS Hooks service the chart calls (its discovery URL); empty: the chart calls none.
+    cds_services_url: str = "https://localhost:8443/cds-services"
+    cds_mode: str = "prefetch"
 
     @property
     def origin(self) -> str:
@@ -52,6 +58,16 @@ class SandboxConfig:
     def engine_base(self) -> str:
         """The internal Node FHIR engine's base, reached only by the proxy."""
         return f"http://127.0.0.1:{self.engine_port}/fhir"
+
+    @property
+    def cds_client_iss(self) -> str:
+        """The `iss` of the JWTs the chart signs for its CDS Hooks calls."""
+        return f"{self.origin}/cds-client"
+
+    @property
+    def cds_jwks_url(self) -> str:
+        """Where the chart publishes the public key of its CDS Hooks JWTs."""
+        return f"{self.origin}/cds-client/jwks.json"
 
     @property
     def chart_url(self) -> str:
@@ -83,6 +99,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "client_id": "app_client_id",
     },
     "paths": {"tls_dir": "tls_dir", "data_dir": "data_dir"},
+    "cds": {"services_url": "cds_services_url", "mode": "cds_mode"},
 }
 _PATH_FIELDS = {"clients_file", "tls_dir", "data_dir"}
 _INT_FIELDS = {"port", "engine_port", "access_token_lifetime_s", "launch_lifetime_s"}
@@ -136,5 +153,9 @@ def validate_config(config: SandboxConfig) -> None:
         raise ConfigError("app launch_url must be an https URL")
     if not config.app_portal_launch_url.startswith("https://"):
         raise ConfigError("app portal_launch_url must be an https URL")
+    if config.cds_services_url and not config.cds_services_url.startswith("https://"):
+        raise ConfigError("cds services_url must be an https URL (or empty)")
+    if config.cds_mode not in CDS_MODES:
+        raise ConfigError(f"cds mode must be one of {CDS_MODES}, not {config.cds_mode!r}")
     if not config.host.startswith("127."):
         raise ConfigError("the sandbox listens on loopback only: host must be in 127.0.0.0/8")

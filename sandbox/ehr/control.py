@@ -20,6 +20,8 @@ PUT    /_sandbox/vendor    {"vendor", "client_id"? | "launch"?}  -> 200
 POST   /_sandbox/clients   {"client_id", "token_endpoint_auth_method", "redirect_uris",
                             "scope", "client_secret"? | "jwks"? | "jwks_uri"?, "vendor"?,
                             "access_token_lifetime_s"?}  -> 201
+PUT    /_sandbox/cds       {"services_url"?, "mode"?: "prefetch" | "fhir-authorization"}
+       -> 200 {"services_url", "mode"} (the CDS Hooks service the chart calls, and how)
 POST   /_sandbox/reset     -> 200 (faults and vendor switches cleared)
 """
 
@@ -163,6 +165,20 @@ def register_client() -> tuple[Response, int]:
         abort(400, str(error))
     services().clients.register(client)
     return jsonify({"client_id": client.client_id}), 201
+
+
+@bp.put("/cds")
+def configure_cds() -> Response:
+    data = _json()
+    cds = services().cds
+    for name in ("services_url", "mode"):
+        if name in data and not isinstance(data[name], str):
+            abort(400, f"{name} must be a string")
+    try:
+        cds.configure(services_url=data.get("services_url"), mode=data.get("mode"))
+    except ValueError as error:
+        abort(400, str(error))
+    return jsonify({"services_url": cds.services_url, "mode": cds.mode})
 
 
 @bp.post("/reset")

@@ -49,6 +49,9 @@ class FaultKind(StrEnum):
     EXPORT_FAILED = "export_failed"
     # Bulk Data: an output file is sent cut short (half its bytes, then the connection closes)
     FILE_CUT_SHORT = "file_cut_short"
+    # The chart's CDS Hooks calls: the JWT is signed with a key the chart does not publish, so
+    # the service refuses it
+    CDS_BAD_JWT = "cds_bad_jwt"
 
 
 class Variant(StrEnum):
@@ -67,6 +70,7 @@ class Surface(StrEnum):
     TOKEN = "token"  # noqa: S105  # the token endpoint, not a secret
     EXPORT_STATUS = "export_status"  # a Bulk Data job's status URL
     EXPORT_FILE = "export_file"  # a Bulk Data output or error file
+    CDS = "cds"  # the chart's calls to the CDS Hooks service
 
 
 # Faults whose place is fixed by their nature; the others strike `on` the surface asked for.
@@ -83,6 +87,7 @@ FIXED_SURFACE = {
     FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
     FaultKind.EXPORT_FAILED: Surface.EXPORT_STATUS,
     FaultKind.FILE_CUT_SHORT: Surface.EXPORT_FILE,
+    FaultKind.CDS_BAD_JWT: Surface.CDS,
 }
 # token_expired strikes FHIR calls, or (`on` export_file) a Bulk Data file download: the token
 # expires between downloads.

@@ -14,6 +14,9 @@ from flask import current_app
 
 from sandbox.ehr.authserver import SandboxAuthorizationServer
 from sandbox.ehr.bulk_jobs import JobStore
+from sandbox.ehr.cds_board import CdsBoard
+from sandbox.ehr.cds_client import CdsClient
+from sandbox.ehr.cds_signer import CdsSigner
 from sandbox.ehr.clients import ClientRegistry
 from sandbox.ehr.config import SandboxConfig
 from sandbox.ehr.engine import Engine, EngineError
@@ -64,7 +67,10 @@ class EhrServices:
     server: SandboxAuthorizationServer
     engine: Engine
     manifest: list[PatientEntry]
+    cds_signer: CdsSigner
+    cds: CdsClient
     exports: JobStore = field(default_factory=JobStore)
+    board: CdsBoard = field(default_factory=CdsBoard)
     _practitioner: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -64,6 +64,7 @@ def stack(chromium, tmp_path_factory) -> Iterator[Stack]:
         app_launch_url=f"https://localhost:{app_port}/launch",
         app_portal_launch_url=f"https://localhost:{app_port}/patient/launch",
         app_client_id=APP_CLIENT_ID,
+        cds_services_url=f"https://localhost:{app_port}/cds-services",
     )
     with Sandbox(config) as sandbox:
         env = app_environment(folder, sandbox, APP_CLIENT_ID, app_port)

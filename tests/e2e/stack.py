@@ -25,6 +25,7 @@ ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
 CLIENTS_FILE = PROJECT_ROOT / "sandbox" / "clients.toml"
 SHIPPED_CLIENT = "clozapine-smartapp"
 STARTUP_TIMEOUT_S = 30
+ADMIN_ID = "sbx-dr-ada"
 
 
 def http_session(sandbox: Sandbox) -> requests.Session:
@@ -58,7 +59,8 @@ def register_app_client(sandbox: Sandbox, client_id: str, app_origin: str) -> No
 
 
 def write_issuers_file(folder: Path, sandbox: Sandbox, client_id: str) -> Path:
-    """config/sandbox-issuers.toml, pointed at this run's sandbox port, CA and client."""
+    """config/sandbox-issuers.toml, pointed at this run's sandbox port, CA, client and CDS
+    client (the chart's CDS Hooks key)."""
     lines = [
         "[[issuer]]",
         'name = "Sandbox EHR"',
@@ -71,6 +73,9 @@ def write_issuers_file(folder: Path, sandbox: Sandbox, client_id: str) -> Path:
         "page_size = 100",
         'writeback = ["Flag", "Task", "DocumentReference"]',
         f'tls_ca_file = "{sandbox.ca_path}"',
+        f'cds_client_iss = "{sandbox.config.cds_client_iss}"',
+        f'cds_jwks_url = "{sandbox.config.cds_jwks_url}"',
+        f'cds_fhir_server = "{sandbox.config.fhir_base}"',
     ]
     path = folder / "issuers.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -92,6 +97,8 @@ def app_environment(folder: Path, sandbox: Sandbox, client_id: str, port: int) -
         "SMARTAPP_TLS_CERT": str(tls / "localhost.pem"),
         "SMARTAPP_TLS_KEY": str(tls / "localhost-key.pem"),
         "SMARTAPP_LOG_LEVEL": "WARNING",
+        # As scripts/run: the practitioner the sandbox signs in administers the registry.
+        "SMARTAPP_REGISTRY_ADMINS": f"{sandbox.config.fhir_base}/Practitioner/{ADMIN_ID}",
     }
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMARTAPP_")}
     return {**inherited, **settings}

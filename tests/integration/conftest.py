@@ -19,8 +19,13 @@ def sandbox_ehr(tmp_path_factory):
             "sandbox FHIR engine (Node) not installed: run `npm ci` in sandbox/fhir-server"
         )
     folder = tmp_path_factory.mktemp("sandbox")
+    # The chart calls no CDS service unless a test points it at one (PUT /_sandbox/cds).
     config = load_config().replace(
-        port=0, engine_port=0, tls_dir=folder / "tls", data_dir=folder / "data"
+        port=0,
+        engine_port=0,
+        tls_dir=folder / "tls",
+        data_dir=folder / "data",
+        cds_services_url="",
     )
     with Sandbox(config) as sandbox:
         yield sandbox

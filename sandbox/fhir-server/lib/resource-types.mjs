@@ -17,6 +17,8 @@ export const RESOURCE_TYPES = Object.freeze([
   'Communication',
   'Provenance',
   'Group',
+  // Orders placed from the chart's CDS Hooks cards (a CBC with differential).
+  'ServiceRequest',
 ]);
 
 const SUPPORTED = new Set(RESOURCE_TYPES);
