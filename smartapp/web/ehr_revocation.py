@@ -1,0 +1,37 @@
+"""Revoking a signed-out session's token at its EHR: best effort, logged without the token."""
+
+from __future__ import annotations
+
+import logging
+
+from launch import SmartClientError
+from launch.revocation import revoke
+from smartapp.clock import now_utc
+from smartapp.db import LaunchSession
+from smartapp.services import Services
+
+LOGGER = logging.getLogger("smartapp.session")
+
+
+def revoke_at_ehr(services: Services, session: LaunchSession) -> bool:
+    """Ask the session's own EHR (its issuer) to revoke its refresh token, else its access
+    token, when its SMART configuration advertises a revocation endpoint. True when the EHR
+    revoked it; a failure is logged by issuer and error code only and never raised."""
+    try:
+        issuer = services.issuers.get(session.iss)
+        http = services.http_for(issuer)
+        return revoke(
+            issuer,
+            services.discovery.get(issuer.iss, http),
+            session.tokens,
+            http=http,
+            now=now_utc(),
+            key_ring=services.keys,
+            client_secret=services.client_secrets.get(issuer.iss),
+        )
+    except SmartClientError as failed:
+        LOGGER.warning(
+            "token revocation failed",
+            extra={"fields": {"iss": session.iss, "error": failed.error}},
+        )
+        return False
