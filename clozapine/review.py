@@ -76,6 +76,12 @@ def overdue_message(review: PolicyReview, as_of: date) -> str | None:
     return f"The rules of policy {review.policy} are past their review date: {dues}."
 
 
+def review_summary(review: PolicyReview, as_of: date) -> str:
+    """The review state in one sentence or two: verified or awaiting, then past its date."""
+    overdue = overdue_message(review, as_of)
+    return f"{review.message} {overdue}" if overdue else review.message
+
+
 def policy_review_to_json(review: PolicyReview, as_of: date) -> dict[str, Any]:
     """The `policy_review` object added to the evaluation's JSON: the sign-off state, and
     whether `as_of` is past the tables' review dates."""
