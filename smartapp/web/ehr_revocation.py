@@ -11,6 +11,9 @@ from smartapp.db import LaunchSession
 from smartapp.services import Services
 
 LOGGER = logging.getLogger("smartapp.session")
+# (connect, read) seconds: the prescriber waits on the sign-out page, and the session has already
+# ended in the app, so a slow revocation endpoint is given less time than the token endpoint.
+REVOCATION_TIMEOUT: tuple[float, float] = (3.0, 5.0)
 
 
 def revoke_at_ehr(services: Services, session: LaunchSession) -> bool:
@@ -28,6 +31,7 @@ def revoke_at_ehr(services: Services, session: LaunchSession) -> bool:
             now=now_utc(),
             key_ring=services.keys,
             client_secret=services.client_secrets.get(issuer.iss),
+            timeout=REVOCATION_TIMEOUT,
         )
     except SmartClientError as failed:
         LOGGER.warning(
