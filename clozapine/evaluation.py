@@ -159,6 +159,8 @@ def _review_json(evaluation: Evaluation) -> dict[str, Any]:
             "status": AWAITING,
             "policy": evaluation.policy,
             "message": f"The rules of policy {evaluation.policy} await pharmacist verification.",
+            "review_overdue": False,
+            "overdue_message": None,
             "tables": [],
         }
-    return policy_review_to_json(evaluation.review)
+    return policy_review_to_json(evaluation.review, evaluation.as_of)

@@ -13,7 +13,8 @@ FhirError                  any failed FHIR call (status, OperationOutcome, retry
 issue codes, never a URL (it names the patient), a token or the server's free text (which may
 quote patient data). `user_message` is the sentence shown to the prescriber, and may quote the
 OperationOutcome's diagnostics; Jinja's autoescaping makes it safe in HTML. `retryable` says
-whether trying again later may succeed (cumulus-etl's distinction between temporary and fatal).
+whether trying again later may succeed (cumulus-etl's distinction between temporary and fatal);
+`retry_after_s` is the wait the server asked for with its last answer's Retry-After, if any.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class FhirError(Exception):
         retryable: bool | None = None,
         resource_type: str | None = None,
         attempts: int = 1,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.user_message = user_message
@@ -59,6 +61,7 @@ class FhirError(Exception):
         self.retryable = self.default_retryable if retryable is None else retryable
         self.resource_type = resource_type
         self.attempts = attempts
+        self.retry_after_s = retry_after_s
 
 
 class FhirAuthError(FhirError):

@@ -157,6 +157,8 @@ class Transport:
             self.policy.statuses,
         )
         asked = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        if isinstance(error, FhirUnavailable):
+            error.retry_after_s = asked
         if isinstance(error, FhirUnavailable) and asked and asked > self.policy.budget_s:
             error.user_message += f" It asked the app to wait {asked:.0f} seconds: try again later."
         if token and token in error.user_message:  # a server that echoes the token back

@@ -9,7 +9,8 @@
                                           unreadable key storage (names the bad setting)
 
 Messages never carry tokens, codes, secrets or verifiers; the Flask error handler may show them.
-`retryable` says whether trying again later may help (network failures, 5xx), as in cumulus-etl.
+`retryable` says whether trying again later may help (network failures, 5xx), as in cumulus-etl;
+`retry_after_s` is the wait the EHR asked for (a 429's Retry-After), when it gave one.
 """
 
 from __future__ import annotations
@@ -58,12 +59,19 @@ class SmartClientError(Exception):
     status: int = 500
 
     def __init__(
-        self, error: str, message: str, *, retryable: bool = False, status: int | None = None
+        self,
+        error: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after_s: int | None = None,
     ) -> None:
         super().__init__(message)
         self.error = error
         self.message = message
         self.retryable = retryable
+        self.retry_after_s = retry_after_s
         if status is not None:
             self.status = status
 

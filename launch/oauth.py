@@ -132,6 +132,7 @@ def token_request(
             f"The EHR is busy and could not complete the {what}; try again {wait}.",
             retryable=True,
             status=503,
+            retry_after_s=busy.wait_s,
         ) from None
     except OAuthError as error:
         code = error_code(error.error, "token_refused")

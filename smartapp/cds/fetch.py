@@ -40,7 +40,7 @@ def authorized_reader(
         return None
     base_url = named
 
-    def read(patient_id: str) -> PatientReads:
+    def read(patient_id: str, resource_types: frozenset[str]) -> PatientReads:
         client = FhirClient(
             base_url,
             lambda: token,
@@ -56,6 +56,7 @@ def authorized_reader(
             patient_id,
             executor=services.executor,
             local_anc_codes=services.org.local_anc_codes,
+            only=resource_types,  # the prefetch holds the rest
         )
 
     return read

@@ -1,8 +1,8 @@
 """The one function behind every hook call (the service and `smartapp cds`): request in, cards out.
 
-cds-hooks.md "The evaluation for each hook". The prefetch is used when it is whole; what is missing or not whole is read through
-`read_missing` (the service: the app's FHIR client with `fhirAuthorization`; the command: none,
-so it is a PrefetchMissing). Draft clozapine orders are evaluated as if active beside the
+cds-hooks.md "The evaluation for each hook". The prefetch is used when it is whole; only what is missing or not whole is read
+through `read_missing`, given the resource types of those keys (the service: the app's FHIR
+client with `fhirAuthorization`; the command: none, so it is a PrefetchMissing). Draft clozapine orders are evaluated as if active beside the
 patient's orders. The evaluation is the engine's, as the page and `smartapp evaluate` make it.
 """
 
@@ -27,7 +27,8 @@ from smartapp.cds.prefetch import KEY_TYPES, KeyData, read_prefetch
 from smartapp.ehr.completeness import IncompleteRead, ReadCompleteness, data_words
 from smartapp.ehr.patient_reads import PatientReads
 
-ReadMissing = Callable[[str], PatientReads]
+# The patient's id and the resource types to read (those of the keys missing or not whole).
+ReadMissing = Callable[[str, frozenset[str]], PatientReads]
 # Whether patient-view stays silent: an override of the same findings for the same patient.
 Silenced = Callable[[str, tuple[str, ...]], bool]
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
@@ -98,7 +99,7 @@ def answer_hook(
                 " to read it"
             )
         try:
-            reads = read_missing(request.patient_id)
+            reads = read_missing(request.patient_id, frozenset(KEY_TYPES[k] for k in wanted))
         except FhirError as error:
             read = IncompleteRead.from_error(KEY_TYPES[wanted[0]], error)
             words = data_words(tuple(IncompleteRead(KEY_TYPES[k], (), "") for k in wanted))
@@ -280,6 +281,11 @@ def _with_reads(
     for key in wanted:
         keys = {**keys, key: KeyData(read_resources[key])}
         incomplete = reads.completeness.of(KEY_TYPES[key])
+        if incomplete is None and KEY_TYPES[key] not in reads.read_types:
+            # Left unread is not an empty record: never evaluated as one.
+            incomplete = IncompleteRead(
+                KEY_TYPES[key], ("not read",), f"The app did not read the {key} it needs."
+            )
         if incomplete is not None:
             completeness = completeness.adding(incomplete)
     return keys, completeness

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
 from clozapine.policy import PolicyReview
+from clozapine.review import overdue_message
 from clozapine.vocabulary import MonitoringStatus, Population
 from fhir_mappings.record_number import RecordNumber, current_record_number
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
@@ -30,7 +31,8 @@ class Banner:
 class PageModel:
     """Everything the chart page template renders (the template escapes all of it).
 
-    `ben_notice` is the prominent notice shown when BEN status could not be read."""
+    `ben_notice` is the prominent notice shown when BEN status could not be read;
+    `review_overdue` says the policy's tables are past their review date on the as-of date."""
 
     evaluation: Evaluation
     banner: Banner | None
@@ -43,6 +45,7 @@ class PageModel:
     chart: dict[str, Any]
     fhir_user: str | None
     review: PolicyReview
+    review_overdue: str | None
 
 
 def banner_from_patient(
@@ -163,4 +166,5 @@ def page_model(
         chart=chart_data(facts, evaluation, policy),
         fhir_user=fhir_user,
         review=policy.review,
+        review_overdue=overdue_message(policy.review, evaluation.as_of),
     )

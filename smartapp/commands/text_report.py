@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clozapine.evaluation import Evaluation
+from clozapine.review import overdue_message
 from clozapine.vocabulary import MonitoringStatus
 
 _STATUS_WORDS = {
@@ -14,15 +15,18 @@ _STATUS_WORDS = {
 
 
 def text_report(evaluation: Evaluation) -> str:
-    """Status, whether the rules are verified, ANC, schedule and due date, recommendation, then
+    """Status, whether the rules are verified (and past their review date), ANC, schedule and due date, recommendation, then
     each finding with its source."""
     lines = [
         f"{evaluation.patient}: clozapine monitoring on {evaluation.as_of}"
         f" (policy {evaluation.policy})",
         f"  Status:          {_STATUS_WORDS[evaluation.overall.value]}",
         f"  Rules review:    {_review(evaluation)}",
-        f"  Population:      {evaluation.population.value}",
     ]
+    overdue = overdue_message(evaluation.review, evaluation.as_of) if evaluation.review else None
+    if overdue:
+        lines.append(f"  Review date:     {overdue}")
+    lines.append(f"  Population:      {evaluation.population.value}")
     treatment = evaluation.treatment
     lines.append(
         "  On clozapine:    no"

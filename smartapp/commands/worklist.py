@@ -1,4 +1,9 @@
-"""`smartapp worklist EXPORT`: every patient of a Bulk Data export evaluated, by urgency."""
+"""`smartapp worklist EXPORT`: every patient of a Bulk Data export evaluated, by urgency.
+
+Whether the policy's rules are verified or await review (and whether they are past their review
+date on the as-of date) is said once: under the text summary's heading, and for CSV and NDJSON on
+standard error beside the closing summary, so the rows themselves keep their columns.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 
+from clozapine.review import review_summary
 from smartapp.commands.evaluate import UsageError, prepare_run
 from smartapp.commands.progress import Progress
 from smartapp.worklist import ExportError, WorklistRun, evaluate_export, export_files
@@ -27,8 +33,12 @@ def run_worklist(args: argparse.Namespace, write: Callable[[str], object]) -> in
         summary = evaluate_export(export, run, _emitter(args.format, write), _report, _meter)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
+    rules = f"Rules: {review_summary(prepared.policy.review, prepared.as_of)}"
     if args.format == "text":
-        write(summary_text(summary))
+        heading, rest = summary_text(summary).split("\n", 1)
+        write(f"{heading}\n{rules}\n{rest}")
+    else:
+        _report(rules)
     sys.stderr.write(f"smartapp: {summary_line(summary)}\n")
     return 0
 

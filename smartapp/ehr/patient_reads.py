@@ -43,11 +43,16 @@ REQUESTER_INCLUDE = "MedicationRequest:requester"
 PRESCRIBER_TYPES = frozenset({"PractitionerRole"})
 # Follow-up reads (Medications, prescribers) per kind: a chart with more is not a normal chart.
 MAX_FOLLOW_UP_READS = 50
+# The reads a patient's evaluation is made of, by the resource type each searches or reads.
+READ_TYPES = frozenset({"Patient", "MedicationRequest", "Observation", "Condition"})
 
 
 @dataclass(slots=True)
 class PatientReads:
-    """What was read for one patient; `bundle()` is the input of patient_facts_from_bundle."""
+    """What was read for one patient; `bundle()` is the input of patient_facts_from_bundle.
+
+    `read_types` names the reads made (READ_TYPES unless fewer were asked for): what was not
+    read is left empty, and must never be taken for an empty record."""
 
     base_url: str
     patient: FhirJson
@@ -60,6 +65,7 @@ class PatientReads:
     # The searches not read whole: the evaluation, the page and write-back act on it.
     completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
     timings_ms: dict[str, int] = field(default_factory=dict)
+    read_types: frozenset[str] = READ_TYPES
 
     @property
     def ben_status_unknown(self) -> bool:
@@ -106,9 +112,22 @@ def read_patient_bundle(
     executor: Executor,
     local_anc_codes: Iterable[LocalCode] = (),
     clock: Callable[[], float] = time.perf_counter,
+    only: AbstractSet[str] = READ_TYPES,
 ) -> PatientReads:
-    """Read everything the evaluation needs, the independent reads in parallel on `executor`."""
-    return _Reader(client, patient_id, executor, clock).read(lab_code_query(local_anc_codes))
+    """Read everything the evaluation needs, the independent reads in parallel on `executor`;
+    with `only`, just those of READ_TYPES (a CDS request's prefetch holds the rest)."""
+    unknown = set(only) - READ_TYPES
+    if unknown:
+        raise ValueError(f"no such patient read: {sorted(unknown)}")
+    reader = _Reader(client, patient_id, executor, clock, frozenset(only))
+    return reader.read(lab_code_query(local_anc_codes))
+
+
+def _skipped(nothing: T) -> Future[T]:
+    """The result of a read not asked for: nothing, at once."""
+    future: Future[T] = Future()
+    future.set_result(nothing)
+    return future
 
 
 @dataclass(slots=True)
@@ -117,6 +136,7 @@ class _Reader:
     patient_id: str
     executor: Executor
     clock: Callable[[], float]
+    only: frozenset[str] = READ_TYPES
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, int] = field(default_factory=dict)
     completeness: ReadCompleteness = field(default_factory=ReadCompleteness)
@@ -126,10 +146,16 @@ class _Reader:
         started = self.clock()
         by_patient = {"patient": self.patient_id}
         labs = {**by_patient, "code": code_query, "category": "laboratory"}
-        patient = self._submit("Patient", self.client.read, "Patient", self.patient_id)
-        orders = self._submit("MedicationRequest", self._orders)
-        observations = self._submit("Observation", self.client.search, "Observation", labs)
-        conditions = self._submit("Condition", self.client.search, "Condition", by_patient)
+        no_patient: FhirJson = {}
+        no_orders: tuple[list[FhirJson], list[FhirJson], list[FhirJson]] = ([], [], [])
+        no_labs: list[FhirJson] = []
+        no_conditions: list[FhirJson] = []
+        patient = self._wanted(no_patient, "Patient", self.client.read, "Patient", self.patient_id)
+        orders = self._wanted(no_orders, "MedicationRequest", self._orders)
+        observations = self._wanted(no_labs, "Observation", self.client.search, "Observation", labs)
+        conditions = self._wanted(
+            no_conditions, "Condition", self.client.search, "Condition", by_patient
+        )
         try:
             orders_json, medications, roles = self._required(
                 orders, "MedicationRequest", ([], [], [])
@@ -153,7 +179,14 @@ class _Reader:
         self.timings_ms["total"] = round((self.clock() - started) * 1000)
         reads.notes, reads.timings_ms = list(self.notes), dict(self.timings_ms)
         reads.completeness = self.completeness
+        reads.read_types = self.only
         return reads
+
+    def _wanted(
+        self, nothing: T, name: str, function: Callable[..., T], *args: object
+    ) -> Future[T]:
+        """The read `name` submitted when it is asked for; else nothing, and no call made."""
+        return self._submit(name, function, *args) if name in self.only else _skipped(nothing)
 
     def _owned(self, resource_type: str, resources: list[FhirJson]) -> list[FhirJson]:
         """The resources, when each is this patient's; a search for this patient that answered

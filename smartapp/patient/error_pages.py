@@ -14,6 +14,7 @@ from flask import Blueprint, render_template
 from launch import SmartClientError
 from smartapp.errors import SmartAppError
 from smartapp.patient.i18n import language
+from smartapp.web.busy import busy_headers
 
 LOGGER = logging.getLogger("smartapp.patient")
 
@@ -32,8 +33,9 @@ def init_error_pages(bp: Blueprint) -> None:
         return _page(error.status, kind)
 
     @bp.errorhandler(SmartClientError)
-    def _sign_in_error(error: SmartClientError) -> tuple[str, int]:
+    def _sign_in_error(error: SmartClientError) -> tuple[str, int, dict[str, str]]:
         LOGGER.warning(
             "launch error", extra={"fields": {"error": error.error, "status": error.status}}
         )
-        return _page(error.status, "sign-in")
+        html, status = _page(error.status, "sign-in")
+        return html, status, busy_headers(error)

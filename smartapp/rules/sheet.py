@@ -4,6 +4,7 @@ and citation, so a pharmacist can review the rules without reading Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from clozapine import OrganisationProgram, Policy
 from clozapine.organisation import organisation_finding_rows
@@ -15,6 +16,7 @@ from clozapine.policy import (
     PopulationRules,
     RoutineInterval,
 )
+from clozapine.review import overdue_message, review_overdue
 from clozapine.vocabulary import Population
 
 _POPULATION_WORDS = {Population.GENERAL: "general population", Population.BEN: "documented BEN"}
@@ -48,7 +50,8 @@ _FINDING_COLUMNS = ("Finding code", "Severity", "Message (the engine fills the n
 
 @dataclass(frozen=True, slots=True)
 class PolicySheet:
-    """One policy's rules: when it is in force, its review state, its parameters and rows."""
+    """One policy's rules: when it is in force, its review state (and which of its tables are
+    past their review date on the sheet's date), its parameters and rows."""
 
     anchor: str
     policy_id: str
@@ -57,6 +60,8 @@ class PolicySheet:
     review: PolicyReview | None
     parameters: tuple[str, ...]
     sections: tuple[SheetSection, ...]
+    review_overdue: str | None = None
+    overdue_tables: frozenset[str] = frozenset()
 
 
 def _row(
@@ -150,8 +155,9 @@ def _findings(policy: Policy) -> tuple[SheetRow, ...]:
     )
 
 
-def policy_sheet(policy: Policy) -> PolicySheet:
-    """Every row of one policy's tables, grouped as the label groups them."""
+def policy_sheet(policy: Policy, as_of: date) -> PolicySheet:
+    """Every row of one policy's tables, grouped as the label groups them; `as_of` decides
+    which tables are past their review date."""
     populations = (policy.general, policy.ben)
     sections = (
         SheetSection("ANC categories", tuple(_band(b) for r in populations for b in r.bands)),
@@ -184,6 +190,10 @@ def policy_sheet(policy: Policy) -> PolicySheet:
         review=policy.review,
         parameters=_program_parameters(policy),
         sections=sections,
+        review_overdue=overdue_message(policy.review, as_of),
+        overdue_tables=frozenset(
+            table.name for table in policy.review.tables if review_overdue(table, as_of)
+        ),
     )
 
 

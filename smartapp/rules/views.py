@@ -19,9 +19,11 @@ bp = Blueprint("rules", __name__)
 @bp.get("/rules")
 def sheet() -> str:
     """Every policy's rows, newest policy first, then the organisation's program if it has one."""
-    program = current_services().org.program
+    services = current_services()
+    program = services.org.program
+    today = services.today()  # the organisation's date decides which reviews are past
     sheets = [
-        policy_sheet(policy)
+        policy_sheet(policy, today)
         for policy in sorted(POLICIES.values(), key=lambda p: p.in_force_from, reverse=True)
     ]
     if program is not None:

@@ -20,6 +20,7 @@ from fhir_client import FhirAuthError, FhirError, FhirIncompleteRead
 from launch import SmartClientError
 from smartapp.errors import SessionExpired, SmartAppError, UnusableRecord
 from smartapp.services import current_services
+from smartapp.web.busy import BUSY_STATUS, busy_headers, ehr_busy
 from smartapp.web.session import request_handle
 
 LOGGER = logging.getLogger("smartapp.errors")
@@ -74,15 +75,16 @@ def init_error_pages(app: Flask) -> None:
         return _page(error.status, error.title, str(error), unusable=error)
 
     @app.errorhandler(SmartClientError)
-    def _launch_error(error: SmartClientError) -> tuple[str, int]:
+    def _launch_error(error: SmartClientError) -> tuple[str, int, dict[str, str]]:
         # The message is written to be shown (no tokens, codes or secrets): it names what to
         # fix (the unknown issuer, the EHR's error_description, the host to trust).
         fields = {"error": error.error, "status": error.status, "detail": error.message}
         LOGGER.warning("launch error", extra={"fields": fields})
-        return _page(error.status, "The app could not be opened", error.message)
+        html, status = _page(error.status, "The app could not be opened", error.message)
+        return html, status, busy_headers(error)
 
     @app.errorhandler(FhirError)
-    def _fhir_error(error: FhirError) -> tuple[str, int]:
+    def _fhir_error(error: FhirError) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
         LOGGER.warning(
             "EHR error",
             extra={
@@ -99,11 +101,14 @@ def init_error_pages(app: Flask) -> None:
         if isinstance(error, FhirAuthError) and error.expired:
             return _page(401, "Open the app again from the chart", error.user_message)
         status = 403 if isinstance(error, FhirAuthError) else 502
+        if ehr_busy(error):
+            status = BUSY_STATUS
         # A part-read answer is not shown beside an older evaluation it may contradict.
         keep_last = not isinstance(error, FhirIncompleteRead)
-        return _page(
+        html, status = _page(
             status, "The EHR did not answer as expected", error.user_message, keep_last=keep_last
         )
+        return html, status, busy_headers(error)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int]:

@@ -2,7 +2,9 @@
 
 CSRF-checked like every POST (the form carries the handle and its token, so it works where the
 embedded browser drops cookies). The session is revoked (its stored evaluation goes with it),
-the browser's session cookie is cleared, and the page says how to open the app again.
+the browser's session cookie is cleared, and the page says how to open the app again. Where the
+EHR advertises a revocation endpoint, the session's token is revoked there too (RFC 7009); a
+failed revocation is logged and never keeps the prescriber signed in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from werkzeug.wrappers import Response
 from smartapp.errors import SessionMissing
 from smartapp.services import current_services
 from smartapp.web.csrf import check_csrf
+from smartapp.web.ehr_revocation import revoke_at_ehr
 from smartapp.web.session import clear_session_cookie, request_handle
 
 bp = Blueprint("signout", __name__)
@@ -29,8 +32,14 @@ def sign_out() -> Response:
     if handle is None:
         raise SessionMissing("No app session was found. Open the app again from the chart.")
     check_csrf(app.settings.secret_key, handle)
+    session = app.sessions.get(handle)
     ended = app.sessions.revoke(handle)
-    LOGGER.info("session ended", extra={"fields": {"cause": "signed_out", "was_live": ended}})
+    # Ended in the app first: whatever the EHR answers, the handle shows nothing after this.
+    at_ehr = revoke_at_ehr(app, session) if session is not None else False
+    LOGGER.info(
+        "session ended",
+        extra={"fields": {"cause": "signed_out", "was_live": ended, "revoked_at_ehr": at_ehr}},
+    )
     response = make_response(
         render_template(
             "errors/error.html",

@@ -18,6 +18,7 @@ import responses
 ISS = "https://ehr.example.org/fhir"
 AUTHORIZE = "https://ehr.example.org/auth/authorize"
 TOKEN = "https://ehr.example.org/auth/token"
+REVOKE = "https://ehr.example.org/auth/revoke"
 PATIENT = "pt-1"
 SCOPES = (
     "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
@@ -95,7 +96,8 @@ class FakeEhr:
     a body that is not JSON), or a searchset that cannot be read whole (MALFORMED: `entry` an
     object, a null resource, a resource without resourceType, one of another type, or fewer
     entries than its `total`). `patient_id`, when set, is the id the Patient read answers with;
-    `identifiers` and `general_practitioner` are the Patient's."""
+    `identifiers` and `general_practitioner` are the Patient's. `revocation`, when set, is the
+    HTTP status of a revocation endpoint the SMART configuration then advertises."""
 
     anc_on: str
     authored_on: str = "2026-05-01"
@@ -104,6 +106,7 @@ class FakeEhr:
     broken: dict[str, str] = field(default_factory=dict)
     patient_id: str | None = None
     general_practitioner: list[dict[str, Any]] = field(default_factory=list)
+    revocation: int | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -116,8 +119,11 @@ class FakeEhr:
                 "token_endpoint": TOKEN,
                 "code_challenge_methods_supported": ["S256"],
                 "capabilities": ["launch-ehr", "context-ehr-patient"],
-            },
+            }
+            | ({"revocation_endpoint": REVOKE} if self.revocation is not None else {}),
         )
+        if self.revocation is not None:
+            mock.add(responses.POST, REVOKE, status=self.revocation)
         mock.add(
             responses.POST,
             TOKEN,

@@ -404,3 +404,54 @@ def test_cds_overriding_a_card_about_unread_data_never_silences_the_next(client,
     assert len(again) == 1 and again[0]["indicator"] == "warning"
     kept = app.extensions["smartapp.cds"].cards.get(ISS, card["uuid"])
     assert kept is not None and kept.findings == () and kept.overridden_at is None
+
+
+def _read_paths(mock) -> list[str]:
+    """The FHIR resource paths the service read (the CapabilityStatement left aside)."""
+    from urllib.parse import urlsplit
+
+    from tests.app.fake_ehr import ISS as FAKE_ISS
+
+    base = urlsplit(FAKE_ISS).path
+    paths = [urlsplit(c.request.url).path.removeprefix(base) for c in mock.calls]
+    return [path for path in paths if path != "/metadata"]
+
+
+@pytest.mark.parametrize(
+    ("missing", "read"),
+    [
+        (("observations",), ["/Observation"]),
+        (("conditions",), ["/Condition"]),
+        (("patient",), ["/Patient/pt-1"]),
+        (("medications", "conditions"), ["/Condition", "/MedicationRequest"]),
+    ],
+)
+def test_cds_reads_only_the_prefetch_keys_that_are_missing(client, missing, read) -> None:
+    import responses
+
+    from tests.app.fake_ehr import FakeEhr
+    from tests.cds_requests import prefetch_of
+    from tests.unit.test_cds_cards import anc, order
+
+    prefetch = prefetch_of(bundle(order("2026-06-01"), anc("2026-11-10", "1.8")))
+    for key in missing:
+        prefetch[key] = None
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeEhr(anc_on="2026-11-01").install(mock)
+        response = call(client, PV, _authorized(prefetch))
+        paths = _read_paths(mock)
+    assert response.status_code == 200
+    assert sorted(paths) == read  # one call per missing key, nothing the prefetch gave
+    [card] = response.get_json()["cards"]
+    assert card["indicator"] in ("critical", "warning")
+
+
+def test_cds_reads_nothing_when_the_prefetch_is_whole(client) -> None:
+    import responses
+
+    from tests.cds_requests import prefetch_of
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        response = call(client, PV, _authorized(prefetch_of(bundle(*OVERDUE))))
+        assert not mock.calls
+    assert response.status_code == 200

@@ -10,8 +10,9 @@ import pytest
 import responses
 from flask import Flask, request
 
+from fhir_client import FhirUnavailable
 from fhir_client.messages import Call, error_from_tls
-from launch import ConfigurationError
+from launch import AuthError, ConfigurationError
 from smartapp.app import create_app
 from smartapp.settings import SettingsError, load_settings, load_store_settings
 from tests.app.fake_ehr import ISS, ISSUER_TOML, FakeEhr, state_of
@@ -137,3 +138,50 @@ def test_an_ehr_error_logs_its_technical_line_naming_the_untrusted_host(logged_a
         "GET Patient -> TLS certificate of fhir.example.org not trusted (set tls_ca_file)"
     )
     assert "p-77" not in json.dumps(logged)
+
+
+def busy_app(logged_app: Callable[[], Flask]) -> Flask:
+    """The app with routes failing as a busy EHR makes them fail."""
+    app = logged_app()
+
+    @app.get("/busy-token/<int:wait>")
+    def busy_token(wait: int) -> str:
+        raise AuthError(
+            "token_endpoint_busy",
+            "The EHR is busy and could not complete the sign-in; try again.",
+            retryable=True,
+            status=503,
+            retry_after_s=wait or None,
+        )
+
+    @app.get("/busy-fhir/<int:status>/<int:wait>")
+    def busy_fhir(status: int, wait: int) -> str:
+        raise FhirUnavailable(
+            f"GET Patient -> {status}",
+            user_message="The EHR is busy (too many requests).",
+            status=status,
+            retry_after_s=float(wait) if wait else None,
+        )
+
+    return app
+
+
+def test_busy_token_endpoint_page_says_when_to_retry(logged_app) -> None:
+    client = busy_app(logged_app).test_client()
+    answered = client.get("/busy-token/7")
+    assert answered.status_code == 503
+    assert answered.headers["Retry-After"] == "7"
+    unknown = client.get("/busy-token/0")
+    assert unknown.status_code == 503 and "Retry-After" not in unknown.headers
+
+
+def test_busy_fhir_server_page_is_503_with_the_wait_it_gave(logged_app) -> None:
+    client = busy_app(logged_app).test_client()
+    answered = client.get("/busy-fhir/429/12")
+    assert answered.status_code == 503
+    assert answered.headers["Retry-After"] == "12"
+    assert "busy" in answered.get_data(as_text=True)
+    unknown = client.get("/busy-fhir/429/0")
+    assert unknown.status_code == 503 and "Retry-After" not in unknown.headers
+    failed = client.get("/busy-fhir/500/0")
+    assert failed.status_code == 502 and "Retry-After" not in failed.headers

@@ -243,6 +243,7 @@ def test_fhir_client_429_gives_up_with_busy_message(fake, clock):
     assert raised.value.user_message == (
         "The EHR is busy (too many requests); the app tried 4 times over 9 seconds."
     )
+    assert raised.value.retry_after_s == 3.0
 
 
 def test_fhir_client_retry_after_beyond_budget_gives_up_without_waiting(fake, clock):
@@ -251,6 +252,7 @@ def test_fhir_client_retry_after_beyond_budget_gives_up_without_waiting(fake, cl
         make_client(clock, retry_budget=30).read("Patient", PATIENT)
     assert clock.waits == [] and len(fake.calls) == 1
     assert "asked the app to wait 120 seconds" in raised.value.user_message
+    assert raised.value.retry_after_s == 120.0
 
 
 def test_fhir_client_retry_budget_bounds_total_waiting(fake, clock):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+import time_machine
 from markupsafe import escape
 
 from clozapine import POLICIES
@@ -98,3 +101,42 @@ def test_chart_footer_says_the_rules_await_verification_and_links_the_sheet(clie
     link = re.search(r'data-testid="rules-link" href="([^"]+)"', footer.group(0))
     assert link and link.group(1) == "/rules#policy-us-label-2025"
     assert client.get(link.group(1).split("#")[0]).status_code == 200
+
+
+PAST_REVIEW = datetime(2027, 6, 1, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
+OVERDUE = "The rules of policy us-label-2025 are past their review date"
+
+
+def _footer(client, anc_on: str) -> str:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeEhr(anc_on=anc_on).install(mock)
+        handle = launch(client)
+        page = client.get("/chart", query_string={"h": handle})
+    footer = re.search(r'<footer class="meta">.*?</footer>', page.get_data(as_text=True), re.S)
+    assert footer
+    return footer.group(0)
+
+
+def test_chart_footer_says_the_rules_are_past_their_review_date(client) -> None:
+    with time_machine.travel(PAST_REVIEW, tick=False):
+        footer = _footer(client, "2027-05-30")
+    assert 'data-testid="policy-review-overdue"' in footer
+    assert f"{OVERDUE}: policy us-label-2025, ANC rules and findings were due" in footer
+    assert f'data-review="{AWAITING}"' in footer  # the sign-off state is still said
+
+
+def test_chart_footer_in_the_review_period_says_nothing_of_it(client) -> None:
+    with time_machine.travel(PAST_REVIEW - timedelta(days=7), tick=False):
+        footer = _footer(client, "2027-05-20")
+    assert "policy-review-overdue" not in footer and "past their review date" not in footer
+
+
+def test_rules_sheet_says_which_tables_are_past_their_review_date(client) -> None:
+    with time_machine.travel(PAST_REVIEW, tick=False):
+        html = client.get("/rules").get_data(as_text=True)
+    section = _section(html, "policy-us-label-2025")
+    assert 'data-testid="rules-review-overdue"' in section and OVERDUE in section
+    assert section.count('class="review-overdue"') == 3  # each table's row says it
+    with time_machine.travel(PAST_REVIEW - timedelta(days=7), tick=False):
+        before = _section(client.get("/rules").get_data(as_text=True), "policy-us-label-2025")
+    assert "past their review date" not in before and "review-overdue" not in before

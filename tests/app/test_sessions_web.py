@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +26,7 @@ from sqlalchemy import text
 from smartapp.app import create_app
 from smartapp.web.session import SESSION_COOKIE
 from smartapp.web.state_cookie import STATE_COOKIE
-from tests.app.fake_ehr import ISS, ISSUER_TOML, SCOPES, TOKEN, FakeEhr, state_of
+from tests.app.fake_ehr import ISS, ISSUER_TOML, REVOKE, SCOPES, TOKEN, FakeEhr, state_of
 from tests.app_helpers import ORG_CONFIG, app_settings, csrf_for, hidden_inputs
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -219,6 +220,71 @@ def test_sign_out_ends_the_session_and_its_handle_shows_nothing(logged_app, ehr,
         assert_no_patient_data(again[1])
     err = capsys.readouterr().err
     assert causes(err) == ["signed_out", "revoked", "revoked"] and handle not in err
+
+
+@pytest.fixture
+def revoking_ehr(request) -> Iterator[tuple[FakeEhr, responses.RequestsMock]]:
+    """A FakeEhr whose SMART configuration advertises a revocation endpoint answering
+    `request.param` (None: advertises none)."""
+    fake = FakeEhr(anc_on="2026-11-24", revocation=request.param)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.install(mock)
+        yield fake, mock
+
+
+def revocations(mock: responses.RequestsMock) -> list[dict[str, list[str]]]:
+    """The form of every revocation request the EHR received."""
+    return [parse_qs(str(c.request.body)) for c in mock.calls if c.request.url == REVOKE]
+
+
+def sign_out(app: Flask, client: Any, handle: str) -> Any:
+    return client.post("/signout", data={"h": handle, "csrf_token": csrf_for(app, handle)})
+
+
+@pytest.mark.parametrize("revoking_ehr", [None], indirect=True)
+def test_sign_out_without_a_revocation_endpoint_revokes_nothing_at_the_ehr(app, revoking_ehr):
+    _, mock = revoking_ehr
+    client = app.test_client()
+    handle = launch(client)
+    calls = len(mock.calls)
+    assert sign_out(app, client, handle).status_code == 200
+    assert len(mock.calls) == calls  # the EHR was not called at all
+
+
+@pytest.mark.parametrize("revoking_ehr", [200], indirect=True)
+def test_sign_out_revokes_the_sessions_token_at_the_ehr(logged_app, revoking_ehr, capsys):
+    _, mock = revoking_ehr
+    app = logged_app()
+    client = app.test_client()
+    handle = launch(client)
+    capsys.readouterr()
+    assert sign_out(app, client, handle).status_code == 200
+    # The fake EHR gives no refresh token, so the access token is the one revoked.
+    (sent,) = revocations(mock)
+    assert sent["token"] == ["fake-access-token"] and sent["token_type_hint"] == ["access_token"]
+    err = capsys.readouterr().err
+    assert "fake-access-token" not in err and handle not in err
+    assert [line["message"] for line in logged(err) if "revoked_at_ehr" in line] == [
+        "session ended"
+    ]
+
+
+@pytest.mark.parametrize("revoking_ehr", [400, 503], indirect=True)
+def test_a_failed_revocation_never_blocks_sign_out(logged_app, revoking_ehr, capsys):
+    _, mock = revoking_ehr
+    app = logged_app()
+    client = app.test_client()
+    handle = launch(client)
+    capsys.readouterr()
+    signed_out = sign_out(app, client, handle)
+    assert signed_out.status_code == 200
+    assert "You have signed out" in signed_out.get_data(as_text=True)
+    assert len(revocations(mock)) == 1
+    assert chart(client, handle)[0] == 401  # ended in the app all the same
+    err = capsys.readouterr().err
+    (failed,) = [line for line in logged(err) if line["message"] == "token revocation failed"]
+    assert failed["error"] == "revocation_failed"
+    assert "fake-access-token" not in err and handle not in err
 
 
 def test_sign_out_needs_the_sessions_form_token(app, client, ehr) -> None:

@@ -49,6 +49,15 @@ def test_rate_limited_reads_are_retried_after_retry_after(app, smart) -> None:
     assert launched.attribute("overall", "data-overall")
 
 
+def test_rate_limited_beyond_the_retry_budget_is_503_with_the_ehrs_wait(app, smart) -> None:
+    launched, _ = launched_with_faults(
+        app, smart, {"fault": "rate_limit", "count": 200, "retry_after": 120}
+    )
+    assert launched.response.status_code == 503
+    assert launched.response.headers["Retry-After"] == "120"
+    assert "busy" in launched.html and "wait 120 seconds" in launched.html
+
+
 def test_unavailable_ehr_beyond_the_retry_budget_gives_a_clear_page(app, smart) -> None:
     launched, _ = launched_with_faults(app, smart, {"fault": "unavailable", "count": 200})
     assert launched.response.status_code == 502

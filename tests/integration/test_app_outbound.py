@@ -57,6 +57,7 @@ def test_busy_token_endpoint_says_try_again_with_the_wait(app, smart) -> None:
     assert answer.status_code == 503
     said = message(answer)
     assert "busy" in said and "try again in 7 seconds" in said
+    assert answer.headers["Retry-After"] == "7"
     assert "refused" not in said
 
 
@@ -85,5 +86,6 @@ def test_busy_token_endpoint_at_renewal_says_try_again_and_keeps_the_session(app
     assert busy.status_code == 503
     said = message(busy)
     assert "busy" in said and "try again in 9 seconds" in said
+    assert busy.headers["Retry-After"] == "9"
     again = client.get("/chart", query_string={"h": first.handle})
     assert again.status_code == 200  # the session stood: the next try renews it

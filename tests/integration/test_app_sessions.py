@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from tests.app_helpers import csrf_for
 from tests.integration.app_harness import SCOPES, ehr_launch, make_app
 
 pytestmark = pytest.mark.integration
@@ -131,3 +132,24 @@ def test_a_refresh_the_ehr_refuses_ends_the_session_and_shows_no_data(
     # The session stays ended: a second look shows nothing either.
     later = client.get("/chart", query_string={"h": launched.handle}).get_data(as_text=True)
     assert 'data-testid="overall"' not in later
+
+
+def test_sign_out_revokes_the_refresh_token_at_the_ehr(app_of, smart, capsys) -> None:
+    app, client_id = app_of()
+    client = app.test_client()
+    launched = ehr_launch(client, smart, PATIENT)
+    assert launched.response.status_code == 200
+    tokens = app.extensions["smartapp"].sessions.get(launched.handle).tokens
+    assert tokens.refresh_token
+    capsys.readouterr()
+    form = {"h": launched.handle, "csrf_token": csrf_for(app, launched.handle)}
+    signed_out = client.post("/signout", data=form)
+    assert signed_out.status_code == 200
+    refused = smart.refresh(tokens.refresh_token, client_id)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    # Revoking the refresh token ends the grant's access token too.
+    assert smart.fhir("GET", f"Patient/{PATIENT}", tokens.access_token).status_code == 401
+    err = capsys.readouterr().err
+    assert not [line for line in logged(err) if line.get("message") == "token revocation failed"]
+    for secret in (tokens.access_token, tokens.refresh_token, launched.handle):
+        assert secret not in err

@@ -301,14 +301,23 @@ def test_cds_card_missing_prefetch_without_authorization_is_a_precondition_failu
 def test_cds_card_prefetch_null_or_operation_outcome_is_read_with_the_authorization(gap) -> None:
     prefetch = prefetch_of(bundle(*OVERDUE))
     prefetch["observations"] = gap
-    asked: list[str] = []
+    asked: list[tuple[str, frozenset[str]]] = []
 
-    def read(patient_id: str) -> PatientReads:
-        asked.append(patient_id)
+    def read(patient_id: str, types: frozenset[str]) -> PatientReads:
+        asked.append((patient_id, types))
         return _reads()
 
     [card] = cards(hook_request(None, patient_id=PATIENT, prefetch=prefetch), read_missing=read)
-    assert asked == [PATIENT] and card["indicator"] == "critical"
+    assert asked == [(PATIENT, frozenset({"Observation"}))] and card["indicator"] == "critical"
+
+
+def test_cds_card_a_key_the_reader_left_unread_is_never_read_as_empty() -> None:
+    prefetch = prefetch_of(bundle(*CURRENT))
+    prefetch["conditions"] = None
+    unread = _reads(conditions=[], read_types=frozenset({"Observation"}))
+    request = hook_request(None, patient_id=PATIENT, prefetch=prefetch)
+    [card] = cards(request, read_missing=lambda _id, _types: unread)
+    assert card["indicator"] == "warning" and "BEN status could not be read" in card["detail"]
 
 
 def test_cds_card_prefetch_cut_short_by_paging_is_read_again() -> None:
@@ -317,7 +326,7 @@ def test_cds_card_prefetch_cut_short_by_paging_is_read_again() -> None:
         [anc("2026-11-20", "1.8")],
         link=[{"relation": "next", "url": "https://ehr.example.org/fhir/Observation?page=2"}],
     )
-    read_missing = lambda _id: _reads()  # noqa: E731
+    read_missing = lambda _id, _types: _reads()  # noqa: E731
     [card] = cards(
         hook_request(None, patient_id=PATIENT, prefetch=prefetch), read_missing=read_missing
     )
@@ -332,7 +341,8 @@ def test_cds_card_a_read_that_stays_incomplete_gives_one_warning_card() -> None:
     )
     reads = _reads(observations=[], completeness=ReadCompleteness((incomplete,)))
     [card] = cards(
-        hook_request(None, patient_id=PATIENT, prefetch=prefetch), read_missing=lambda _id: reads
+        hook_request(None, patient_id=PATIENT, prefetch=prefetch),
+        read_missing=lambda _id, _types: reads,
     )
     assert card["indicator"] == "warning"
     assert "lab results could not be read" in card["summary"]
@@ -343,7 +353,7 @@ def test_cds_card_a_read_that_fails_gives_one_warning_card_never_an_all_clear() 
     prefetch = prefetch_of(bundle(*CURRENT))
     prefetch["medications"] = None
 
-    def read(_patient_id: str) -> PatientReads:
+    def read(_patient_id: str, _types: frozenset[str]) -> PatientReads:
         raise FhirUnavailable(
             "GET MedicationRequest: no answer", user_message="The EHR did not answer."
         )
@@ -358,7 +368,8 @@ def test_cds_card_problem_list_not_read_never_gives_the_all_clear() -> None:
     incomplete = IncompleteRead("Condition", ("the EHR answered 500",), "Problems unreadable.")
     reads = _reads(completeness=ReadCompleteness((incomplete,)))
     [card] = cards(
-        hook_request(None, patient_id=PATIENT, prefetch=prefetch), read_missing=lambda _id: reads
+        hook_request(None, patient_id=PATIENT, prefetch=prefetch),
+        read_missing=lambda _id, _types: reads,
     )
     assert card["indicator"] == "warning" and "BEN status could not be read" in card["detail"]
 
@@ -391,4 +402,4 @@ def test_cds_card_not_on_clozapine_gives_no_card_even_without_the_problem_list()
     incomplete = IncompleteRead("Condition", ("the EHR answered 500",), "Problems unreadable.")
     reads = _reads(medication_requests=[], completeness=ReadCompleteness((incomplete,)))
     request = hook_request(None, patient_id=PATIENT, prefetch=prefetch)
-    assert cards(request, read_missing=lambda _id: reads) == []
+    assert cards(request, read_missing=lambda _id, _types: reads) == []

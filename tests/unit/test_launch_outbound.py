@@ -96,6 +96,7 @@ def test_token_endpoint_429_says_busy_with_the_wait(ehr, http, retry_after, said
     assert error.retryable and error.status == 503
     assert "busy" in error.message and "try again" in error.message and said in error.message
     assert "refused" not in error.message
+    assert error.retry_after_s == (int(said.split()[0]) if retry_after else None)
 
 
 def test_refresh_429_says_busy_not_refused(ehr, http) -> None:
@@ -104,6 +105,7 @@ def test_refresh_429_says_busy_not_refused(ehr, http) -> None:
         refresh(issuer(), smart_config(), launched_tokens(), http=http, now=NOW)
     assert caught.value.error == "token_endpoint_busy"
     assert "5 seconds" in caught.value.message
+    assert caught.value.retry_after_s == 5
 
 
 @pytest.mark.parametrize("length", [2087, 8192])

@@ -18,6 +18,7 @@ from clozapine.review import (
     AUTHORING_TEAM,
     AWAITING,
     VERIFIED,
+    overdue_message,
     policy_review,
     verifying_signoff,
 )
@@ -100,6 +101,7 @@ def test_review_is_added_to_the_evaluation_json_beside_the_contract_fields() -> 
             "table": "policy us-label-2025",
             "reviewed_on": "2026-11-25",
             "next_review": "2027-05-25",
+            "review_overdue": False,
             "signed_off": None,
         }
 
@@ -123,3 +125,60 @@ def test_review_of_an_evaluation_made_without_one_reads_as_awaiting() -> None:
     review = evaluation_to_json(made)["policy_review"]
     assert review["status"] == AWAITING and review["tables"] == []
     assert "await pharmacist verification" in text_report(made)
+
+
+NEXT_REVIEW = date(2027, 5, 25)  # every shipped table's next review
+
+
+def test_review_past_its_next_review_date_is_said_in_the_json() -> None:
+    facts = patient_facts_from_bundle(read_json(EXAMPLE.read_bytes()))[0]
+    policy = POLICIES["us-label-2025"]
+    on_the_day = evaluation_to_json(evaluate(facts, NEXT_REVIEW, policy))["policy_review"]
+    assert on_the_day["review_overdue"] is False and on_the_day["overdue_message"] is None
+    assert [t["review_overdue"] for t in on_the_day["tables"]] == [False, False, False]
+    late = evaluation_to_json(evaluate(facts, date(2027, 5, 26), policy))["policy_review"]
+    assert late["review_overdue"] is True
+    assert [t["review_overdue"] for t in late["tables"]] == [True, True, True]
+    assert late["status"] == AWAITING  # the sign-off state is said apart from the date
+    assert late["overdue_message"] == (
+        "The rules of policy us-label-2025 are past their review date: policy us-label-2025,"
+        " ANC rules and findings were due for review on 2027-05-25."
+    )
+
+
+def test_review_past_its_date_changes_neither_overall_nor_findings() -> None:
+    facts = patient_facts_from_bundle(read_json(EXAMPLE.read_bytes()))[0]
+    policy = POLICIES["us-label-2025"]
+    later = tuple(
+        (name, replace(provenance, next_review=date(2030, 1, 1)))
+        for name, provenance in reviewed_tables(policy.policy_id)
+    )
+    current = replace(policy, review=policy_review(policy.policy_id, later))
+    as_of = date(2027, 6, 1)
+    overdue, in_date = evaluate(facts, as_of, policy), evaluate(facts, as_of, current)
+    made, made_in_date = evaluation_to_json(overdue), evaluation_to_json(in_date)
+    assert made["policy_review"]["review_overdue"]
+    assert not made_in_date["policy_review"]["review_overdue"]
+    assert made["overall"] == made_in_date["overall"]
+    assert made["findings"] == made_in_date["findings"]
+
+
+def test_review_overdue_for_only_some_tables_names_those() -> None:
+    late = replace(TABLE, next_review=date(2027, 1, 1))
+    review = policy_review("p", (("ANC rules", TABLE), ("findings", late)))
+    assert overdue_message(review, date(2027, 1, 1)) is None
+    assert overdue_message(review, date(2027, 1, 2)) == (
+        "The rules of policy p are past their review date: findings was due for review on"
+        " 2027-01-01."
+    )
+
+
+def test_review_past_its_date_is_said_in_the_text_report() -> None:
+    facts = patient_facts_from_bundle(read_json(EXAMPLE.read_bytes()))[0]
+    policy = POLICIES["us-label-2025"]
+    assert "past their review date" not in text_report(evaluate(facts, NEXT_REVIEW, policy))
+    text = text_report(evaluate(facts, date(2027, 5, 26), policy))
+    assert "  Rules review:    The rules of policy us-label-2025 await" in text
+    assert (
+        "  Review date:     The rules of policy us-label-2025 are past their review date:" in text
+    )

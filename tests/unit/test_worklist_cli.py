@@ -132,3 +132,28 @@ def test_unusable_options_exit_2_on_one_line(
 def test_missing_export_exits_2(tmp_path: Path) -> None:
     done = _worklist(str(tmp_path / "nowhere"), "--as-of", AS_OF)
     assert done.returncode == 2 and "neither a folder nor a manifest" in done.stderr
+
+
+AWAITING_WORDS = "Rules: The rules of policy us-label-2025 await pharmacist verification"
+PAST_WORDS = "The rules of policy us-label-2025 are past their review date"
+
+
+def test_text_says_once_under_its_heading_whether_the_rules_await_review(export: Path) -> None:
+    done = _worklist(str(export), "--as-of", AS_OF, "--format", "text", "--timezone", "UTC")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith(AWAITING_WORDS)
+    assert done.stdout.count("Rules:") == 1 and PAST_WORDS not in done.stdout
+    late = _worklist(str(export), "--as-of", "2027-06-01", "--format", "text")
+    assert late.stdout.count("Rules:") == 1
+    assert late.stdout.splitlines()[1].startswith(AWAITING_WORDS) and PAST_WORDS in late.stdout
+
+
+def test_csv_output_says_once_on_stderr_whether_the_rules_await_review(export: Path) -> None:
+    done = _worklist(str(export), "--as-of", "2027-06-01", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "Rules:" in line]
+    assert said == [line for line in said if line.startswith(f"smartapp: {AWAITING_WORDS}")]
+    assert len(said) == 1 and PAST_WORDS in said[0]
+    assert "Rules:" not in done.stdout  # the CSV keeps only its header and patient rows
+    assert done.stderr.splitlines()[-1].startswith("smartapp: worklist: 3 patients")
