@@ -44,6 +44,7 @@ BLOCKS = 3
 WARM_UP = 40
 TARGET_MS = 30.0
 SERVICE = "clozapine-anc-patient-view"
+PREFETCH_KEYS = ("patient", "medications", "observations", "conditions")
 
 
 def free_port() -> int:
@@ -84,21 +85,20 @@ def in_process_ms(body: bytes, settings: MappingSettings) -> float:
     started = time.perf_counter()
     request = read_json(body)
     prefetch = request["prefetch"]
-    resources = [prefetch["patient"]] + [
-        entry["resource"]
-        for key in ("medications", "observations", "conditions")
-        for entry in prefetch[key].get("entry", [])
-    ]
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": r} for r in resources],
-    }
+    entries = [entry for key in PREFETCH_KEYS for entry in _entries_of(prefetch[key])]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     as_of = today(settings.timezone)
     policy = policy_in_force(as_of)
     for facts in patient_facts_from_bundle(bundle, settings):
         evaluate(facts, as_of, policy)
     return (time.perf_counter() - started) * 1000
+
+
+def _entries_of(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """A prefetch value's entries as the Bundle gave them (fullUrl kept), or the lone resource."""
+    if value.get("resourceType") != "Bundle":
+        return [{"resource": value}]
+    return [{k: e[k] for k in ("fullUrl", "resource") if k in e} for e in value.get("entry", [])]
 
 
 def percentile(values: list[float], share: float) -> float:
