@@ -8,13 +8,16 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, case, func, insert, or_, select
 
 from smartapp.db.database import Database
 from smartapp.db.worklist_models import WorklistPatientRow, WorklistRunRow
 
 # Rows inserted per statement: a population of 10,000 goes in ten statements.
 BATCH = 1000
+# The overall statuses, most urgent first (the worklist's order, population.md).
+STATUS_ORDER = ("action-required", "attention", "ok", "not-applicable")
+SORTS = ("urgency", "status", "name", "prescriber", "next_due")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,30 @@ class StoredPatient:
     days_overdue: int | None
     data_complete: bool
     evaluation_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientQuery:
+    """Which of a run's patients a page shows, and in which order.
+
+    `status` is an overall status, or `data-incomplete` for the patients whose records could
+    not all be read; `due_by` keeps the patients due on or before that day and those with no
+    due date at all (no ANC on file: due now). Every sort ends in worklist order.
+    """
+
+    status: str | None = None
+    prescriber: str | None = None
+    due_by: date | None = None
+    sort: str = "urgency"
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPage:
+    """One page of a run's patients and how many match the query in all."""
+
+    total: int
+    patients: list[StoredPatient]
 
 
 class WorklistRuns:
@@ -112,6 +139,82 @@ class WorklistRuns:
         )
         with self._database.transaction() as session:
             return [_patient(row) for row in session.execute(query).scalars()]
+
+    def query(
+        self, iss: str, run_id: str, query: PatientQuery, *, offset: int, limit: int | None
+    ) -> PatientPage:
+        """The patients matching `query`, in its order; a page of them with offset and limit."""
+        where = _where(iss, run_id, query)
+        count = select(func.count()).select_from(WorklistPatientRow).where(*where)
+        rows = (
+            select(WorklistPatientRow)
+            .where(*where)
+            .order_by(*_order(query))
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._database.transaction() as session:
+            total = int(session.execute(count).scalar_one())
+            return PatientPage(total, [_patient(row) for row in session.execute(rows).scalars()])
+
+    def status_counts(self, iss: str, run_id: str) -> dict[tuple[str, bool], int]:
+        """How many of the run's patients have each (overall status, data complete) pair."""
+        table = WorklistPatientRow
+        query = (
+            select(table.overall, table.data_complete, func.count())
+            .where(table.iss == iss, table.run_id == run_id)
+            .group_by(table.overall, table.data_complete)
+        )
+        with self._database.transaction() as session:
+            return {(str(o), bool(c)): int(n) for o, c, n in session.execute(query).all()}
+
+    def prescribers(self, iss: str, run_id: str) -> list[str]:
+        """The prescribers the run's patients name, sorted ("" when an order names none)."""
+        query = (
+            select(WorklistPatientRow.prescriber)
+            .where(WorklistPatientRow.iss == iss, WorklistPatientRow.run_id == run_id)
+            .distinct()
+            .order_by(WorklistPatientRow.prescriber)
+        )
+        with self._database.transaction() as session:
+            return [str(p) for p in session.execute(query).scalars()]
+
+
+def _where(iss: str, run_id: str, query: PatientQuery) -> list[ColumnElement[bool]]:
+    table = WorklistPatientRow
+    where: list[ColumnElement[bool]] = [table.iss == iss, table.run_id == run_id]
+    if query.status == "data-incomplete":
+        where.append(table.data_complete.is_(False))
+    elif query.status is not None:
+        where.append(table.overall == query.status)
+    if query.prescriber is not None:
+        where.append(table.prescriber == query.prescriber)
+    if query.due_by is not None:
+        where.append(or_(table.next_due.is_(None), table.next_due <= query.due_by))
+    return where
+
+
+def _order(query: PatientQuery) -> list[Any]:
+    table = WorklistPatientRow
+    rank = case(
+        {status: n for n, status in enumerate(STATUS_ORDER)},
+        value=table.overall,
+        else_=len(STATUS_ORDER),
+    )
+    # No due date (no ANC on file) is the most urgent: it sorts before every date.
+    undated = case((table.next_due.is_(None), 0), else_=1)
+    keys: dict[str, list[Any]] = {
+        "urgency": [],
+        "status": [rank],
+        "name": [table.name],
+        "prescriber": [table.prescriber],
+        "next_due": [undated, table.next_due],
+    }
+    chosen = keys[query.sort] if query.sort in keys else []
+    position = table.position
+    if query.descending:
+        return [key.desc() for key in chosen] + [position.desc()]
+    return [*chosen, position]
 
 
 def _row(run: StoredRun, position: int, patient: StoredPatient) -> dict[str, Any]:
