@@ -97,11 +97,12 @@ def measure(folder: Path) -> dict[str, dict[str, float]]:
         figures: dict[str, dict[str, float]] = {}
         pages: dict[str, str] = {}
         for label, query in QUERIES.items():
-            seconds, html = _median(
-                lambda q=query: client.get("/worklist", query_string={"h": handle, **q}).get_data(
-                    as_text=True
-                )
-            )
+
+            def served(q: dict[str, str] = query) -> str:
+                answer = client.get("/worklist", query_string={"h": handle, **q})
+                return answer.get_data(as_text=True)
+
+            seconds, html = _median(served)
             figures[label] = {"served_s": seconds}
             pages[label] = html
         seconds, body = _median(
@@ -128,7 +129,11 @@ def _drawn(pages: dict[str, str]) -> dict[str, float]:
         try:
             page = browser.new_page()
             for label, html in pages.items():
-                drawn[label] = _median(lambda h=html: _draw(page, h))[0]
+
+                def draw(h: str = html) -> None:
+                    _draw(page, h)
+
+                drawn[label] = _median(draw)[0]
         finally:
             browser.close()
     return drawn
