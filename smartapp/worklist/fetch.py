@@ -103,6 +103,11 @@ class BackendTokens:
         )
         return self._token.access_token
 
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes the EHR granted with the current token (a token is fetched if none)."""
+        self.current()
+        return self._token.scopes if self._token is not None else ()
+
 
 def export_url(
     issuer: IssuerConfig, group: str | None, local_anc_codes: Iterable[LocalCode] = ()
