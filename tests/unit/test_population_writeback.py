@@ -44,3 +44,30 @@ def test_summary_says_what_was_written_skipped_or_why_nothing_was():
     )
     refused = PopulationWriteback(Counter(), 0, "no Flag scope")
     assert refused.summary() == "write-back: nothing written (no Flag scope)"
+
+
+def test_writeback_without_the_apps_url_stops_before_any_request(tmp_path, monkeypatch, capsys):
+    from cryptography.fernet import Fernet
+
+    from smartapp.commands.cli import main
+    from smartapp.commands.db import upgrade
+
+    issuers = tmp_path / "issuers.toml"
+    issuers.write_text(
+        '[[issuer]]\nname = "EHR"\niss = "https://ehr.example.org/fhir"\nclient_id = "app"\n'
+        'backend_client_id = "backend"\n'
+    )
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(database)
+    for name, value in {
+        "SMARTAPP_ISSUERS_FILE": str(issuers),
+        "SMARTAPP_DATABASE_URL": database,
+        "SMARTAPP_TOKEN_KEY": Fernet.generate_key().decode(),
+        "SMARTAPP_INSTANCE_DIR": str(tmp_path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMARTAPP_BASE_URL", raising=False)
+    monkeypatch.delenv("SMARTAPP_ORG_CONFIG", raising=False)
+    assert main(["worklist", "fetch", "--issuer", "EHR", "--writeback"]) == 2
+    err = capsys.readouterr().err
+    assert "--writeback needs SMARTAPP_BASE_URL" in err and len(err.strip().splitlines()) == 1
