@@ -93,3 +93,39 @@ def test_purge_command_reads_the_worklist_retention(database_url, database, monk
     assert main(["db", "purge", "--database-url", database_url]) == 0
     assert ", 1 worklist runs before " in capsys.readouterr().out
     assert [r.run_id for r in runs.runs(ISS_A)] == ["new"]
+
+
+def test_worklist_runs_query_filters_sorts_pages_and_counts_on_every_backend(database):
+    from smartapp.db.worklist_runs import PatientQuery
+
+    runs = WorklistRuns(database)
+    runs.save(_run("r1", ISS_A, NOW, 12), [_patient(n) for n in range(12)])
+    runs.save(_run("r2", ISS_B, NOW, 1), [_patient(0)])
+    every = runs.query(ISS_A, "r1", PatientQuery(), offset=0, limit=5)
+    assert every.total == 12 and [p.patient for p in every.patients] == [
+        f"Patient/p{n}" for n in range(5)
+    ]
+    urgent = runs.query(ISS_A, "r1", PatientQuery(status="action-required"), offset=0, limit=None)
+    assert [p.patient for p in urgent.patients] == ["Patient/p0"]
+    incomplete = runs.query(
+        ISS_A, "r1", PatientQuery(status="data-incomplete"), offset=0, limit=None
+    )
+    assert [p.patient for p in incomplete.patients] == ["Patient/p2"]
+    due = runs.query(ISS_A, "r1", PatientQuery(due_by=date(2026, 11, 21)), offset=0, limit=None)
+    assert {p.next_due for p in due.patients} <= {None, date(2026, 11, 20), date(2026, 11, 21)}
+    assert any(p.next_due is None for p in due.patients)
+    by_due = runs.query(ISS_A, "r1", PatientQuery(sort="next_due"), offset=0, limit=None).patients
+    dues = [p.next_due for p in by_due]
+    undated = dues.count(None)
+    assert dues[:undated] == [None] * undated and dues[undated:] == sorted(dues[undated:])
+    by_status = runs.query(
+        ISS_A, "r1", PatientQuery(sort="status", descending=True), offset=0, limit=None
+    ).patients
+    assert by_status[-1].patient == "Patient/p0"
+    assert runs.status_counts(ISS_A, "r1") == {
+        ("action-required", True): 1,
+        ("ok", True): 10,
+        ("ok", False): 1,
+    }
+    assert runs.prescribers(ISS_A, "r1") == ["Dr X (Practitioner/x)"]
+    assert runs.query(ISS_B, "r1", PatientQuery(), offset=0, limit=None).total == 0
