@@ -115,9 +115,9 @@ def test_worklist_runs_query_filters_sorts_pages_and_counts_on_every_backend(dat
     assert {p.next_due for p in due.patients} <= {None, date(2026, 11, 20), date(2026, 11, 21)}
     assert any(p.next_due is None for p in due.patients)
     by_due = runs.query(ISS_A, "r1", PatientQuery(sort="next_due"), offset=0, limit=None).patients
-    dues = [p.next_due for p in by_due]
-    undated = dues.count(None)
-    assert dues[:undated] == [None] * undated and dues[undated:] == sorted(dues[undated:])
+    undated = [p for p in by_due if p.next_due is None]
+    dated = [p.next_due for p in by_due if p.next_due is not None]
+    assert by_due[: len(undated)] == undated and dated == sorted(dated)
     by_status = runs.query(
         ISS_A, "r1", PatientQuery(sort="status", descending=True), offset=0, limit=None
     ).patients
