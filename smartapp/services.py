@@ -161,7 +161,7 @@ def build_services(settings: AppSettings) -> Services:
         registry=RegistryStore(database),
         admins=admins,
         worklist_users=worklist_users,
-        worklist_runs=WorklistRuns(database),
+        worklist_runs=WorklistRuns(database, cipher),
         issuers=issuers,
         discovery=DiscoveryCache(),
         keys=keys,

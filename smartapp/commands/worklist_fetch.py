@@ -169,10 +169,8 @@ def _fetch(
     database: Database,
     writeback: WritebackPlan | None,
 ) -> tuple[FetchResult, PopulationWriteback | None]:
-    key_ring = KeyRing.load_or_create(
-        SigningKeyStore(database, SecretCipher(settings.required_token_key())),
-        now=datetime.now(UTC),
-    )
+    cipher = SecretCipher(settings.required_token_key())  # the signing keys and the run's PHI
+    key_ring = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))
     folder = download_folder(settings.instance_dir, issuer)
     with only_fetch(folder), requests.Session() as http:
         http.trust_env = False
@@ -189,7 +187,13 @@ def _fetch(
             settings=bulk_settings(args.max_wait_hours),
         )
         result = fetch_run(
-            issuer, args.group, exporter, run, WorklistRuns(database), report=_say, meter=_meter
+            issuer,
+            args.group,
+            exporter,
+            run,
+            WorklistRuns(database, cipher),
+            report=_say,
+            meter=_meter,
         )
         if writeback is None:
             return result, None

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from smartapp.db import Database, StoredPatient, StoredRun, WorklistRuns
+from smartapp.db import Database, SecretCipher, StoredPatient, StoredRun, WorklistRuns
 from tests.e2e.accessibility import axe_violations, blocking
 from tests.e2e.stack import Stack
 
@@ -46,7 +46,8 @@ def stored_run(stack: Stack, evaluations: dict[str, dict[str, Any]]) -> Iterator
     )
     database = Database(stack.app.env["SMARTAPP_DATABASE_URL"])
     try:
-        WorklistRuns(database).save(run, patients)
+        cipher = SecretCipher(stack.app.env["SMARTAPP_TOKEN_KEY"])
+        WorklistRuns(database, cipher).save(run, patients)
     finally:
         database.dispose()
     yield [p.patient for p in patients]
