@@ -170,6 +170,7 @@ class IssuerConfig:
         put("writeback", tuple(self.writeback))
         put("name", self.name.strip() or self.iss)
         self._check_cds_client(put)
+        self._check_backend(put)
 
     @property
     def accepts_cds_client(self) -> bool:
@@ -201,6 +202,9 @@ class IssuerConfig:
         except ValueError as error:
             raise _bad("cds_fhir_server", str(error)) from None
 
+    def _check_backend(self, put: Callable[[str, object], None]) -> None:
+        """The Backend Services client: its id, and its system/ scopes (the default's when none
+        are given, in v1 form for a v1 issuer)."""
         if self.backend_client_id is not None and not self.backend_client_id.strip():
             raise _bad("backend_client_id", "must not be empty")
         backend = split_scopes(self.backend_scopes) or split_scopes(DEFAULT_BACKEND_SCOPES)
