@@ -50,6 +50,7 @@ class WorklistRow:
     overdue: str
     recommendation: str
     findings: tuple[FindingCell, ...]
+    problems: tuple[str, ...] = ()
 
 
 def worklist_row(stored: StoredPatient) -> WorklistRow:
@@ -72,6 +73,7 @@ def worklist_row(stored: StoredPatient) -> WorklistRow:
         overdue=_overdue(stored.days_overdue),
         recommendation=str(evaluation.get("recommendation") or ""),
         findings=tuple(_finding(f) for f in evaluation.get("findings") or ()),
+        problems=stored.problems,
     )
 
 

@@ -45,7 +45,8 @@ class StoredRun:
 
 @dataclass(frozen=True, slots=True)
 class StoredPatient:
-    """One patient of a run: the evaluation JSON and the cells beside it."""
+    """One patient of a run: the evaluation JSON and the cells beside it; `problems` says what
+    of its records could not be read (file and line) when `data_complete` is false."""
 
     patient: str
     overall: str
@@ -57,6 +58,7 @@ class StoredPatient:
     days_overdue: int | None
     data_complete: bool
     evaluation_json: str
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,7 @@ def _row(
         "mrn": patient.mrn,
         "phone": patient.phone,
         "evaluation": patient.evaluation_json,
+        "problems": list(patient.problems),
     }
     return {
         "run_id": run.run_id,
@@ -290,8 +293,8 @@ def _run(row: WorklistRunRow) -> StoredRun:
     )
 
 
-def _phi(encrypted: str, cipher: SecretCipher) -> dict[str, str]:
-    opened: dict[str, str] = json.loads(cipher.decrypt(encrypted))
+def _phi(encrypted: str, cipher: SecretCipher) -> dict[str, Any]:
+    opened: dict[str, Any] = json.loads(cipher.decrypt(encrypted))
     return opened
 
 
@@ -308,4 +311,5 @@ def _patient(row: WorklistPatientRow, cipher: SecretCipher) -> StoredPatient:
         days_overdue=row.days_overdue,
         data_complete=row.data_complete,
         evaluation_json=phi["evaluation"],
+        problems=tuple(str(p) for p in phi.get("problems") or ()),
     )

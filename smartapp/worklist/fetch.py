@@ -234,6 +234,7 @@ def stored_patient(row: WorklistRow) -> StoredPatient:
         days_overdue=overdue if isinstance(overdue, int) else None,
         data_complete=row.complete,
         evaluation_json=row.evaluation_json,
+        problems=row.problems,
     )
 
 

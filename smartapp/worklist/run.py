@@ -66,6 +66,8 @@ class WorklistRow:
     prescriber: str
     complete: bool
     phone: str = ""
+    # What could not be read of the patient's records (file and line, no patient data).
+    problems: tuple[str, ...] = ()
 
     @property
     def evaluation(self) -> dict[str, Any]:
@@ -151,8 +153,8 @@ def evaluate_export(
             finally:
                 evaluating.finish()
             rows = (
-                WorklistRow(p, e, n, m, pr, bool(c), ph or "")
-                for p, e, n, m, pr, c, ph in store.results()
+                WorklistRow(p, e, n, m, pr, bool(c), ph or "", tuple(json.loads(pb or "[]")))
+                for p, e, n, m, pr, c, ph, pb in store.results()
             )
             emit(_noting_first(rows, summary))
         finally:
@@ -210,6 +212,7 @@ def _evaluate_one(
             shown_prescriber,
             not bundle.problems,
             patient_phone(patient_json, run.as_of),
+            json.dumps(bundle.problems),
         )
     )
 

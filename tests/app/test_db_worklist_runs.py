@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -136,12 +137,13 @@ def test_worklist_runs_query_filters_sorts_pages_and_counts_on_every_backend(dat
 
 def test_worklist_patients_keep_no_name_mrn_phone_or_evaluation_in_plain_text(database, cipher):
     runs = WorklistRuns(database, cipher)
-    runs.save(_run("r1", ISS_A, NOW, 2), [_patient(1), _patient(3)])
+    cut = replace(_patient(3), problems=("1.Observation.ndjson:7 names it but could not be read",))
+    runs.save(_run("r1", ISS_A, NOW, 2), [_patient(1), cut])
     with database.transaction() as session:
         stored = repr(session.execute(select(WorklistPatientRow)).scalars().all())
         raw = [row.phi_encrypted for row in session.execute(select(WorklistPatientRow)).scalars()]
     assert all(text not in stored + repr(raw) for text in ("Name 1", "MRN3", "555", '"overall"'))
-    assert [p.name for p in runs.patients(ISS_A, "r1")] == ["Name 1", "Name 3"]
+    assert runs.patients(ISS_A, "r1") == [_patient(1), cut]
     other = WorklistRuns(database, SecretCipher(SecretCipher.generate_key()))
     with pytest.raises(SecretKeyError):
         other.patients(ISS_A, "r1")

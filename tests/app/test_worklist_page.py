@@ -25,6 +25,7 @@ TWO_ISSUERS = ISSUER_TOML + (
     'auth_method = "none"\n'
 )
 AS_OF = date(2026, 11, 25)
+CUT = "2.Observation.ndjson:4 names it but could not be read"
 
 
 @pytest.fixture
@@ -87,6 +88,7 @@ def patient(
     due: date | None = date(2026, 12, 1),
     complete: bool = True,
     phone: str = "",
+    problems: tuple[str, ...] = (),
 ) -> StoredPatient:
     return StoredPatient(
         patient=f"Patient/p{n}",
@@ -98,6 +100,7 @@ def patient(
         next_due=due,
         days_overdue=3 if overall == "action-required" else 0,
         data_complete=complete,
+        problems=problems,
         evaluation_json=evaluation(
             n, overall, due.isoformat() if due else None, 1200 if due else None
         ),
@@ -195,12 +198,19 @@ def test_without_a_run_the_page_says_so_and_shows_no_all_clear(app, client):
 
 def test_incomplete_data_is_never_shown_as_ok_and_says_what_is_missing(app, client):
     store(
-        app, [patient(1, "action-required", complete=False), patient(0, complete=False), patient(2)]
+        app,
+        [
+            patient(1, "action-required", complete=False),
+            patient(0, complete=False, problems=(CUT,)),
+            patient(2),
+        ],
     )
     html = get(client, coordinator_session(app)).get_data(as_text=True)
     statuses = re.findall(r'data-testid="status">([^<]+)<', html)
     assert statuses == ["Action required, data incomplete", "Data incomplete", "OK"]
     assert html.count('data-testid="incomplete"') == 2 and "could not be read" in html
+    assert f"<li>{CUT}</li>" in html  # what could not be read, by file and line
+    assert "<li>2.Observation.ndjson:4 names it but could not be read</li>" in html
     assert 'data-testid="count-ok" data-count="1"' in html
     assert 'data-testid="count-data-incomplete" data-count="2"' in html
     only = get(client, coordinator_session(app), status="data-incomplete").get_data(as_text=True)
