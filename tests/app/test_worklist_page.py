@@ -177,7 +177,7 @@ def test_a_run_older_than_the_maximum_age_is_flagged_stale(app, client):
     assert 'data-testid="stale"' in html and "has stopped running" in html
 
 
-def test_the_maximum_age_is_a_setting(tmp_path, client_factory=None):
+def test_the_maximum_age_is_a_setting(tmp_path):
     from smartapp.app import create_app
 
     app = create_app(
