@@ -23,6 +23,8 @@ from benchmarks.sandbox_search import observation_search_times
 from benchmarks.synthetic import AS_OF, patient_bundle, patient_facts
 from benchmarks.worklist import measure as measure_worklist
 from benchmarks.worklist import report as worklist_report
+from benchmarks.worklist_page import measure as measure_worklist_page
+from benchmarks.worklist_page import report as worklist_page_report
 from clozapine import evaluate, policy_in_force
 from fhir_mappings import patient_facts_from_text
 
@@ -175,6 +177,8 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(prefix="worklist-bench-") as folder:
         print(worklist_report(measure_worklist(Path(folder))))
+    with tempfile.TemporaryDirectory(prefix="worklist-page-bench-") as folder:
+        print(worklist_page_report(measure_worklist_page(Path(folder))))
     print(cds_report(measure_cds()))
     print(cds_sandbox_report(measure_cds_sandbox()))
     return 0

@@ -169,15 +169,8 @@ class IssuerConfig:
             )
         put("writeback", tuple(self.writeback))
         put("name", self.name.strip() or self.iss)
-        if self.backend_client_id is not None and not self.backend_client_id.strip():
-            raise _bad("backend_client_id", "must not be empty")
-        backend = split_scopes(self.backend_scopes) or split_scopes(DEFAULT_BACKEND_SCOPES)
-        if self.scope_version is ScopeVersion.V1 and not self.backend_scopes:
-            backend = to_v1(backend)
-        if any(not scope.startswith("system/") for scope in backend):
-            raise _bad("backend_scopes", "must list system/ scopes only")
-        put("backend_scopes", " ".join(backend))
         self._check_cds_client(put)
+        self._check_backend(put)
 
     @property
     def accepts_cds_client(self) -> bool:
@@ -208,6 +201,18 @@ class IssuerConfig:
             put("cds_fhir_server", normalise_iss(self.cds_fhir_server or self.iss))
         except ValueError as error:
             raise _bad("cds_fhir_server", str(error)) from None
+
+    def _check_backend(self, put: Callable[[str, object], None]) -> None:
+        """The Backend Services client: its id, and its system/ scopes (the default's when none
+        are given, in v1 form for a v1 issuer)."""
+        if self.backend_client_id is not None and not self.backend_client_id.strip():
+            raise _bad("backend_client_id", "must not be empty")
+        backend = split_scopes(self.backend_scopes) or split_scopes(DEFAULT_BACKEND_SCOPES)
+        if self.scope_version is ScopeVersion.V1 and not self.backend_scopes:
+            backend = to_v1(backend)
+        if any(not scope.startswith("system/") for scope in backend):
+            raise _bad("backend_scopes", "must list system/ scopes only")
+        put("backend_scopes", " ".join(backend))
 
     def _check_credentials(self, method: AuthMethod, put: Callable[[str, object], None]) -> None:
         if method in SECRET_METHODS:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from smartapp.cds.views import init_cds
 from smartapp.chart import views as chart
+from smartapp.coordinator import views as coordinator
 from smartapp.patient import views as patient
 from smartapp.patient.i18n import init_languages
 from smartapp.registry import admin_views as registry_admin
@@ -47,6 +48,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     for blueprint in (
         launch_bp.bp,
         chart.bp,
+        coordinator.bp,
         patient.bp,
         health.bp,
         assets.bp,

@@ -34,9 +34,10 @@ from smartapp.db import (
     WritebackLedger,
 )
 from smartapp.db.registry_store import RegistryStore
+from smartapp.db.worklist_runs import WorklistRuns
 from smartapp.org_config import OrgConfig, load_app_org_config
 from smartapp.settings import AppSettings
-from smartapp.tenancy.admins import RegistryAdmins
+from smartapp.tenancy.admins import WORKLIST_SETTING, RegistryAdmins
 
 SERVICES_KEY = "smartapp"
 _P = ParamSpec("_P")
@@ -96,6 +97,8 @@ class Services:
     audit: AuditLog
     registry: RegistryStore
     admins: RegistryAdmins
+    worklist_users: RegistryAdmins
+    worklist_runs: WorklistRuns
     issuers: IssuerRegistry
     discovery: DiscoveryCache
     keys: KeyRing
@@ -141,6 +144,9 @@ def build_services(settings: AppSettings) -> Services:
     admins = RegistryAdmins.from_setting(
         sorted(settings.registry_admins), [issuer.iss for issuer in issuers]
     )
+    worklist_users = RegistryAdmins.from_setting(
+        sorted(settings.worklist_users), [issuer.iss for issuer in issuers], WORKLIST_SETTING
+    )
     org = load_app_org_config(settings.org_config_file)
     database = Database(settings.database_url)
     cipher = SecretCipher(settings.token_key)
@@ -154,6 +160,8 @@ def build_services(settings: AppSettings) -> Services:
         audit=AuditLog(database),
         registry=RegistryStore(database),
         admins=admins,
+        worklist_users=worklist_users,
+        worklist_runs=WorklistRuns(database, cipher),
         issuers=issuers,
         discovery=DiscoveryCache(),
         keys=keys,

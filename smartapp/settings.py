@@ -29,6 +29,9 @@ DEFAULT_AUDIT_RETENTION_DAYS = 6 * 365.0
 DEFAULT_SESSION_IDLE_MINUTES = 30.0
 # A stored worklist run a month: the page shows the latest, the rest is history for audits.
 DEFAULT_WORKLIST_RETENTION_DAYS = 30.0
+# The worklist page warns when the latest run is older: the scheduler runs daily, so an older
+# run means it has stopped (population.md).
+DEFAULT_WORKLIST_MAX_AGE_HOURS = 26.0
 
 
 class SettingsError(ValueError):
@@ -78,6 +81,8 @@ class AppSettings:
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
     session_retention: timedelta = timedelta(days=DEFAULT_SESSION_RETENTION_DAYS)
     session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
+    worklist_users: frozenset[str] = frozenset()
+    worklist_max_age: timedelta = timedelta(hours=DEFAULT_WORKLIST_MAX_AGE_HOURS)
 
     @property
     def redirect_uri(self) -> str:
@@ -88,6 +93,11 @@ class AppSettings:
     def patient_redirect_uri(self) -> str:
         """Where the EHR returns a patient or caregiver after sign-in (the patient-facing view)."""
         return f"{self.base_url}/patient/callback"
+
+    @property
+    def worklist_redirect_uri(self) -> str:
+        """Where the EHR returns a coordinator after a sign-in without a patient (the worklist)."""
+        return f"{self.base_url}/worklist/callback"
 
 
 def process_environment() -> dict[str, str]:
@@ -114,16 +124,31 @@ def load_settings(
         database_url=database_url(source),
         instance_dir=instance_dir(source),
         org_config_file=Path(org_config) if org_config else None,
-        registry_admins=frozenset(
-            a.strip() for a in source.get("REGISTRY_ADMINS", "").split(",") if a.strip()
-        ),
+        registry_admins=_users(source, "REGISTRY_ADMINS"),
         auto_writeback=_flag(source, "AUTO_WRITEBACK"),
         log_level=source.get("LOG_LEVEL", "INFO").upper(),
         fhir_timeout_s=_number(source, "FHIR_TIMEOUT_S", 10.0),
         environment={**environment, **(overrides or {})},
         session_retention=_days(source, "SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS),
         session_idle=_idle_minutes(source),
+        worklist_users=_users(source, "WORKLIST_USERS"),
+        worklist_max_age=_hours(source, "WORKLIST_MAX_AGE_HOURS", DEFAULT_WORKLIST_MAX_AGE_HOURS),
     )
+
+
+def _users(source: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma-separated list of fhirUser URLs, blanks dropped."""
+    return frozenset(a.strip() for a in source.get(name, "").split(",") if a.strip())
+
+
+def _hours(source: Mapping[str, str], name: str, default: float) -> timedelta:
+    try:
+        value = float(source.get(name, "").strip() or default)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number of hours") from None
+    if not 1 <= value <= 24 * 365:
+        raise SettingsError(f"{PREFIX}{name} must be from 1 to 8760 hours")
+    return timedelta(hours=value)
 
 
 @dataclass(frozen=True, slots=True)

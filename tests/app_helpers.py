@@ -86,7 +86,7 @@ def make_app(folder: Path, **overrides: str) -> Flask:
 
 def token_set(
     *,
-    patient: str = "pt-1",
+    patient: str | None = "pt-1",
     fhir_user: str | None = PRESCRIBER,
     scopes: str = "launch openid fhirUser patient/*.rs",
     expires_at: datetime | None = None,
@@ -108,7 +108,7 @@ def token_set(
 def open_session(
     app: Flask,
     fhir_user: str | None = PRESCRIBER,
-    patient: str = "pt-1",
+    patient: str | None = "pt-1",
     *,
     now: datetime | None = NOW,
     **tokens: Any,

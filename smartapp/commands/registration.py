@@ -25,6 +25,7 @@ from launch.authorize import requested_scopes
 from launch.urls import normalise_iss
 from smartapp.cds.catalogue import SERVICES as CDS_SERVICES
 from smartapp.commands.evaluate import UsageError
+from smartapp.coordinator.access import WORKLIST_SCOPES
 from smartapp.settings import SettingsError, load_public_settings
 
 Section = Callable[[IssuerConfig, str], list[tuple[str, str]]]
@@ -58,6 +59,23 @@ def patient_portal(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]
         ),
         ("scopes (standalone launch)", requested_scopes(issuer, standalone=True, scopes=portal)),
         ("users", "the patient (fhirUser Patient) or a caregiver (fhirUser RelatedPerson)"),
+    ]
+
+
+def worklist(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str]]:
+    """The coordinators' worklist page, reached without a patient (SMARTAPP_WORKLIST_USERS)."""
+    return [
+        ("EHR launch without a patient", f"{base_url}/launch (the launch URL above)"),
+        ("redirect URI", f"{base_url}/worklist/callback"),
+        (
+            "standalone launch URL",
+            f"{base_url}/worklist/standalone?iss={quote(issuer.iss, safe=':/')}",
+        ),
+        (
+            "scopes (standalone launch)",
+            requested_scopes(issuer, standalone=True, scopes=WORKLIST_SCOPES),
+        ),
+        ("users", "the coordinators named in SMARTAPP_WORKLIST_USERS"),
     ]
 
 
@@ -142,6 +160,7 @@ def backend_services(issuer: IssuerConfig, base_url: str) -> list[tuple[str, str
 SECTIONS: tuple[tuple[str, Section], ...] = (
     ("SMART App Launch", smart_app_launch),
     ("Patient portal", patient_portal),
+    ("Worklist", worklist),
     ("Client authentication", client_authentication),
     ("Embedding", framing),
     ("CDS Hooks", cds_hooks),

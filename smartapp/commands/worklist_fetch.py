@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from clozapine import Policy, Registry
+from fhir_client import FhirClient
 from fhir_client.bulk import BulkError, BulkExport
 from launch import (
     AuthError,
@@ -29,9 +32,17 @@ from launch import (
 from smartapp.commands.evaluate import UsageError, prepare_run
 from smartapp.commands.progress import Progress
 from smartapp.commands.registration import chosen_issuer
-from smartapp.db import Database, SecretCipher, SecretKeyError, SigningKeyStore, WorklistRuns
+from smartapp.db import (
+    Database,
+    SecretCipher,
+    SecretKeyError,
+    SigningKeyStore,
+    WorklistRuns,
+    WritebackLedger,
+)
 from smartapp.db.registry_store import RegistryStore
-from smartapp.settings import SettingsError, StoreSettings, load_store_settings
+from smartapp.org_config import ConfigError, OrgConfig, load_org_config
+from smartapp.settings import SettingsError, StoreSettings, command_base_url, load_store_settings
 from smartapp.worklist import WorklistRun
 from smartapp.worklist.fetch import (
     BackendTokens,
@@ -43,6 +54,7 @@ from smartapp.worklist.fetch import (
     only_fetch,
 )
 from smartapp.worklist.meter import Meter
+from smartapp.writeback.population import PopulationTargets, PopulationWriteback, write_population
 
 FAILED = 1
 
@@ -60,6 +72,11 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="database URL (default: the app's)")
     parser.add_argument(
         "--max-wait-hours", type=float, help="longest wait for the export (default: 6)"
+    )
+    parser.add_argument(
+        "--writeback",
+        action="store_true",
+        help="write each patient's Flag or Task as the chart page does (needs write scopes)",
     )
     parser.set_defaults(policy=None, format="ndjson")
 
@@ -81,11 +98,18 @@ def run_fetch(args: argparse.Namespace) -> int:
     if args.config is None and settings.org_config_file is not None:
         args.config = str(settings.org_config_file)
     prepared = prepare_run(args)
+    writeback = _writeback_plan(args) if args.writeback else None
     database = Database(args.database_url or settings.database_url)
     try:
         registry = prepared.registry or _registry(database, issuer, prepared.policy)
-        run = WorklistRun(prepared.settings, prepared.as_of, prepared.policy, registry)
-        result = _fetch(settings, issuer, args, run, database)
+        run = WorklistRun(
+            prepared.settings,
+            prepared.as_of,
+            prepared.policy,
+            registry,
+            observe=writeback.targets.observe if writeback else None,
+        )
+        result, written = _fetch(settings, issuer, args, run, database, writeback)
     except BulkError as error:
         return _failed(str(error))
     except AuthError as error:
@@ -106,7 +130,35 @@ def run_fetch(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     _say(_summary(issuer, result))
+    if written is not None:
+        _say(written.summary())
     return 0
+
+
+@dataclass(frozen=True, slots=True)
+class WritebackPlan:
+    """What `--writeback` writes with: the app's URL (its Device authors the writes), the
+    organisation's settings, and the targets collected as the run evaluates."""
+
+    base_url: str
+    org: OrgConfig
+    targets: PopulationTargets
+
+
+def _writeback_plan(args: argparse.Namespace) -> WritebackPlan:
+    try:
+        base_url = command_base_url()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    if base_url is None:
+        raise UsageError(
+            "--writeback needs SMARTAPP_BASE_URL: the Flags and Tasks name the app as their author"
+        )
+    try:
+        org = load_org_config(Path(args.config)) if args.config else OrgConfig()
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    return WritebackPlan(base_url, org, PopulationTargets.for_org(org))
 
 
 def _fetch(
@@ -115,28 +167,74 @@ def _fetch(
     args: argparse.Namespace,
     run: WorklistRun,
     database: Database,
-) -> FetchResult:
-    key_ring = KeyRing.load_or_create(
-        SigningKeyStore(database, SecretCipher(settings.required_token_key())),
-        now=datetime.now(UTC),
-    )
+    writeback: WritebackPlan | None,
+) -> tuple[FetchResult, PopulationWriteback | None]:
+    cipher = SecretCipher(settings.required_token_key())  # the signing keys and the run's PHI
+    key_ring = KeyRing.load_or_create(SigningKeyStore(database, cipher), now=datetime.now(UTC))
     folder = download_folder(settings.instance_dir, issuer)
     with only_fetch(folder), requests.Session() as http:
         http.trust_env = False
         http.verify = str(issuer.tls_ca_file) if issuer.tls_ca_file else True
         smart_config = discover(issuer.iss, http)
+        tokens = BackendTokens(issuer, smart_config, http, key_ring)
         exporter = BulkExport(
             export_url(issuer, args.group, run.settings.local_anc_codes),
             folder,
             http,
-            BackendTokens(issuer, smart_config, http, key_ring),
+            tokens,
             say=_say,
             meter=_meter,
             settings=bulk_settings(args.max_wait_hours),
         )
-        return fetch_run(
-            issuer, args.group, exporter, run, WorklistRuns(database), report=_say, meter=_meter
+        result = fetch_run(
+            issuer,
+            args.group,
+            exporter,
+            run,
+            WorklistRuns(database, cipher),
+            report=_say,
+            meter=_meter,
         )
+        if writeback is None:
+            return result, None
+        return result, _write(issuer, tokens, http, database, writeback)
+
+
+def _write(
+    issuer: IssuerConfig,
+    tokens: BackendTokens,
+    http: requests.Session,
+    database: Database,
+    plan: WritebackPlan,
+) -> PopulationWriteback:
+    """Each kept patient's Flag or Task, written with the run's token after the run is stored."""
+
+    def renewed() -> bool:
+        tokens.renew()
+        return True
+
+    client = FhirClient(
+        issuer.iss,
+        tokens.current,
+        session=http,
+        vendor=issuer.vendor,
+        client_id=issuer.backend_client_id,
+        page_size=issuer.page_size,
+        on_unauthorized=renewed,
+    )
+    zone = plan.org.mapping_settings().timezone
+    return write_population(
+        plan.targets,
+        iss=issuer.iss,
+        actor=f"smartapp worklist fetch (backend client {issuer.backend_client_id})",
+        preferred=issuer.writeback,
+        scopes=tokens.scopes(),
+        client=client,
+        ledger=WritebackLedger(database),
+        base_url=plan.base_url,
+        task_intent=plan.org.task_intent,
+        now=lambda: datetime.now(UTC).astimezone(zone or UTC),
+    )
 
 
 def _issuer(settings: StoreSettings, wanted: str | None) -> IssuerConfig:

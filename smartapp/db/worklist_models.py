@@ -38,10 +38,11 @@ class WorklistRunRow(Base):
 
 
 class WorklistPatientRow(Base):
-    """One patient of a run, in worklist order (`position`): the evaluation JSON `smartapp
-    evaluate` prints, the cells a coordinator sorts, filters and calls by (`phone` is "" when
-    the Patient has none), and whether every one of the patient's resources could be read
-    (`data_complete`)."""
+    """One patient of a run, in worklist order (`position`): the cells a coordinator filters
+    and orders by, whether every one of the patient's resources could be read
+    (`data_complete`), and, encrypted whole with the app's token key (`phi_encrypted`), the
+    name, MRN, phone ("" when the Patient has none) and the evaluation JSON `smartapp
+    evaluate` prints."""
 
     __tablename__ = "worklist_patients"
     __table_args__ = (Index("ix_worklist_patients_iss_patient", "iss", "patient"),)
@@ -53,11 +54,8 @@ class WorklistPatientRow(Base):
     iss: Mapped[str]
     patient: Mapped[str]
     overall: Mapped[str]
-    name: Mapped[str]
-    mrn: Mapped[str]
-    phone: Mapped[str]
     prescriber: Mapped[str]
     next_due: Mapped[date | None]
     days_overdue: Mapped[int | None]
     data_complete: Mapped[bool]
-    evaluation: Mapped[str] = mapped_column(Text)
+    phi_encrypted: Mapped[str] = mapped_column(Text)

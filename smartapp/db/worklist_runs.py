@@ -1,20 +1,30 @@
-"""The stored worklist runs: write a run whole, read an EHR's latest run and its patients."""
+"""The stored worklist runs: write a run whole, read an EHR's latest run and its patients.
+
+A patient's name, MRN, phone and evaluation are stored as one ciphertext (the app's token key);
+ordering by name therefore reads and decrypts the matching rows' names (10,000 in a fraction of
+a second) and then reads only the page's rows.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, case, func, insert, or_, select
 
+from smartapp.db.crypto import SecretCipher
 from smartapp.db.database import Database
 from smartapp.db.worklist_models import WorklistPatientRow, WorklistRunRow
 
 # Rows inserted per statement: a population of 10,000 goes in ten statements.
 BATCH = 1000
+# The overall statuses, most urgent first (the worklist's order, population.md).
+STATUS_ORDER = ("action-required", "attention", "ok", "not-applicable")
+SORTS = ("urgency", "status", "name", "prescriber", "next_due")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +45,8 @@ class StoredRun:
 
 @dataclass(frozen=True, slots=True)
 class StoredPatient:
-    """One patient of a run: the evaluation JSON and the cells beside it."""
+    """One patient of a run: the evaluation JSON and the cells beside it; `problems` says what
+    of its records could not be read (file and line) when `data_complete` is false."""
 
     patient: str
     overall: str
@@ -47,13 +58,39 @@ class StoredPatient:
     days_overdue: int | None
     data_complete: bool
     evaluation_json: str
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientQuery:
+    """Which of a run's patients a page shows, and in which order.
+
+    `status` is an overall status, or `data-incomplete` for the patients whose records could
+    not all be read; `due_by` keeps the patients due on or before that day and those with no
+    due date at all (no ANC on file: due now). Every sort ends in worklist order.
+    """
+
+    status: str | None = None
+    prescriber: str | None = None
+    due_by: date | None = None
+    sort: str = "urgency"
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPage:
+    """One page of a run's patients and how many match the query in all."""
+
+    total: int
+    patients: list[StoredPatient]
 
 
 class WorklistRuns:
     """Runs of every EHR; each read names the EHR (`iss`) and sees only its runs."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cipher: SecretCipher) -> None:
         self._database = database
+        self._cipher = cipher
 
     def save(self, run: StoredRun, patients: Iterable[StoredPatient]) -> None:
         """Store the run and its patients (in the order given) in one transaction."""
@@ -73,7 +110,7 @@ class WorklistRuns:
                 )
             )
             session.flush()
-            rows = (_row(run, n, p) for n, p in enumerate(patients))
+            rows = (_row(run, n, p, self._cipher) for n, p in enumerate(patients))
             while batch := list(islice(rows, BATCH)):
                 session.execute(insert(WorklistPatientRow), batch)
 
@@ -111,24 +148,133 @@ class WorklistRuns:
             .limit(limit)
         )
         with self._database.transaction() as session:
-            return [_patient(row) for row in session.execute(query).scalars()]
+            return [_patient(row, self._cipher) for row in session.execute(query).scalars()]
+
+    def query(
+        self, iss: str, run_id: str, query: PatientQuery, *, offset: int, limit: int | None
+    ) -> PatientPage:
+        """The patients matching `query`, in its order; a page of them with offset and limit."""
+        where = _where(iss, run_id, query)
+        if query.sort == "name":
+            return self._by_name(where, query.descending, offset, limit)
+        count = select(func.count()).select_from(WorklistPatientRow).where(*where)
+        rows = (
+            select(WorklistPatientRow)
+            .where(*where)
+            .order_by(*_order(query))
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._database.transaction() as session:
+            total = int(session.execute(count).scalar_one())
+            found = [_patient(row, self._cipher) for row in session.execute(rows).scalars()]
+            return PatientPage(total, found)
+
+    def _by_name(
+        self,
+        where: list[ColumnElement[bool]],
+        descending: bool,
+        offset: int,
+        limit: int | None,
+    ) -> PatientPage:
+        """Ordered by the decrypted names (then worklist order), the page's rows read after."""
+        table = WorklistPatientRow
+        keys = select(table.position, table.phi_encrypted).where(*where)
+        with self._database.transaction() as session:
+            named = [
+                (_phi(encrypted, self._cipher)["name"], position)
+                for position, encrypted in session.execute(keys).all()
+            ]
+            named.sort(reverse=descending)
+            chosen = [
+                position
+                for _, position in named[offset : None if limit is None else offset + limit]
+            ]
+            rows = session.execute(select(table).where(*where, table.position.in_(chosen)))
+            by_position = {row.position: row for row in rows.scalars()}
+            found = [_patient(by_position[p], self._cipher) for p in chosen]
+            return PatientPage(len(named), found)
+
+    def status_counts(self, iss: str, run_id: str) -> dict[tuple[str, bool], int]:
+        """How many of the run's patients have each (overall status, data complete) pair."""
+        table = WorklistPatientRow
+        query = (
+            select(table.overall, table.data_complete, func.count())
+            .where(table.iss == iss, table.run_id == run_id)
+            .group_by(table.overall, table.data_complete)
+        )
+        with self._database.transaction() as session:
+            return {(str(o), bool(c)): int(n) for o, c, n in session.execute(query).all()}
+
+    def prescribers(self, iss: str, run_id: str) -> list[str]:
+        """The prescribers the run's patients name, sorted ("" when an order names none)."""
+        query = (
+            select(WorklistPatientRow.prescriber)
+            .where(WorklistPatientRow.iss == iss, WorklistPatientRow.run_id == run_id)
+            .distinct()
+            .order_by(WorklistPatientRow.prescriber)
+        )
+        with self._database.transaction() as session:
+            return [str(p) for p in session.execute(query).scalars()]
 
 
-def _row(run: StoredRun, position: int, patient: StoredPatient) -> dict[str, Any]:
+def _where(iss: str, run_id: str, query: PatientQuery) -> list[ColumnElement[bool]]:
+    table = WorklistPatientRow
+    where: list[ColumnElement[bool]] = [table.iss == iss, table.run_id == run_id]
+    if query.status == "data-incomplete":
+        where.append(table.data_complete.is_(False))
+    elif query.status is not None:
+        where.append(table.overall == query.status)
+    if query.prescriber is not None:
+        where.append(table.prescriber == query.prescriber)
+    if query.due_by is not None:
+        where.append(or_(table.next_due.is_(None), table.next_due <= query.due_by))
+    return where
+
+
+def _order(query: PatientQuery) -> list[Any]:
+    table = WorklistPatientRow
+    rank = case(
+        {status: n for n, status in enumerate(STATUS_ORDER)},
+        value=table.overall,
+        else_=len(STATUS_ORDER),
+    )
+    # No due date (no ANC on file) is the most urgent: it sorts before every date.
+    undated = case((table.next_due.is_(None), 0), else_=1)
+    keys: dict[str, list[Any]] = {
+        "urgency": [],
+        "status": [rank],
+        "prescriber": [table.prescriber],
+        "next_due": [undated, table.next_due],
+    }
+    chosen = keys[query.sort] if query.sort in keys else []
+    position = table.position
+    if query.descending:
+        return [key.desc() for key in chosen] + [position.desc()]
+    return [*chosen, position]
+
+
+def _row(
+    run: StoredRun, position: int, patient: StoredPatient, cipher: SecretCipher
+) -> dict[str, Any]:
+    phi = {
+        "name": patient.name,
+        "mrn": patient.mrn,
+        "phone": patient.phone,
+        "evaluation": patient.evaluation_json,
+        "problems": list(patient.problems),
+    }
     return {
         "run_id": run.run_id,
         "position": position,
         "iss": run.iss,
         "patient": patient.patient,
         "overall": patient.overall,
-        "name": patient.name,
-        "mrn": patient.mrn,
-        "phone": patient.phone,
         "prescriber": patient.prescriber,
         "next_due": patient.next_due,
         "days_overdue": patient.days_overdue,
         "data_complete": patient.data_complete,
-        "evaluation": patient.evaluation_json,
+        "phi_encrypted": cipher.encrypt(json.dumps(phi, ensure_ascii=False)),
     }
 
 
@@ -147,16 +293,23 @@ def _run(row: WorklistRunRow) -> StoredRun:
     )
 
 
-def _patient(row: WorklistPatientRow) -> StoredPatient:
+def _phi(encrypted: str, cipher: SecretCipher) -> dict[str, Any]:
+    opened: dict[str, Any] = json.loads(cipher.decrypt(encrypted))
+    return opened
+
+
+def _patient(row: WorklistPatientRow, cipher: SecretCipher) -> StoredPatient:
+    phi = _phi(row.phi_encrypted, cipher)
     return StoredPatient(
         patient=row.patient,
         overall=row.overall,
-        name=row.name,
-        mrn=row.mrn,
-        phone=row.phone,
+        name=phi["name"],
+        mrn=phi["mrn"],
+        phone=phi["phone"],
         prescriber=row.prescriber,
         next_due=row.next_due,
         days_overdue=row.days_overdue,
         data_complete=row.data_complete,
-        evaluation_json=row.evaluation,
+        evaluation_json=phi["evaluation"],
+        problems=tuple(str(p) for p in phi.get("problems") or ()),
     )

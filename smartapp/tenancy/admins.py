@@ -1,4 +1,4 @@
-"""Registry administrators: `SMARTAPP_REGISTRY_ADMINS` read as (EHR, user) pairs."""
+"""Users the organisation names (`SMARTAPP_REGISTRY_ADMINS`, `SMARTAPP_WORKLIST_USERS`) as (EHR, user) pairs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from smartapp.settings import PREFIX, SettingsError
 
 SETTING = f"{PREFIX}REGISTRY_ADMINS"
+WORKLIST_SETTING = f"{PREFIX}WORKLIST_USERS"
 
 
 def _reference(path: str) -> str | None:
@@ -34,30 +35,33 @@ def user_at(issuers: Iterable[str], fhir_user: str) -> tuple[str, str] | None:
 
 @dataclass(frozen=True, slots=True)
 class RegistryAdmins:
-    """Who may administer the registry, each at one EHR: a user id means nothing elsewhere."""
+    """Who may open a page the organisation restricts (the registry's administration, the
+    worklist), each at one EHR: a user id means nothing elsewhere."""
 
     members: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
-    def from_setting(cls, entries: Iterable[str], issuers: Sequence[str]) -> RegistryAdmins:
+    def from_setting(
+        cls, entries: Iterable[str], issuers: Sequence[str], setting: str = SETTING
+    ) -> RegistryAdmins:
         """Full fhirUser URLs under an allow-listed issuer; a relative `Type/id` only when one
-        issuer is configured, and then at that issuer. SettingsError naming the setting."""
+        issuer is configured, and then at that issuer. SettingsError naming `setting`."""
         members = set()
         for entry in entries:
             if "://" in entry:
                 member = user_at(issuers, entry)
                 if member is None:
                     raise SettingsError(
-                        f"{SETTING}: {entry} is not a user (Type/id) under an allow-listed issuer"
+                        f"{setting}: {entry} is not a user (Type/id) under an allow-listed issuer"
                         f" ({', '.join(issuers)})"
                     )
             else:
                 reference = _reference(entry)
                 if reference is None:
-                    raise SettingsError(f"{SETTING}: {entry} is not a fhirUser reference")
+                    raise SettingsError(f"{setting}: {entry} is not a fhirUser reference")
                 if len(issuers) != 1:
                     raise SettingsError(
-                        f"{SETTING}: {entry} does not say which EHR it is a user of and"
+                        f"{setting}: {entry} does not say which EHR it is a user of and"
                         f" {len(issuers)} issuers are configured; write the full fhirUser URL,"
                         f" e.g. {issuers[0] if issuers else '<iss>'}/{reference}"
                     )

@@ -111,15 +111,21 @@ def authorize(
 
 @bp.get("/callback")
 def callback() -> Response:
-    """The EHR's authorization server returns here: check state, exchange the code, start a session."""
-    signed_in = finish_sign_in(current_services().settings.redirect_uri)
-    response = redirect(url_for("chart.page", h=signed_in.handle), code=303)
+    """The EHR's authorization server returns here: check state, exchange the code, start a
+    session; the chart opens, or for a coordinator launched without a patient the worklist."""
+    signed_in = finish_sign_in(current_services().settings.redirect_uri, worklist=True)
+    target = "chart.page" if signed_in.tokens.patient else "coordinator.page"
+    response = redirect(url_for(target, h=signed_in.handle), code=303)
     set_session_cookie(response, signed_in.handle)
     return response
 
 
-def finish_sign_in(redirect_uri: str) -> SignedIn:
-    """Check the callback's state (made for `redirect_uri`), exchange the code, store the session."""
+def finish_sign_in(redirect_uri: str, *, worklist: bool = False) -> SignedIn:
+    """Check the callback's state (made for `redirect_uri`), exchange the code, store the session.
+
+    A sign-in without a patient is refused, unless `worklist` (the chart's and the worklist's
+    callbacks) and the user is one of the EHR's worklist users (SMARTAPP_WORKLIST_USERS): the
+    coordinator's worklist opens no patient's record."""
     app = current_services()
     refused = authorization_error(request.args)
     if refused is not None:
@@ -164,7 +170,8 @@ def finish_sign_in(redirect_uri: str) -> SignedIn:
         key_ring=app.keys,
         client_secret=app.client_secrets.get(issuer.iss),
     )
-    if not tokens.patient:
+    coordinator = worklist and app.worklist_users.includes(issuer.iss, tokens.fhir_user)
+    if not tokens.patient and not coordinator:
         raise LaunchError(
             "no_patient",
             "The EHR did not say which patient to open. Open the app from a patient's chart.",
@@ -176,7 +183,7 @@ def finish_sign_in(redirect_uri: str) -> SignedIn:
             actor=tokens.fhir_user or "unknown user",
             iss=issuer.iss,
             action="launch",
-            target=f"Patient/{tokens.patient}",
+            target=f"Patient/{tokens.patient}" if tokens.patient else "worklist",
         )
     )
     return SignedIn(issuer, tokens, handle)

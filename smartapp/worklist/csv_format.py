@@ -58,13 +58,14 @@ def csv_row(
 
 
 class CsvWriter:
-    """Writes the header once, then one row per patient, to `write`."""
+    """Writes the header (`columns`, COLUMNS unless told) once, then one row per patient, to
+    `write`."""
 
-    def __init__(self, write: Callable[[str], object]) -> None:
+    def __init__(self, write: Callable[[str], object], columns: tuple[str, ...] = COLUMNS) -> None:
         self._write = write
         self._line = _Line()
         self._csv = csv.writer(self._line, lineterminator="\r\n")
-        self._emit(list(COLUMNS))
+        self._emit(list(columns))
 
     def row(self, cells: list[str]) -> None:
         self._emit(cells)

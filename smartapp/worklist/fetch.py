@@ -103,6 +103,11 @@ class BackendTokens:
         )
         return self._token.access_token
 
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes the EHR granted with the current token (a token is fetched if none)."""
+        self.current()
+        return self._token.scopes if self._token is not None else ()
+
 
 def export_url(
     issuer: IssuerConfig, group: str | None, local_anc_codes: Iterable[LocalCode] = ()
@@ -229,6 +234,7 @@ def stored_patient(row: WorklistRow) -> StoredPatient:
         days_overdue=overdue if isinstance(overdue, int) else None,
         data_complete=row.complete,
         evaluation_json=row.evaluation_json,
+        problems=row.problems,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from clozapine import Policy, Registry, evaluate, evaluation_to_json
+from clozapine import Evaluation, Policy, Registry, evaluate, evaluation_to_json
 from fhir_mappings import BundleError, MappingSettings, patient_facts_from_bundle
 from fhir_mappings.fhir_json import FhirJson
 from smartapp.worklist.export import Export, ExportError
@@ -44,12 +44,15 @@ LISTED = 20
 
 @dataclass(frozen=True, slots=True)
 class WorklistRun:
-    """What every patient of one run is evaluated with (as `smartapp evaluate` is)."""
+    """What every patient of one run is evaluated with (as `smartapp evaluate` is); `observe`,
+    when set, is given each patient's reference, evaluation and whether its data was whole
+    (the fetch's write-back)."""
 
     settings: MappingSettings
     as_of: date
     policy: Policy
     registry: Registry | None
+    observe: Callable[[str, Evaluation, bool], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ class WorklistRow:
     prescriber: str
     complete: bool
     phone: str = ""
+    # What could not be read of the patient's records (file and line, no patient data).
+    problems: tuple[str, ...] = ()
 
     @property
     def evaluation(self) -> dict[str, Any]:
@@ -148,8 +153,8 @@ def evaluate_export(
             finally:
                 evaluating.finish()
             rows = (
-                WorklistRow(p, e, n, m, pr, bool(c), ph or "")
-                for p, e, n, m, pr, c, ph in store.results()
+                WorklistRow(p, e, n, m, pr, bool(c), ph or "", tuple(json.loads(pb or "[]")))
+                for p, e, n, m, pr, c, ph, pb in store.results()
             )
             emit(_noting_first(rows, summary))
         finally:
@@ -185,6 +190,8 @@ def _evaluate_one(
             report,
         )
         return
+    if run.observe is not None:
+        run.observe(bundle.patient, evaluation, not bundle.problems)
     document = evaluation_to_json(evaluation)
     line = json.dumps(document, ensure_ascii=False)
     key = sort_key(document)
@@ -205,6 +212,7 @@ def _evaluate_one(
             shown_prescriber,
             not bundle.problems,
             patient_phone(patient_json, run.as_of),
+            json.dumps(bundle.problems),
         )
     )
 

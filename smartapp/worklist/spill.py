@@ -21,7 +21,8 @@ CREATE TABLE unusable (key TEXT, file INTEGER, line INTEGER);
 CREATE INDEX unusable_key ON unusable (key, file, line);
 CREATE TABLE result (
     rank INTEGER, no_anc INTEGER, overdue INTEGER, next_due TEXT, patient TEXT,
-    evaluation TEXT, name TEXT, mrn TEXT, prescriber TEXT, complete INTEGER, phone TEXT
+    evaluation TEXT, name TEXT, mrn TEXT, prescriber TEXT, complete INTEGER, phone TEXT,
+    problems TEXT
 );
 CREATE INDEX result_order ON result (rank, no_anc DESC, overdue DESC, next_due IS NULL, next_due, patient);
 """
@@ -129,13 +130,14 @@ class SpillStore:
         if len(self._results) >= BATCH:
             self._flush_results()
 
-    def results(self) -> Iterator[tuple[str, str, str, str, str, int, str]]:
-        """(patient, evaluation JSON, name, MRN, prescriber, complete, phone) in the urgency
-        order."""
+    def results(self) -> Iterator[tuple[str, str, str, str, str, int, str, str]]:
+        """(patient, evaluation JSON, name, MRN, prescriber, complete, phone, what could not be
+        read as a JSON list) in the urgency order."""
         self._flush_results()
         return iter(
             self._db.execute(
-                "SELECT patient, evaluation, name, mrn, prescriber, complete, phone FROM result"
+                "SELECT patient, evaluation, name, mrn, prescriber, complete, phone, problems"
+                " FROM result"
                 " ORDER BY rank, no_anc DESC, overdue DESC, next_due IS NULL, next_due, patient"
             )
         )
@@ -150,6 +152,6 @@ class SpillStore:
 
     def _flush_results(self) -> None:
         self._db.executemany(
-            "INSERT INTO result VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._results
+            "INSERT INTO result VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._results
         )
         self._results.clear()

@@ -316,3 +316,39 @@ def test_migration_0004_drops_plaintext_evaluations_and_keeps_the_sessions(
         assert current(empty_database_url) == "0003"
     finally:
         database.dispose()
+
+
+def test_migration_0007_drops_the_plaintext_worklist_runs_and_back(empty_database_url):
+    upgrade(empty_database_url, "0006")
+    database = Database(empty_database_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO worklist_runs (id, iss, group_id, started_at, finished_at,"
+                    " export_time, as_of, policy, patients, counts) VALUES ('r', 'iss', NULL,"
+                    " :now, :now, NULL, :day, 'us-label-2025', 1, '{}')"
+                ),
+                {"now": NOW, "day": NOW.date()},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO worklist_patients (run_id, position, iss, patient, overall,"
+                    " name, mrn, phone, prescriber, next_due, days_overdue, data_complete,"
+                    " evaluation) VALUES ('r', 0, 'iss', 'Patient/pt-1', 'ok', 'Doe, Jane',"
+                    " 'MRN1', '', '', NULL, NULL, :yes, '{}')"
+                ),
+                {"yes": True},
+            )
+        upgrade(empty_database_url, "0007")
+        columns = {c["name"] for c in inspect(database.engine).get_columns("worklist_patients")}
+        assert "phi_encrypted" in columns and not {"name", "mrn", "phone", "evaluation"} & columns
+        with database.engine.connect() as connection:
+            assert connection.execute(text("SELECT * FROM worklist_patients")).all() == []
+            assert connection.execute(text("SELECT * FROM worklist_runs")).all() == []
+        downgrade(empty_database_url, "0006")
+        assert current(empty_database_url) == "0006"
+        columns = {c["name"] for c in inspect(database.engine).get_columns("worklist_patients")}
+        assert {"name", "mrn", "phone", "evaluation"} <= columns
+    finally:
+        database.dispose()

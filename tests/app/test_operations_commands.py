@@ -229,3 +229,15 @@ def test_registration_needs_the_public_base_url(registration_env, monkeypatch, c
     monkeypatch.setenv("SMARTAPP_BASE_URL", "http://clozapine.example.org")
     assert main(["registration", "--issuer", "Example Epic"]) == 2
     assert "SMARTAPP_BASE_URL must be the app's https origin" in capsys.readouterr().err
+
+
+def test_registration_sheet_names_the_worklist_sign_in(registration_env, capsys) -> None:
+    assert main(["registration", "--issuer", "Example Epic"]) == 0
+    part = capsys.readouterr().out.split("Worklist", 1)[1].split("Client authentication")[0]
+    for line in (
+        "  redirect URI: https://clozapine.example.org/worklist/callback\n",
+        "  standalone launch URL: https://clozapine.example.org/worklist/standalone"
+        "?iss=https://fhir.example.org/api/FHIR/R4\n",
+        "  scopes (standalone launch): openid fhirUser\n",
+    ):
+        assert line in part

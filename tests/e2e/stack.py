@@ -24,6 +24,9 @@ VENV_BIN = Path(sys.executable).parent
 ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
 CLIENTS_FILE = PROJECT_ROOT / "sandbox" / "clients.toml"
 SHIPPED_CLIENT = "clozapine-smartapp"
+# The practitioner the sandbox signs in (sandbox/ehr/services.py), named a worklist user as
+# scripts/run names them.
+COORDINATOR = "Practitioner/sbx-dr-ada"
 STARTUP_TIMEOUT_S = 30
 ADMIN_ID = "sbx-dr-ada"
 
@@ -50,7 +53,11 @@ def register_app_client(sandbox: Sandbox, client_id: str, app_origin: str) -> No
         "scope": scope,
         "client_id": client_id,
         "name": "Clozapine ANC monitor (browser tests)",
-        "redirect_uris": [f"{app_origin}/callback", f"{app_origin}/patient/callback"],
+        "redirect_uris": [
+            f"{app_origin}/callback",
+            f"{app_origin}/patient/callback",
+            f"{app_origin}/worklist/callback",
+        ],
         "launch_url": f"{app_origin}/launch",
     }
     with http_session(sandbox) as session:
@@ -99,6 +106,7 @@ def app_environment(folder: Path, sandbox: Sandbox, client_id: str, port: int) -
         "SMARTAPP_LOG_LEVEL": "WARNING",
         # As scripts/run: the practitioner the sandbox signs in administers the registry.
         "SMARTAPP_REGISTRY_ADMINS": f"{sandbox.config.fhir_base}/Practitioner/{ADMIN_ID}",
+        "SMARTAPP_WORKLIST_USERS": f"{sandbox.config.fhir_base}/{COORDINATOR}",
     }
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMARTAPP_")}
     return {**inherited, **settings}

@@ -70,8 +70,9 @@ class Fetch:
         }.items():
             monkeypatch.setenv(name, value)
         self.database = Database(self.database_url)
+        self.cipher = SecretCipher(key)
         self.keys = KeyRing.load_or_create(
-            SigningKeyStore(self.database, SecretCipher(key)), now=datetime.now(UTC)
+            SigningKeyStore(self.database, self.cipher), now=datetime.now(UTC)
         )
 
     def __call__(self, capsys, *extra: str) -> tuple[int, str]:
@@ -79,7 +80,7 @@ class Fetch:
         return status, capsys.readouterr().err
 
     def runs(self, iss: str):
-        return WorklistRuns(self.database).runs(iss)
+        return WorklistRuns(self.database, self.cipher).runs(iss)
 
     def state(self) -> dict[str, Any]:
         (state,) = self.folder.glob("worklist/*/fetch-state.json")
@@ -125,7 +126,7 @@ def test_worklist_fetch_exports_evaluates_and_stores_the_group(fetch, smart, cap
     status, err = fetch(capsys)
     assert status == 0, err
     (run,) = fetch.runs(smart.iss)
-    patients = WorklistRuns(fetch.database).patients(smart.iss, run.run_id)
+    patients = WorklistRuns(fetch.database, fetch.cipher).patients(smart.iss, run.run_id)
     assert {p.patient for p in patients} == _group_members(smart)
     assert run.patients == len(patients) and run.group_id == GROUP
     assert sum(run.counts["by_status"].values()) == len(patients)
@@ -176,7 +177,7 @@ def test_worklist_fetch_with_type_filter_evaluates_every_patient_the_same(
     status, err = fetch(capsys)
     assert status == 0, err
     filtered, whole = fetch.runs(smart.iss)  # newest first
-    runs = WorklistRuns(fetch.database)
+    runs = WorklistRuns(fetch.database, fetch.cipher)
 
     def evaluations(run):
         return [p.evaluation_json for p in runs.patients(smart.iss, run.run_id)]
@@ -190,7 +191,7 @@ def test_worklist_fetch_without_a_group_exports_every_patient(fetch, smart, caps
     err = capsys.readouterr().err
     assert status == 0, err
     (run,) = fetch.runs(smart.iss)
-    stored = WorklistRuns(fetch.database).patients(smart.iss, run.run_id)
+    stored = WorklistRuns(fetch.database, fetch.cipher).patients(smart.iss, run.run_id)
     # Patient/$export is every patient the EHR holds: the cohort, and any patient another test
     # of this session created in the shared engine.
     assert {f"Patient/{p}" for p in smart.patients} <= {p.patient for p in stored}

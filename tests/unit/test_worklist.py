@@ -265,6 +265,10 @@ def test_unreadable_lines_are_reported_with_file_and_line_and_counted(tmp_path: 
     )
     complete = {row.patient: row.complete for row in collected.rows}
     assert complete == {"Patient/a": False, "Patient/b": True}
+    problems = {row.patient: row.problems for row in collected.rows}
+    assert problems["Patient/b"] == () and problems["Patient/a"][0].startswith(
+        "Observation.ndjson:3"
+    )
     assert summary.by_status["ok"] == 2  # still evaluated, never hidden: marked incomplete
 
 
