@@ -155,9 +155,7 @@ def hook(service_id: str) -> tuple[Response, int]:
         as_of,
         policy,
         f"{app.settings.base_url}/launch",
-        _registry_for(
-            app, issuer.iss, policy.program is not None or policy.organisation is not None
-        ),
+        _registry_for(app, issuer.iss, policy.reads_registry),
     )
     cards = _state().cards
     answer = answer_hook(
