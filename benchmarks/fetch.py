@@ -10,15 +10,12 @@ status poll with Retry-After: 1), so it measures the client's waiting as much as
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 from typing import NamedTuple
@@ -27,27 +24,16 @@ import requests
 from cryptography.fernet import Fernet
 
 from launch import KeyRing
+from launch.issuers import DEFAULT_BACKEND_SCOPES
 from sandbox.ehr.config import load_config
 from sandbox.run import Sandbox
 from smartapp.commands.cli import main
 from smartapp.commands.db import upgrade
 from smartapp.db import Database, SecretCipher, SigningKeyStore
+from tests.jwks_server import JwksServer
 
 GROUP = "clozapine-patients"
 ORG_CONFIG = Path(__file__).resolve().parents[1] / "config" / "sandbox-organisation.toml"
-SCOPES = [
-    f"system/{kind}.rs"
-    for kind in (
-        "Patient",
-        "MedicationRequest",
-        "Medication",
-        "Observation",
-        "Condition",
-        "Practitioner",
-        "PractitionerRole",
-        "Organization",
-    )
-]
 _TIMES = re.compile(
     r"(\d+) patients .*export ([\d.]+) s, download ([\d.]+) s, evaluation ([\d.]+) s"
 )
@@ -58,22 +44,6 @@ class FetchFigures(NamedTuple):
     export_s: float
     download_s: float
     evaluation_s: float
-
-
-def _jwks_server(jwks: bytes) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(jwks)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @contextmanager
@@ -106,9 +76,8 @@ def measure() -> FetchFigures:
                 SigningKeyStore(database, SecretCipher(token_key)), now=datetime.now(UTC)
             )
             database.dispose()
-            server = _jwks_server(json.dumps(ring.public_jwks()).encode())
-            try:
-                client = _register(sandbox, f"http://127.0.0.1:{server.server_port}/jwks.json")
+            with JwksServer(ring.public_jwks()) as server:
+                client = _register(sandbox, server.url)
                 issuers = _issuers_file(folder, sandbox, client)
                 settings = {
                     "SMARTAPP_ISSUERS_FILE": str(issuers),
@@ -120,9 +89,6 @@ def measure() -> FetchFigures:
                 said = StringIO()
                 with _environment(settings), redirect_stderr(said):
                     status = main(["worklist", "fetch", "--issuer", "Sandbox", "--group", GROUP])
-            finally:
-                server.shutdown()
-                server.server_close()
     found = _TIMES.search(said.getvalue())
     if status != 0 or found is None:
         raise RuntimeError(f"the fetch failed: {said.getvalue().strip()}")
@@ -136,7 +102,7 @@ def _register(sandbox: Sandbox, jwks_url: str) -> str:
         "token_endpoint_auth_method": "private_key_jwt",
         "grant_types": ["client_credentials"],
         "jwks_uri": jwks_url,
-        "scope": SCOPES,
+        "scope": DEFAULT_BACKEND_SCOPES.split(),
     }
     with requests.Session() as http:
         http.trust_env = False

@@ -237,6 +237,11 @@ class Policy:
     policy_notice: FindingCode | None
     organisation: OrganisationProgram | None = None
 
+    @property
+    def reads_registry(self) -> bool:
+        """True under a program (REMS or the organisation's): its registry records are read."""
+        return self.program is not None or self.organisation is not None
+
     def rules_for(self, population: Population) -> PopulationRules:
         """The ANC rows for a population."""
         return self.ben if population is Population.BEN else self.general

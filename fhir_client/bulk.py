@@ -15,11 +15,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import requests
+
+from fhir_client.retry import retry_after_seconds
 
 __all__ = ["BulkError", "BulkExport", "BulkSettings", "TokenSource"]
 
@@ -320,12 +323,9 @@ class BulkExport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retry_after(self, response: requests.Response) -> float:
-        value = response.headers.get("Retry-After", "")
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = self._settings.default_retry_after_s
-        return min(max(seconds, 0.0), self._settings.max_retry_after_s)
+        asked = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        seconds = self._settings.default_retry_after_s if asked is None else asked
+        return min(seconds, self._settings.max_retry_after_s)
 
     # -- state --
     def _load(self, request: str) -> _State:

@@ -245,14 +245,14 @@ class IssuerRegistry:
 
     def __init__(self, issuers: list[IssuerConfig]) -> None:
         self._by_iss: dict[str, IssuerConfig] = {}
-        clients: set[str] = set()
+        self._by_cds_client: dict[str, IssuerConfig] = {}
         for issuer in issuers:
             if issuer.iss in self._by_iss:
                 raise _bad("iss", f"{issuer.iss} is listed twice")
             if issuer.cds_client_iss is not None:
-                if issuer.cds_client_iss in clients:
+                if issuer.cds_client_iss in self._by_cds_client:
                     raise _bad("cds_client_iss", f"{issuer.cds_client_iss} is listed twice")
-                clients.add(issuer.cds_client_iss)
+                self._by_cds_client[issuer.cds_client_iss] = issuer
             self._by_iss[issuer.iss] = issuer
 
     def get(self, iss: str) -> IssuerConfig:
@@ -274,6 +274,10 @@ class IssuerRegistry:
                 f"This EHR ({quoted_text(key)}) is not registered with the app: its"
                 " administrators add it to the issuers file (SMARTAPP_ISSUERS_FILE).",
             ) from None
+
+    def for_cds_client(self, client_iss: str) -> IssuerConfig | None:
+        """The issuer whose CDS client signs its JWTs with this `iss`, if one is configured."""
+        return self._by_cds_client.get(client_iss)
 
     def check_secrets(self, environ: Mapping[str, str]) -> None:
         """Raise ConfigurationError naming the first missing client secret variable."""

@@ -59,6 +59,14 @@ def _draft(ehr: EhrServices, patient: str, draft_id: str) -> Draft:
     return draft
 
 
+def _open_draft(ehr: EhrServices, patient: str, draft_id: str) -> Draft:
+    """The draft, still neither signed nor removed (409 otherwise)."""
+    draft = _draft(ehr, patient, draft_id)
+    if draft.signed or draft.removed:
+        abort(409, "The order is no longer a draft")
+    return draft
+
+
 def _number(name: str, low: int, high: int) -> int:
     value = request.form.get(name, "")
     if not value.isdigit() or not low <= int(value) <= high:
@@ -117,9 +125,7 @@ def sign_order(patient_id: str, draft_id: str) -> Any:
     """Ask `order-sign`; with no card the order is signed at once."""
     check_csrf()
     ehr = services()
-    draft = _draft(ehr, patient_id, draft_id)
-    if draft.signed or draft.removed:
-        abort(409, "The order is no longer a draft")
+    draft = _open_draft(ehr, patient_id, draft_id)
     shown = run_hook(ehr, "order-sign", patient_id, draft)
     draft.sign_cards = [c.uuid for c in shown.cards]
     if shown.error is not None:
@@ -135,9 +141,7 @@ def complete_order(patient_id: str, draft_id: str) -> Any:
     """Sign the order once every critical card of `order-sign` was accepted or overridden."""
     check_csrf()
     ehr = services()
-    draft = _draft(ehr, patient_id, draft_id)
-    if draft.signed or draft.removed:
-        abort(409, "The order is no longer a draft")
+    draft = _open_draft(ehr, patient_id, draft_id)
     if not draft.sign_cards:
         abort(409, "Sign the order first: decision support has not been asked")
     if any(c.needs_decision for c in ehr.board.cards(draft.sign_cards)):

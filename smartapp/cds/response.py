@@ -90,7 +90,13 @@ def answer_hook(
         service.hook, request.patient_id, settings.launch_url, settings.policy.policy_id
     )
     completeness = ReadCompleteness()
-    if request.hook in ORDER_HOOKS and not _may_order_clozapine(request, keys, settings):
+    # The drafts as the request gives them; held to the end, so their copies' ids stay theirs.
+    given_drafts = _clozapine_drafts(request, _resources(keys), settings)
+    if (
+        request.hook in ORDER_HOOKS
+        and not given_drafts
+        and not _names_unread_medication(request, keys)
+    ):
         return HookAnswer({"cards": []}, patient)
     if wanted:
         if read_missing is None:
@@ -109,8 +115,9 @@ def answer_hook(
         read_words = data_words(completeness.blocking)
         messages = tuple(read.message for read in completeness.blocking)
         return _cards(patient, unread_card(card_context, read_words, messages))
-    resources = [resource for data in keys.values() for resource in data.resources]
-    drafts = _clozapine_drafts(request, resources, settings)
+    resources = _resources(keys)
+    # What was read may resolve a Medication a draft names: then the drafts are chosen again.
+    drafts = _clozapine_drafts(request, resources, settings) if wanted else given_drafts
     if request.hook in ORDER_HOOKS and not drafts:
         return HookAnswer({"cards": []}, patient)
     facts = _facts(
@@ -216,14 +223,13 @@ def _draft_orders(hook: str, context: dict[str, Any]) -> tuple[FhirJson, ...]:
     return (*orders, *others)
 
 
-def _may_order_clozapine(
-    request: _Request, keys: dict[str, KeyData], settings: HookSettings
-) -> bool:
-    """Whether a draft orders clozapine, or may (it names a Medication the request lacks)."""
-    given = [resource for data in keys.values() for resource in data.resources]
-    if _clozapine_drafts(request, given, settings):
-        return True
-    index = BundleIndex(_entries([*given, *request.drafts], request))
+def _resources(keys: dict[str, KeyData]) -> list[FhirJson]:
+    return [resource for data in keys.values() for resource in data.resources]
+
+
+def _names_unread_medication(request: _Request, keys: dict[str, KeyData]) -> bool:
+    """Whether a draft may order clozapine: it names a Medication the request lacks."""
+    index = BundleIndex(_entries([*_resources(keys), *request.drafts], request))
     for order in request.drafts:
         reference = order.get("medicationReference")
         if order.get("resourceType") != "MedicationRequest" or not isinstance(reference, dict):

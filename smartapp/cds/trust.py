@@ -108,11 +108,6 @@ def _has_kid(keys: KeySet, kid: str) -> bool:
     return any(key.kid == kid for key in keys.keys)
 
 
-def client_for(issuers: IssuerRegistry, client_iss: str) -> IssuerConfig | None:
-    """The issuer table whose CDS client has this `iss`."""
-    return next((i for i in issuers if i.cds_client_iss == client_iss), None)
-
-
 @dataclass(frozen=True, slots=True)
 class Verifier:
     """Checks one request's `Authorization` header (see the module docstring)."""
@@ -132,7 +127,7 @@ class Verifier:
         if not isinstance(kid, str) or not kid:
             raise ClientRejected("the JWT header names no kid")
         client_iss = unverified.get("iss")
-        issuer = client_for(self.issuers, client_iss) if isinstance(client_iss, str) else None
+        issuer = self.issuers.for_cds_client(client_iss) if isinstance(client_iss, str) else None
         if issuer is None:
             raise ClientRejected("the JWT's iss is not a CDS client configured for this app")
         keys = self.key_sets.for_client(issuer, kid)

@@ -43,10 +43,14 @@ CORS_HEADERS = "Authorization, Content-Type"
 
 
 class CdsState:
-    """What the service keeps beside the app's services: the JWT checker and the cards."""
+    """What the service keeps beside the app's services: the JWT checker, the cards, and the
+    origins CORS is answered for (the issuers file is read once, at start-up)."""
 
     def __init__(self, services: Services) -> None:
         self.cards = CardStore(services.database)
+        self.cors_origins = frozenset(
+            origin for issuer in services.issuers for origin in issuer.frame_ancestors
+        )
         self.verifier = Verifier(
             services.issuers, KeySets(services.http_for), JwtIdLedger(services.database)
         )
@@ -111,8 +115,7 @@ def _never_framed() -> None:
 @bp.after_request
 def _cors(response: Response) -> Response:
     origin = request.headers.get("Origin")
-    allowed = {o for issuer in current_services().issuers for o in issuer.frame_ancestors}
-    if origin and origin.lower() in allowed:
+    if origin and origin.lower() in _state().cors_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
@@ -155,9 +158,7 @@ def hook(service_id: str) -> tuple[Response, int]:
         as_of,
         policy,
         f"{app.settings.base_url}/launch",
-        _registry_for(
-            app, issuer.iss, policy.program is not None or policy.organisation is not None
-        ),
+        _registry_for(app, issuer.iss, policy.reads_registry),
     )
     cards = _state().cards
     answer = answer_hook(

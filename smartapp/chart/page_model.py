@@ -11,6 +11,7 @@ from clozapine import Evaluation, PatientFacts, Policy, ResultProblem
 from clozapine.policy import PolicyReview
 from clozapine.review import overdue_message
 from clozapine.vocabulary import MonitoringStatus, Population
+from fhir_mappings.person_name import person_name
 from fhir_mappings.record_number import RecordNumber, current_record_number
 from smartapp.chart.headline import CATEGORY_WORDS, Headline, headline
 from smartapp.ehr.completeness import COMPLETE, ReadCompleteness
@@ -54,13 +55,7 @@ def banner_from_patient(
     """Name, birth date, gender and the current record number from a Patient, leniently."""
     if not isinstance(patient, dict):
         return None
-    names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
-    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    text = name.get("text")
-    if not isinstance(text, str) or not text.strip():
-        given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
-        family = name.get("family") if isinstance(name.get("family"), str) else ""
-        text = f"{given} {family}".strip() or "Name not recorded"
+    text = person_name(patient) or "Name not recorded"
     birth = patient.get("birthDate")
     gender = patient.get("gender")
     return Banner(

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
@@ -19,6 +18,7 @@ from launch.urls import normalise_iss
 from smartapp.commands.evaluate import UsageError
 from smartapp.db import Database
 from smartapp.db.migrations import MigrationRefused, alembic_config
+from smartapp.db.readiness import migration_head
 from smartapp.db.retention import purge_past_retention
 from smartapp.settings import SettingsError, load_store_settings
 
@@ -74,7 +74,7 @@ def current(url: str) -> str | None:
 
 def head() -> str:
     """The newest revision this version of the app ships."""
-    head_revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head_revision = migration_head()
     if head_revision is None:
         raise RuntimeError("the app ships no migrations")
     return head_revision

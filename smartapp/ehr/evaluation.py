@@ -72,7 +72,7 @@ def evaluate_launch(services: Services, access: EhrAccess) -> LaunchEvaluation:
     as_of = services.today()
     policy = services.policy_on(as_of)
     registry = None
-    if policy.program is not None or policy.organisation is not None:
+    if policy.reads_registry:
         user = user_prescriber(access.tokens.fhir_user)
         registry = services.registry.registry_for_facts(
             access.issuer.iss, facts, also_prescribers=(user,)

@@ -13,6 +13,7 @@ from typing import Any
 
 from clozapine.registry import normalise_reference
 from fhir_client import FhirError
+from fhir_mappings.person_name import person_name
 from smartapp.errors import Forbidden
 from smartapp.web.audience import portal_user
 
@@ -54,14 +55,4 @@ def identify_viewer(fhir_user: str | None, patient_id: str, read: Any) -> Viewer
         raise Forbidden(NOT_FOR_YOU)
     if person.get("active") is False:  # the EHR ended this person's proxy access
         raise Forbidden(NOT_FOR_YOU)
-    return Viewer(is_caregiver=True, caregiver_name=display_name(person))
-
-
-def display_name(resource: dict[str, Any]) -> str:
-    """A person's name as the record writes it (text, else given and family)."""
-    names = resource.get("name") or [{}]
-    first = names[0] if isinstance(names[0], dict) else {}
-    if first.get("text"):
-        return str(first["text"])
-    given = [str(part) for part in first.get("given", [])]
-    return " ".join([*given, str(first.get("family", ""))]).strip()
+    return Viewer(is_caregiver=True, caregiver_name=person_name(person))

@@ -16,6 +16,7 @@ from flask import Response as FlaskResponse
 from werkzeug.wrappers import Response
 
 from fhir_client import FhirError
+from fhir_mappings.person_name import person_name
 from launch import patient_scopes
 from smartapp.clock import now_utc
 from smartapp.ehr.access import EhrAccess
@@ -26,7 +27,7 @@ from smartapp.patient.calendar_file import blood_test_calendar
 from smartapp.patient.error_pages import init_error_pages
 from smartapp.patient.i18n import LANGUAGES, language, long_date
 from smartapp.patient.summary import PatientSummary, summarise
-from smartapp.patient.viewer import Viewer, display_name, identify_viewer
+from smartapp.patient.viewer import Viewer, identify_viewer
 from smartapp.services import current_services
 from smartapp.web.launch_views import (
     authorize,
@@ -94,7 +95,7 @@ def page() -> str:
         access,
         viewer,
         summary=summary,
-        patient_name=display_name(launch.patient),
+        patient_name=person_name(launch.patient),
         care_team=_care_team(launch.patient),
     )
 

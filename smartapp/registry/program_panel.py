@@ -94,7 +94,7 @@ class ProgramPanel:
 def program_policy(app: Services, as_of: date) -> Policy | None:
     """The policy in force when it has a program (REMS or the organisation's), else None."""
     policy = app.policy_on(as_of)
-    return policy if policy.program is not None or policy.organisation is not None else None
+    return policy if policy.reads_registry else None
 
 
 def build_panel(

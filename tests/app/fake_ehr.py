@@ -1,7 +1,9 @@
 """A fake EHR for in-process tests: SMART discovery, token and FHIR endpoints on `responses`.
 
 One patient on clozapine (pt-1) whose latest ANC is `anc_on`; writes (POST Flag, PUT Flag) are
-answered and kept, so a test can count what reached the EHR. No Node, no sockets.
+answered and kept, so a test can count what reached the EHR. No Node, no sockets. `served`
+installs it for a block, `fake_ehr_settings` configures the app with it as its issuer, and
+`launch` and `chart` go through the EHR launch to the chart page as a browser would.
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import responses
+
+from tests.app_helpers import ORG_CONFIG, app_settings
 
 ISS = "https://ehr.example.org/fhir"
 AUTHORIZE = "https://ehr.example.org/auth/authorize"
@@ -254,3 +261,35 @@ def writes(mock: responses.RequestsMock) -> list[str]:
 def state_of(authorize_url: str) -> str:
     """The `state` the app put on its authorize redirect."""
     return parse_qs(urlsplit(authorize_url).query)["state"][0]
+
+
+def fake_ehr_settings(folder: Path, **overrides: str) -> dict[str, str]:
+    """`app_settings` with the fake EHR as the one issuer and the sandbox organisation's program."""
+    return app_settings(folder, ISSUER_TOML, **{"ORG_CONFIG": str(ORG_CONFIG), **overrides})
+
+
+@contextmanager
+def served(fake: FakeEhr) -> Iterator[responses.RequestsMock]:
+    """`fake` answering every request of the block; the mock, to add to or read its calls."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.install(mock)
+        yield mock
+
+
+def launch(client: Any, launch_id: str = "launch-1") -> str:
+    """The EHR launch up to the chart's URL; the launch handle."""
+    started = client.get("/launch", query_string={"iss": ISS, "launch": launch_id})
+    assert started.status_code == 302, started.get_data(as_text=True)[:400]
+    back = client.get(
+        "/callback", query_string={"code": "code-1", "state": state_of(started.location)}
+    )
+    assert back.status_code == 303, back.get_data(as_text=True)[:400]
+    handle = re.fullmatch(r"/chart\?h=([A-Za-z0-9_-]+)", back.location)
+    assert handle, back.location
+    return handle.group(1)
+
+
+def chart(client: Any, handle: str) -> tuple[int, str]:
+    """GET /chart for `handle`: its status and page."""
+    page = client.get("/chart", query_string={"h": handle})
+    return page.status_code, page.get_data(as_text=True)

@@ -9,11 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import responses
 import time_machine
 
-from tests.app.fake_ehr import ISSUER_TOML, FakeEhr
-from tests.app.test_chart_flow import launch
+from tests.app.fake_ehr import ISSUER_TOML, FakeEhr, launch, served
 from tests.app_helpers import app_settings
 
 # 22:00 on 25 November in Chicago (the settings file's zone) is 04:00 on the 26th in UTC.
@@ -35,8 +33,7 @@ def app_config(tmp_path):
 
 def _banner(client, identifiers: list[dict[str, Any]]) -> str:
     fake = FakeEhr(anc_on="2026-11-20", identifiers=identifiers)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with served(fake):
         handle = launch(client)
         page = client.get("/chart", query_string={"h": handle})
     html = page.get_data(as_text=True)

@@ -21,8 +21,16 @@ from sqlalchemy import event
 
 import smartapp.ehr.evaluation as launch_evaluation
 from fhir_client.messages import RESOURCE_WORDS
-from tests.app.fake_ehr import ISS, ISSUER_TOML, MALFORMED, FakeEhr, state_of, writes
-from tests.app_helpers import ORG_CONFIG, app_settings, hidden_inputs
+from tests.app.fake_ehr import (
+    ISS,
+    MALFORMED,
+    FakeEhr,
+    fake_ehr_settings,
+    launch,
+    served,
+    writes,
+)
+from tests.app_helpers import hidden_inputs
 
 CHICAGO = ZoneInfo("America/Chicago")
 # 23:30 on 25 November in Chicago is 05:30 on the 26th in UTC: the app's "today" is the 25th.
@@ -52,14 +60,13 @@ def _late_evening() -> Iterator[None]:
 
 @pytest.fixture
 def app_config(tmp_path):
-    return app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    return fake_ehr_settings(tmp_path)
 
 
 @pytest.fixture
 def ehr() -> Iterator[tuple[FakeEhr, responses.RequestsMock]]:
     fake = FakeEhr(anc_on=ANC_ON)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with served(fake) as mock:
         yield fake, mock
 
 
@@ -93,19 +100,6 @@ def counts(app, monkeypatch) -> Iterator[Counts]:
     event.listen(engine, "begin", begun)
     yield counted
     event.remove(engine, "begin", begun)
-
-
-def launch(client) -> str:
-    """The EHR launch up to the chart's URL; the launch handle."""
-    started = client.get("/launch", query_string={"iss": ISS, "launch": "launch-123"})
-    assert started.status_code == 302
-    back = client.get(
-        "/callback", query_string={"code": "code-1", "state": state_of(started.location)}
-    )
-    assert back.status_code == 303, back.get_data(as_text=True)[:400]
-    handle = re.fullmatch(r"/chart\?h=([A-Za-z0-9_-]+)", back.location)
-    assert handle, back.location
-    return handle.group(1)
 
 
 def post(client, path: str, html: str, handle: str):

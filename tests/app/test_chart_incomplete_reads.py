@@ -8,7 +8,6 @@ read answering another id stops before any evaluation.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,15 +19,16 @@ import time_machine
 from fhir_client.messages import RESOURCE_WORDS
 from tests.app.fake_ehr import (
     ISS,
-    ISSUER_TOML,
     MALFORMED,
     SCOPES,
     TOKEN,
     FakeEhr,
-    state_of,
+    chart,
+    fake_ehr_settings,
+    launch,
+    served,
     writes,
 )
-from tests.app_helpers import ORG_CONFIG, app_settings
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 # Never on a page that shows no evaluation: the status block and the all-clear words.
@@ -44,31 +44,14 @@ def _noon() -> Iterator[None]:
 
 @pytest.fixture
 def app_config(tmp_path):
-    return app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    return fake_ehr_settings(tmp_path)
 
 
 @pytest.fixture
 def ehr() -> Iterator[tuple[FakeEhr, responses.RequestsMock]]:
     fake = FakeEhr(anc_on="2026-11-24")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with served(fake) as mock:
         yield fake, mock
-
-
-def launch(client) -> str:
-    started = client.get("/launch", query_string={"iss": ISS, "launch": "launch-1"})
-    back = client.get(
-        "/callback", query_string={"code": "code-1", "state": state_of(started.location)}
-    )
-    assert back.status_code == 303, back.get_data(as_text=True)[:400]
-    found = re.fullmatch(r"/chart\?h=([A-Za-z0-9_-]+)", back.location)
-    assert found
-    return found.group(1)
-
-
-def chart(client, handle: str) -> tuple[int, str]:
-    page = client.get("/chart", query_string={"h": handle})
-    return page.status_code, page.get_data(as_text=True)
 
 
 def assert_no_evaluation(html: str) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import responses
 from flask import Flask, request
 
 from fhir_client import FhirUnavailable
@@ -15,7 +14,7 @@ from fhir_client.messages import Call, error_from_tls
 from launch import AuthError, ConfigurationError
 from smartapp.app import create_app
 from smartapp.settings import SettingsError, load_settings, load_store_settings
-from tests.app.fake_ehr import ISS, ISSUER_TOML, FakeEhr, state_of
+from tests.app.fake_ehr import ISS, ISSUER_TOML, FakeEhr, served, state_of
 from tests.app_helpers import ORG_CONFIG, app_settings
 
 
@@ -75,8 +74,7 @@ def test_every_line_of_a_request_carries_its_request_id(logged_app, capsys) -> N
     """A launch and a chart page: the FHIR client's lines (logged on the shared thread pool)
     and the request lines all name the request that made them."""
     client = logged_app().test_client()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        FakeEhr(anc_on="2026-11-10").install(mock)
+    with served(FakeEhr(anc_on="2026-11-10")):
         started = client.get("/launch", query_string={"iss": ISS, "launch": "launch-123"})
         back = client.get(
             "/callback", query_string={"code": "code-1", "state": state_of(started.location)}

@@ -16,15 +16,14 @@ from clozapine import POLICIES
 from clozapine.organisation import organisation_finding_rows
 from clozapine.policy import AncBand, EpisodeStep, FindingRule, Policy, RoutineInterval
 from clozapine.review import AWAITING
-from tests.app.fake_ehr import ISSUER_TOML, FakeEhr
-from tests.app.test_chart_flow import launch
-from tests.app_helpers import ORG_CONFIG, app_settings
+from tests.app.fake_ehr import FakeEhr, fake_ehr_settings, launch, served
+from tests.app_helpers import app_settings
 from tests.unit.test_policy_tables import _rows, _rule_ids
 
 
 @pytest.fixture
 def app_config(tmp_path):
-    return app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    return fake_ehr_settings(tmp_path)
 
 
 def _section(html: str, anchor: str) -> str:
@@ -89,8 +88,7 @@ def test_rules_sheet_without_a_program_has_only_the_policies(tmp_path) -> None:
 
 
 def test_chart_footer_says_the_rules_await_verification_and_links_the_sheet(client) -> None:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        FakeEhr(anc_on="2026-11-20").install(mock)
+    with served(FakeEhr(anc_on="2026-11-20")):
         handle = launch(client)
         page = client.get("/chart", query_string={"h": handle})
     html = page.get_data(as_text=True)

@@ -26,8 +26,19 @@ from sqlalchemy import text
 from smartapp.app import create_app
 from smartapp.web.session import SESSION_COOKIE
 from smartapp.web.state_cookie import STATE_COOKIE
-from tests.app.fake_ehr import ISS, ISSUER_TOML, REVOKE, SCOPES, TOKEN, FakeEhr, state_of
-from tests.app_helpers import ORG_CONFIG, app_settings, csrf_for, hidden_inputs
+from tests.app.fake_ehr import (
+    ISS,
+    REVOKE,
+    SCOPES,
+    TOKEN,
+    FakeEhr,
+    chart,
+    fake_ehr_settings,
+    launch,
+    served,
+    state_of,
+)
+from tests.app_helpers import csrf_for, hidden_inputs
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 # What only a page showing the patient's evaluation carries.
@@ -42,7 +53,7 @@ def _noon() -> Iterator[None]:
 
 @pytest.fixture
 def app_config(tmp_path):
-    return app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    return fake_ehr_settings(tmp_path)
 
 
 @pytest.fixture
@@ -52,7 +63,7 @@ def logged_app(tmp_path) -> Iterator[Callable[[], Flask]]:
     made: list[Flask] = []
 
     def make() -> Flask:
-        settings = app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG), LOG_LEVEL="INFO")
+        settings = fake_ehr_settings(tmp_path, LOG_LEVEL="INFO")
         made.append(create_app(settings))
         return made[-1]
 
@@ -74,8 +85,7 @@ def causes(stderr: str) -> list[str]:
 @pytest.fixture
 def ehr() -> Iterator[FakeEhr]:
     fake = FakeEhr(anc_on="2026-11-24")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with served(fake):
         yield fake
 
 
@@ -88,19 +98,6 @@ def start(client) -> str:
 
 def callback(client, state: str):
     return client.get("/callback", query_string={"code": "code-1", "state": state})
-
-
-def launch(client) -> str:
-    back = callback(client, start(client))
-    assert back.status_code == 303, back.get_data(as_text=True)[:400]
-    found = re.fullmatch(r"/chart\?h=([A-Za-z0-9_-]+)", back.location)
-    assert found, back.location
-    return found.group(1)
-
-
-def chart(client, handle: str) -> tuple[int, str]:
-    answer = client.get("/chart", query_string={"h": handle})
-    return answer.status_code, answer.get_data(as_text=True)
 
 
 def assert_no_patient_data(html: str) -> None:
@@ -180,7 +177,7 @@ def test_a_handle_unused_past_the_idle_timeout_shows_no_patient_data(logged_app,
 
 
 def test_the_idle_timeout_is_a_setting(tmp_path, ehr) -> None:
-    settings = app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    settings = fake_ehr_settings(tmp_path)
     app = create_app({**settings, "SESSION_IDLE_MINUTES": "5"})
     try:
         client = app.test_client()
@@ -195,7 +192,7 @@ def test_the_idle_timeout_is_a_setting(tmp_path, ehr) -> None:
 def test_a_bad_idle_timeout_stops_start_up_naming_it(tmp_path, value) -> None:
     from smartapp.settings import SettingsError
 
-    settings = app_settings(tmp_path, ISSUER_TOML, ORG_CONFIG=str(ORG_CONFIG))
+    settings = fake_ehr_settings(tmp_path)
     with pytest.raises(SettingsError, match="SMARTAPP_SESSION_IDLE_MINUTES"):
         create_app({**settings, "SESSION_IDLE_MINUTES": value})
 
@@ -318,8 +315,7 @@ def test_a_session_that_cannot_be_renewed_ends_with_no_data(logged_app, ehr, cap
 
 def test_a_renewal_the_ehr_cannot_answer_leaves_the_session_live(logged_app, capsys) -> None:
     fake = FakeEhr(anc_on="2026-11-24")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with served(fake) as mock:
         granted = {"access_token": "a-1", "token_type": "Bearer", "expires_in": 600}
         grant = {**granted, "scope": SCOPES, "patient": "pt-1", "refresh_token": "r-1"}
         mock.replace(responses.POST, TOKEN, json=grant)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import responses
 from sqlalchemy import func, select
 
 from launch import PendingLaunch
 from smartapp.db.models import PendingLaunchRow
-from tests.app.fake_ehr import FakeEhr
+from tests.app.fake_ehr import FakeEhr, served
 from tests.app_helpers import ISS, open_session
 
 
@@ -47,8 +46,7 @@ def test_expired_pending_launches_are_purged_at_launch(app) -> None:
     for number in range(3):
         pending.save(PendingLaunch(f"abandoned-{number}", "v", "n", ISS, "https://x/cb", old))
     assert pending_rows(app) == 3
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        FakeEhr(anc_on="2026-11-10").install(mock)
+    with served(FakeEhr(anc_on="2026-11-10")):
         started = app.test_client().get("/launch", query_string={"iss": ISS, "launch": "l-1"})
     assert started.status_code == 302
     assert pending_rows(app) == 1  # the launch just begun

@@ -6,6 +6,8 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sandbox.run import Sandbox
 from smartapp.app import create_app
 from smartapp.commands.db import upgrade
 from tests.conftest import PROJECT_ROOT
-from tests.integration.smart import SmartClient
+from tests.integration.smart import APP_CLIENT, SmartClient
 
 APP_ORIGIN = "https://localhost:8443"
 ORG_CONFIG = PROJECT_ROOT / "config" / "sandbox-organisation.toml"
@@ -77,6 +80,16 @@ def make_app(
             "LOG_LEVEL": "WARNING",
         }
     )
+
+
+@contextmanager
+def sandbox_app(sandbox: Sandbox, folder: Path, **options: Any) -> Iterator[Flask]:
+    """`make_app` for the app's own client at the sandbox, closed after the block."""
+    application = make_app(folder, SmartClient(sandbox), APP_CLIENT, **options)
+    try:
+        yield application
+    finally:
+        application.extensions["smartapp"].close()
 
 
 @dataclass

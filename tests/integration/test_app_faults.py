@@ -13,6 +13,7 @@ from tests.integration.app_harness import (
     ehr_launch,
     finish,
     make_app,
+    sandbox_app,
 )
 
 pytestmark = pytest.mark.integration
@@ -21,13 +22,8 @@ PATIENT = "sbx-weekly-current"
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    from tests.integration.smart import SmartClient
-
-    application = make_app(
-        tmp_path_factory.mktemp("faults"), SmartClient(sandbox_ehr), "clozapine-smartapp", timeout=2
-    )
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(sandbox_ehr, tmp_path_factory.mktemp("faults"), timeout=2) as application:
+        yield application
 
 
 def launched_with_faults(app, smart, *faults, patient=PATIENT, **binding):

@@ -16,7 +16,7 @@ import pytest
 from fhir_client.messages import RESOURCE_WORDS
 from sandbox.ehr.faults import Variant
 from smartapp.web.csrf import csrf_token
-from tests.integration.app_harness import SCOPES, Launched, finish, make_app
+from tests.integration.app_harness import SCOPES, Launched, finish, sandbox_app
 from tests.integration.writeback_harness import (  # noqa: F401 - fixtures, by name
     SECRET_KEY,
     app_for_fixture,
@@ -37,13 +37,8 @@ ALL_CLEAR = ("Not on clozapine", "Monitoring up to date", "Continue clozapine", 
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    from tests.integration.smart import SmartClient
-
-    application = make_app(
-        tmp_path_factory.mktemp("incomplete"), SmartClient(sandbox_ehr), "clozapine-smartapp"
-    )
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(sandbox_ehr, tmp_path_factory.mktemp("incomplete")) as application:
+        yield application
 
 
 def chart_with(app, smart, *faults: dict[str, Any], patient: str = SEVERE) -> Launched:

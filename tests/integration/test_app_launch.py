@@ -13,7 +13,7 @@ from tests.integration.app_harness import (
     authorize_at_ehr,
     cli_evaluation,
     ehr_launch,
-    make_app,
+    sandbox_app,
 )
 
 pytestmark = pytest.mark.integration
@@ -32,12 +32,8 @@ PATIENTS = [
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    from tests.integration.smart import SmartClient
-
-    smart = SmartClient(sandbox_ehr)
-    application = make_app(tmp_path_factory.mktemp("app"), smart, "clozapine-smartapp")
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(sandbox_ehr, tmp_path_factory.mktemp("app")) as application:
+        yield application
 
 
 @pytest.mark.parametrize("patient", PATIENTS)

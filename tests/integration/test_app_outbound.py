@@ -8,7 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.app_harness import authorize_at_ehr, ehr_launch, finish, make_app
+from tests.integration.app_harness import (
+    authorize_at_ehr,
+    ehr_launch,
+    finish,
+    make_app,
+    sandbox_app,
+)
 
 pytestmark = pytest.mark.integration
 PATIENT = "sbx-weekly-current"
@@ -16,13 +22,8 @@ PATIENT = "sbx-weekly-current"
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    from tests.integration.smart import SmartClient
-
-    application = make_app(
-        tmp_path_factory.mktemp("outbound"), SmartClient(sandbox_ehr), "clozapine-smartapp"
-    )
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(sandbox_ehr, tmp_path_factory.mktemp("outbound")) as application:
+        yield application
 
 
 def callback_with_token_faults(app, smart, *faults):

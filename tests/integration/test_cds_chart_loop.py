@@ -122,6 +122,7 @@ def test_cds_removing_the_draft_order_is_a_suggestion_at_signing(chart, mode) ->
     )
     assert order_state(removed.text) == "removed"
     assert chart.post(f"/chart/{patient}/orders/{draft}/complete").status_code == 409
+    assert chart.post(f"/chart/{patient}/orders/{draft}/sign").status_code == 409
 
 
 def test_cds_a_bad_jwt_shows_what_an_ehr_shows_when_the_service_refuses(

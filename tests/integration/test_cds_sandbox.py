@@ -10,7 +10,7 @@ import pytest
 from smartapp.cds.cards import ACTIONS
 from tests.cds_client import CdsClient
 from tests.cds_requests import clozapine_draft, hook_request
-from tests.integration.app_harness import APP_ORIGIN, cli_evaluation, make_app
+from tests.integration.app_harness import APP_ORIGIN, cli_evaluation, sandbox_app
 from tests.integration.smart import SmartClient
 
 pytestmark = pytest.mark.integration
@@ -22,12 +22,10 @@ INDICATORS = {"action-required": "critical", "attention": "warning"}
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    smart = SmartClient(sandbox_ehr)
-    application = make_app(
-        tmp_path_factory.mktemp("cds"), smart, "clozapine-smartapp", toml=CDS.toml(smart.iss)
-    )
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(
+        sandbox_ehr, tmp_path_factory.mktemp("cds"), toml=CDS.toml(SmartClient(sandbox_ehr).iss)
+    ) as application:
+        yield application
 
 
 def authorization(smart: SmartClient, patient: str) -> dict[str, Any]:

@@ -8,7 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.integration.app_harness import APP_ORIGIN, authorize_at_ehr, cli_evaluation, make_app
+from tests.integration.app_harness import (
+    APP_ORIGIN,
+    authorize_at_ehr,
+    cli_evaluation,
+    make_app,
+    sandbox_app,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -19,13 +25,8 @@ NO_RECENT = "We could not find a recent blood test result: call your care team."
 
 @pytest.fixture(scope="module")
 def app(sandbox_ehr, tmp_path_factory):
-    from tests.integration.smart import SmartClient
-
-    application = make_app(
-        tmp_path_factory.mktemp("app"), SmartClient(sandbox_ehr), "clozapine-smartapp"
-    )
-    yield application
-    application.extensions["smartapp"].close()
+    with sandbox_app(sandbox_ehr, tmp_path_factory.mktemp("app")) as application:
+        yield application
 
 
 def portal_launch(client, smart, patient: str, user: str):

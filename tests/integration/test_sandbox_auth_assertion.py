@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from joserfc.jwk import RSAKey
@@ -17,6 +14,7 @@ from tests.integration.smart import (
     new_key,
     public_jwks,
 )
+from tests.jwks_server import JwksServer
 
 pytestmark = pytest.mark.integration
 
@@ -100,29 +98,11 @@ def test_sandbox_auth_secret_cannot_stand_in_for_an_assertion(smart, jwt_client)
     assert response.json()["error"] == "invalid_client"
 
 
-class _JwksHandler(BaseHTTPRequestHandler):
-    jwks: bytes = b"{}"
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(self.jwks)
-
-    def log_message(self, format, *args):  # noqa: A002 - base signature
-        pass
-
-
 @pytest.fixture
 def jwks_url(signing_key):
     _alg, key = signing_key
-    handler = type("Handler", (_JwksHandler,), {"jwks": json.dumps(public_jwks(key)).encode()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
-    server.shutdown()
-    server.server_close()
+    with JwksServer(public_jwks(key)) as server:
+        yield server.url
 
 
 def test_sandbox_auth_assertion_verified_against_jwks_url(smart, signing_key, jwks_url):

@@ -7,9 +7,7 @@ loses nothing it had downloaded: the next run takes up the same export where it 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +16,17 @@ import requests
 from cryptography.fernet import Fernet
 
 from launch import KeyRing
+from launch.issuers import DEFAULT_BACKEND_SCOPES
 from smartapp.commands.cli import main
 from smartapp.commands.db import upgrade
 from smartapp.db import Database, SecretCipher, SigningKeyStore, WorklistRuns
 from tests.integration.app_harness import ORG_CONFIG, issuers_file
 from tests.integration.smart import SmartClient
+from tests.jwks_server import JwksServer
 
 pytestmark = pytest.mark.integration
 
 GROUP = "clozapine-patients"
-BACKEND_SCOPES = (
-    "system/Patient.rs system/MedicationRequest.rs system/Medication.rs system/Observation.rs"
-    " system/Condition.rs system/Practitioner.rs system/PractitionerRole.rs"
-    " system/Organization.rs"
-)
-
-
-class _Jwks(BaseHTTPRequestHandler):
-    """Serves the app's published keys (what the app serves at /.well-known/jwks.json)."""
-
-    jwks: bytes = b"{}"
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(self.jwks)
-
-    def log_message(self, format, *args):  # noqa: A002 - base signature
-        pass
 
 
 class Fetch:
@@ -92,22 +72,20 @@ class Fetch:
 
 @pytest.fixture
 def jwks_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with JwksServer({"keys": []}) as server:
+        yield server
 
 
 @pytest.fixture
 def fetch(tmp_path, smart, jwks_server, monkeypatch):
-    jwks_url = f"http://127.0.0.1:{jwks_server.server_port}/jwks.json"
     backend = smart.register(
-        BACKEND_SCOPES, "private_key_jwt", jwks_uri=jwks_url, grant_types=["client_credentials"]
+        DEFAULT_BACKEND_SCOPES,
+        "private_key_jwt",
+        jwks_uri=jwks_server.url,
+        grant_types=["client_credentials"],
     )
     runner = Fetch(tmp_path, smart, backend, monkeypatch)
-    _Jwks.jwks = json.dumps(runner.keys.public_jwks()).encode()
+    jwks_server.jwks = runner.keys.public_jwks()
     yield runner
     runner.database.dispose()
 
@@ -300,8 +278,8 @@ def test_worklist_fetch_export_failure_says_so_and_the_next_run_starts_afresh(fe
     assert "resuming" not in err and "export started" in err
 
 
-def test_worklist_fetch_refused_token_names_the_backend_client(fetch, smart, capsys):
-    _Jwks.jwks = json.dumps({"keys": []}).encode()  # keys the EHR cannot verify with
+def test_worklist_fetch_refused_token_names_the_backend_client(fetch, jwks_server, smart, capsys):
+    jwks_server.jwks = {"keys": []}  # keys the EHR cannot verify with
     status, err = fetch(capsys)
     assert status == 1
     assert "worklist fetch failed: The EHR refused the Backend Services token request" in err

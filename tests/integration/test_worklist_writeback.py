@@ -3,19 +3,16 @@ with the chart page's identifiers, whichever of the page and the run writes firs
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from datetime import timedelta
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
+from launch.issuers import DEFAULT_BACKEND_SCOPES
 from smartapp.commands.cli import main
 from tests.integration.app_harness import APP_ORIGIN, ORG_CONFIG, SCOPES
-from tests.integration.test_worklist_fetch import BACKEND_SCOPES, _Jwks
 from tests.integration.writeback_harness import (  # noqa: F401 - fixtures, by name
     app_for_fixture,
     ehr_fixture,
@@ -25,6 +22,7 @@ from tests.integration.writeback_harness import (  # noqa: F401 - fixtures, by n
     post_writeback,
     today,
 )
+from tests.jwks_server import JwksServer
 
 pytestmark = pytest.mark.integration
 WRITE_SCOPES = "system/Flag.crus system/Task.crus"
@@ -41,12 +39,8 @@ def database_url_fixture(tmp_path):
 
 @pytest.fixture
 def jwks_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with JwksServer({"keys": []}) as server:
+        yield server
 
 
 class Coordinator:
@@ -54,9 +48,9 @@ class Coordinator:
 
     def __init__(self, smart, app_for, jwks_server, tmp_path, database_url, monkeypatch):
         key = Fernet.generate_key().decode()
-        jwks_url = f"http://127.0.0.1:{jwks_server.server_port}/jwks.json"
+        jwks_url = jwks_server.url
         self.backend = smart.register(
-            f"{BACKEND_SCOPES} system/Group.rs {WRITE_SCOPES}",
+            f"{DEFAULT_BACKEND_SCOPES} system/Group.rs {WRITE_SCOPES}",
             "private_key_jwt",
             jwks_uri=jwks_url,
             grant_types=["client_credentials"],
@@ -66,9 +60,9 @@ class Coordinator:
             self.client_id,
             settings={"TOKEN_KEY": key},
             backend_client_id=self.backend,
-            backend_scopes=f"{BACKEND_SCOPES} {WRITE_SCOPES}",
+            backend_scopes=f"{DEFAULT_BACKEND_SCOPES} {WRITE_SCOPES}",
         )
-        _Jwks.jwks = json.dumps(self.app.extensions["smartapp"].keys.public_jwks()).encode()
+        jwks_server.jwks = self.app.extensions["smartapp"].keys.public_jwks()
         self.smart = smart
         for name, value in {
             "SMARTAPP_ISSUERS_FILE": str(tmp_path / f"issuers-{self.client_id}.toml"),

@@ -10,6 +10,7 @@ import pytest
 from clozapine import FindingCode, policy_in_force
 from fhir_client import FhirUnavailable
 from fhir_mappings import MappingSettings
+from fhir_mappings.orders import clozapine_order
 from smartapp.cds.cards import ACTIONS, OVERRIDE_SYSTEM, SUMMARY_MAX, TOPIC_SYSTEM
 from smartapp.cds.catalogue import BY_HOOK
 from smartapp.cds.response import HookAnswer, HookSettings, PrefetchMissing, answer_hook
@@ -403,3 +404,18 @@ def test_cds_card_not_on_clozapine_gives_no_card_even_without_the_problem_list()
     reads = _reads(medication_requests=[], completeness=ReadCompleteness((incomplete,)))
     request = hook_request(None, patient_id=PATIENT, prefetch=prefetch)
     assert cards(request, read_missing=lambda _id, _types: reads) == []
+
+
+def test_cds_order_sign_with_a_whole_prefetch_maps_each_draft_once(monkeypatch) -> None:
+    """Whether a draft orders clozapine is settled once: the drafts are not mapped again for
+    the evaluation when nothing had to be read."""
+    mapped: list[str] = []
+
+    def counted(order_json: dict[str, Any], *args: Any) -> Any:
+        mapped.append(order_json["id"])
+        return clozapine_order(order_json, *args)
+
+    monkeypatch.setattr("smartapp.cds.response.clozapine_order", counted)
+    draft = clozapine_draft("draft-1", PATIENT, "2026-11-25")
+    assert one_card(*OVERDUE, hook="order-sign", drafts=[draft])["indicator"] == "critical"
+    assert mapped == ["draft-1"]

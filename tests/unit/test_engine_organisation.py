@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from clozapine import (
+    POLICIES,
     OrganisationProgram,
     Registry,
     evaluate,
@@ -227,3 +228,17 @@ def test_organisation_program_not_required_makes_no_enrollment_finding() -> None
 def test_organisation_program_silent_when_not_on_clozapine() -> None:
     evaluation = evaluate(facts([anc(2000, -30)], []), AS_OF, POLICY, _registry(enrolled=None))
     assert evaluation.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("policy", "reads"),
+    [
+        (US_LABEL_2025, False),
+        (POLICIES["us-rems-2015"], True),
+        (POLICIES["us-rems-2021"], True),
+        (with_organisation_program(US_LABEL_2025, PROGRAM), True),
+    ],
+    ids=["label", "rems-2015", "rems-2021", "label-with-organisation-program"],
+)
+def test_policy_reads_registry_only_under_a_program(policy, reads) -> None:
+    assert policy.reads_registry is reads

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 import responses
+import time_machine
 
 from fhir_client.bulk import STATE_FILE, BulkError, BulkExport, BulkSettings
 
@@ -185,3 +187,34 @@ def test_bulk_kick_off_the_ehr_cannot_take_now_says_to_try_later(tmp_path):
     with pytest.raises(BulkError, match=r"could not start the export now \(HTTP 503\)"):
         _export(tmp_path, []).wait()
     assert not (tmp_path / STATE_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited_s"),
+    [
+        ("3", 3.0),
+        ("Thu, 03 Dec 2026 12:00:30 GMT", 30.0),  # an HTTP-date (RFC 9110 10.2.3)
+        ("nan", 5.0),  # unreadable: the default wait
+        ("soon", 5.0),
+        ("86400", 300.0),  # capped
+    ],
+)
+@responses.activate
+def test_bulk_poll_waits_as_retry_after_says(tmp_path, retry_after, waited_s):
+    responses.get(KICK_OFF, status=202, headers={"Content-Location": STATUS})
+    responses.get(STATUS, status=202, headers={"Retry-After": retry_after})
+    responses.get(STATUS, status=200, json=_manifest(FILE))
+    slept: list[float] = []
+    export = BulkExport(
+        KICK_OFF,
+        tmp_path,
+        requests.Session(),
+        _Tokens(),
+        say=lambda _line: None,
+        meter=lambda *_: _Meter(),
+        settings=BulkSettings(),
+        sleep=slept.append,
+    )
+    with time_machine.travel(datetime(2026, 12, 3, 12, 0, tzinfo=UTC), tick=False):
+        export.wait()
+    assert slept == [waited_s]

@@ -37,7 +37,6 @@ from tests.unit.test_launch_fake_ehr import (
     SECRET,
     TOKEN_URL,
     ehr_key,
-    fake_ehr,
     form,
     id_token,
     issuer,
@@ -50,18 +49,6 @@ from tests.unit.test_launch_fake_ehr import (
 )
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def query(url: str) -> dict[str, str]:

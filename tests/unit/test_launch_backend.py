@@ -15,7 +15,6 @@ from launch.issuers import DEFAULT_BACKEND_SCOPES
 from tests.unit.test_launch_fake_ehr import (
     NOW,
     TOKEN_URL,
-    fake_ehr,
     form,
     issuer,
     shared_key_ring,
@@ -23,18 +22,6 @@ from tests.unit.test_launch_fake_ehr import (
 )
 
 BACKEND = "clozapine-app-backend"
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def _claims(call, ring: KeyRing):

@@ -16,23 +16,10 @@ from tests.unit.test_launch_fake_ehr import (
     JWKS_URL,
     ORIGIN,
     TOKEN_URL,
-    fake_ehr,
     smart_configuration_json,
 )
 
 WELL_KNOWN = f"{ISS}/.well-known/smart-configuration"
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def capability_statement(*extensions):

@@ -280,3 +280,12 @@ def test_load_issuers_refuses_one_cds_client_for_two_issuers(tmp_path) -> None:
     other = CDS_ISSUER.replace("r4", "other")
     with pytest.raises(ConfigurationError, match="listed twice"):
         load_issuers(write(tmp_path, CDS_ISSUER + client + other + client))
+
+
+def test_registry_finds_an_issuer_by_its_cds_client(tmp_path) -> None:
+    client = 'cds_client_iss = "https://ehr.example.org/cds"\ncds_jwks_url = "https://e/j"\n'
+    registry = load_issuers(write(tmp_path, CDS_ISSUER + client + GOOD))
+    found = registry.for_cds_client("https://ehr.example.org/cds")
+    assert found is not None and found.cds_client_iss == "https://ehr.example.org/cds"
+    assert registry.for_cds_client("https://ehr.example.org/other") is None
+    assert registry.for_cds_client("") is None  # an issuer without a CDS client is never found

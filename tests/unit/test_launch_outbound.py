@@ -6,7 +6,6 @@ from datetime import UTC, timedelta
 from email.utils import format_datetime
 
 import pytest
-import requests
 
 from launch import AuthError, LaunchError, complete_launch, discover, refresh
 from launch.tokens import token_set_from_response
@@ -15,7 +14,6 @@ from tests.unit.test_launch_fake_ehr import (
     JWKS_URL,
     NOW,
     TOKEN_URL,
-    fake_ehr,
     id_token,
     issuer,
     pending_launch,
@@ -25,18 +23,6 @@ from tests.unit.test_launch_fake_ehr import (
 
 WELL_KNOWN = f"{ISS}/.well-known/smart-configuration"
 ELSEWHERE = "http://attacker.example.net/collect"
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def complete(http, code: str = "code-1"):
