@@ -7,18 +7,20 @@ CodeIDToken on claims decoded by joserfc.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import requests
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, KeySetSerialization
 
 from launch.discovery import SmartConfiguration
+from launch.ehr_key_sets import EhrKeySets, ehr_key_sets
 from launch.errors import AuthError
-from launch.fetch import DEFAULT_TIMEOUT, FetchFailed, get_json
+from launch.fetch import DEFAULT_TIMEOUT, FetchFailed
 from launch.issuers import IssuerConfig
 
 __all__ = ["ID_TOKEN_ALGORITHMS", "check_id_token_claims", "validate_id_token", "verified_id_token"]
@@ -69,22 +71,39 @@ def verified_id_token(
     smart_config: SmartConfiguration,
     http: requests.Session,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    key_sets: EhrKeySets = ehr_key_sets,
 ) -> jwt.Token:
     """The id_token decoded once its signature checks out against the EHR's JWKS (claims
-    unchecked)."""
-    if not smart_config.jwks_uri:
+    unchecked). The key set is kept a few minutes; a token it cannot verify reads it again once,
+    as after the EHR rotated its keys."""
+    url = smart_config.jwks_uri
+    if not url:
         raise _invalid("the EHR publishes no jwks_uri to check it against")
+    with _reading_keys():
+        key_set = key_sets.get(http, url, timeout=timeout)
     try:
-        jwks = get_json(http, smart_config.jwks_uri, timeout=timeout)
-        key_set = KeySet.import_key_set(cast(KeySetSerialization, jwks))
+        return jwt.decode(id_token, key_set, algorithms=ID_TOKEN_ALGORITHMS)
+    except (JoseError, ValueError):
+        pass
+    with _reading_keys():
+        fresh = key_sets.reread(http, url, timeout=timeout)
+    if fresh is not None:
+        try:
+            return jwt.decode(id_token, fresh, algorithms=ID_TOKEN_ALGORITHMS)
+        except (JoseError, ValueError):
+            pass
+    raise _invalid("bad signature or format")
+
+
+@contextmanager
+def _reading_keys() -> Iterator[None]:
+    """Reading the EHR's key set: its failures said as an invalid id_token."""
+    try:
+        yield
     except FetchFailed as failure:
         raise _invalid(f"its keys could not be read ({failure.reason})", retryable=True) from None
     except (JoseError, ValueError, KeyError, TypeError):
         raise _invalid("the EHR's key set is malformed") from None
-    try:
-        return jwt.decode(id_token, key_set, algorithms=ID_TOKEN_ALGORITHMS)
-    except (JoseError, ValueError):
-        raise _invalid("bad signature or format") from None
 
 
 def check_id_token_claims(

@@ -56,3 +56,13 @@ def app(app_config: dict[str, str]):
 def client(app):
     """The app's test client."""
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _forget_ehr_key_sets():
+    """Each test reads the EHR key sets it serves: none is kept from another test's EHR."""
+    from launch.ehr_key_sets import ehr_key_sets
+
+    ehr_key_sets.clear()
+    yield
+    ehr_key_sets.clear()
