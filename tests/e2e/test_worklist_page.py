@@ -157,6 +157,18 @@ def test_worklist_page_fits_320_px_with_the_table_scrolling_in_its_own_box(
         " return [s.scrollWidth, s.clientWidth, getComputedStyle(s).overflowX]; }"
     )
     assert scroller[2] == "auto" and scroller[1] <= widths[1], scroller  # the table scrolls inside
+    # At this width the table is wider than its box, and the keyboard alone scrolls it.
+    assert scroller[0] > scroller[1], scroller
+    page.locator("body").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED) == "table-scroller":
+            break
+    else:
+        raise AssertionError("the keyboard never reached the table's scroller")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.worklist-table').scrollLeft > 0")
 
 
 def test_worklist_page_works_with_the_keyboard_alone(stack, open_browser, stored_run) -> None:
