@@ -1,8 +1,9 @@
 """Answer faults: the engine's real answer reshaped as an imperfect EHR sends it.
 
-A malformed searchset (`entry` an object, a null resource, a match without resourceType, a match
-of another type), a searchset cut short (fewer match entries than its `total`, and no next page),
-and a Patient read answered with another patient's record. Each is what a client must refuse to
+A malformed searchset (`entry` an object, an entry that is a string or a number, a null resource,
+a match without resourceType, a match of another type), a searchset cut short (fewer match
+entries than its `total`, and no next page), a searchset whose next page fails, and a Patient
+read answered with another patient's record. Each is what a client must refuse to
 read as complete (FHIR R4 bundle.html, search.html#count).
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from sandbox.ehr.faults import Variant
 
-__all__ = ["cut_short", "malformed", "other_patient"]
+__all__ = ["cut_short", "failing_next", "malformed", "other_patient"]
 
 Json = dict[str, Any]
 
@@ -43,6 +44,11 @@ def malformed(bundle: Json, variant: Variant, resource_type: str) -> Json:
     if variant is Variant.ENTRY_OBJECT:
         spoilt["entry"] = first
         return spoilt
+    if variant in (Variant.ENTRY_STRING, Variant.ENTRY_NUMBER):
+        place = next(i for i, entry in enumerate(entries) if entry is first)
+        entries[place] = "sandbox-spoilt" if variant is Variant.ENTRY_STRING else 7
+        spoilt["entry"] = entries
+        return spoilt
     if variant is Variant.NULL_RESOURCE:
         first["resource"] = None
     elif variant is Variant.MISSING_RESOURCE_TYPE:
@@ -71,6 +77,17 @@ def cut_short(bundle: Json) -> Json:
     short["entry"] = entries
     short["total"] = max(claimed, matches + 1)
     return short
+
+
+def failing_next(bundle: Json, next_url: str) -> Json:
+    """The searchset with its `next` link (added, or in place of its own) leading to `next_url`,
+    a page that fails: the entries read so far are only part of the answer."""
+    paged = copy.deepcopy(bundle)
+    links = [link for link in paged.get("link") or [] if isinstance(link, dict)]
+    paged["link"] = [link for link in links if link.get("relation") != "next"] + [
+        {"relation": "next", "url": next_url}
+    ]
+    return paged
 
 
 def other_patient(patient: Json, other: Json | None) -> Json:

@@ -7,9 +7,11 @@ POST   /_sandbox/launches  {"patient", "practitioner"?, "encounter"?, "client_id
        -> 201 {"launch", "iss", "patient", "practitioner", "encounter", "launch_url"?}
 POST   /_sandbox/faults    fault = {"fault", "client_id"? | "launch"?, "count"?,
                                     "retry_after"?, "delay"?, "on"?: "fhir" | "token",
-                                    "resource_type"?, "variant"?, "answer_id"?}
-       (malformed_searchset needs resource_type and variant: entry_object, null_resource,
-        missing_resource_type, wrong_resource_type; paging_cut_short needs resource_type;
+                                    "resource_type"?, "variant"?, "answer_id"?, "status"?}
+       (malformed_searchset needs resource_type and variant: entry_object, entry_string,
+        entry_number, null_resource, missing_resource_type, wrong_resource_type;
+        paging_cut_short needs resource_type; next_link_fails needs resource_type, and its
+        next page answers status, 500 or 404 (500 when not given), at every try;
         patient_other_id answers Patient reads with answer_id's record, or under another id;
         on export_status / export_file strike a Bulk Data job's status URL or files, the
         files of one resource_type only when it is given: export_failed, file_cut_short)

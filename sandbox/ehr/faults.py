@@ -2,7 +2,8 @@
 
 Each fault is one `FaultKind`; `count` limits it to the next K matching calls (then calls
 succeed, so retries can be tested); without `count` it stays until cleared. The answer faults
-(a malformed searchset, paging cut short against `total`, a Patient read answering another id)
+(a malformed searchset, paging cut short against `total`, a next page that fails, a Patient
+read answering another id)
 strike only the `resource_type` they name and reshape the engine's real answer (answers.py).
 """
 
@@ -42,6 +43,9 @@ class FaultKind(StrEnum):
     MALFORMED_SEARCHSET = "malformed_searchset"
     # FHIR search of `resource_type`: fewer match entries than the `total` it states, no next page
     PAGING_CUT_SHORT = "paging_cut_short"
+    # FHIR search of `resource_type`: the searchset's `next` link leads to a page that answers
+    # `status` (500 or 404) at every try
+    NEXT_LINK_FAILS = "next_link_fails"
     # FHIR read of a Patient: the answer is another patient's record (`answer_id`, or the same
     # record under another id)
     PATIENT_OTHER_ID = "patient_other_id"
@@ -61,6 +65,8 @@ class Variant(StrEnum):
     NULL_RESOURCE = "null_resource"  # the first entry's resource is null
     MISSING_RESOURCE_TYPE = "missing_resource_type"  # the first match has no resourceType
     WRONG_RESOURCE_TYPE = "wrong_resource_type"  # the first match is another type (Basic)
+    ENTRY_STRING = "entry_string"  # the first match entry is a string, not an object
+    ENTRY_NUMBER = "entry_number"  # the first match entry is a number, not an object
 
 
 class Surface(StrEnum):
@@ -84,6 +90,7 @@ FIXED_SURFACE = {
     FaultKind.NO_CONDITIONAL_CREATE: Surface.FHIR,
     FaultKind.MALFORMED_SEARCHSET: Surface.FHIR,
     FaultKind.PAGING_CUT_SHORT: Surface.FHIR,
+    FaultKind.NEXT_LINK_FAILS: Surface.FHIR,
     FaultKind.PATIENT_OTHER_ID: Surface.FHIR,
     FaultKind.EXPORT_FAILED: Surface.EXPORT_STATUS,
     FaultKind.FILE_CUT_SHORT: Surface.EXPORT_FILE,
@@ -91,7 +98,15 @@ FIXED_SURFACE = {
 }
 # token_expired strikes FHIR calls, or (`on` export_file) a Bulk Data file download: the token
 # expires between downloads.
-SEARCH_ANSWER_FAULTS = (FaultKind.MALFORMED_SEARCHSET, FaultKind.PAGING_CUT_SHORT)
+SEARCH_ANSWER_FAULTS = (
+    FaultKind.MALFORMED_SEARCHSET,
+    FaultKind.PAGING_CUT_SHORT,
+    FaultKind.NEXT_LINK_FAILS,
+)
+# The statuses a failing next page may answer: a server error, or a page no longer found.
+NEXT_PAGE_STATUSES = frozenset({404, 500})
+# The search parameter of the failing next page's URL: the status it answers.
+NEXT_PAGE_PARAMETER = "_sandbox_next_page_status"
 AUTHORIZE_FAULTS = frozenset({FaultKind.INVALID_SCOPE, FaultKind.BAD_REDIRECT_URI})
 HTTP_FAULTS = (
     FaultKind.SLOW,
@@ -124,6 +139,7 @@ class Fault:
     resource_type: str | None = None
     variant: Variant | None = None
     answer_id: str | None = None
+    status: int | None = None  # next_link_fails: what the next page answers
 
     def matches(
         self, client_id: str | None, launch: str | None, resource_type: str | None = None
@@ -166,6 +182,7 @@ def fault_from_json(data: dict[str, Any], *, launch: str | None = None) -> Fault
     if kind is FaultKind.RATE_LIMIT and retry_after is None:
         retry_after = 1
     resource_type, variant, answer_id = _answer_fields(kind, data)
+    status = _next_page_status(kind, data)
     return Fault(
         fault_id=secrets.token_hex(6),
         kind=kind,
@@ -178,7 +195,18 @@ def fault_from_json(data: dict[str, Any], *, launch: str | None = None) -> Fault
         resource_type=resource_type,
         variant=variant,
         answer_id=answer_id,
+        status=status,
     )
+
+
+def _next_page_status(kind: FaultKind, data: dict[str, Any]) -> int | None:
+    """The status the failing next page answers (500 unless `status` says 404)."""
+    if kind is not FaultKind.NEXT_LINK_FAILS:
+        return None
+    status = data.get("status", 500)
+    if isinstance(status, bool) or status not in NEXT_PAGE_STATUSES:
+        raise FaultError(f"status must be one of {sorted(NEXT_PAGE_STATUSES)}")
+    return int(status)
 
 
 def _answer_fields(
@@ -197,7 +225,7 @@ def _answer_fields(
         return None, None, None
     if resource_type is None:
         raise FaultError(f"{kind.value} needs resource_type (the type searched)")
-    if kind is FaultKind.PAGING_CUT_SHORT:
+    if kind in (FaultKind.PAGING_CUT_SHORT, FaultKind.NEXT_LINK_FAILS):
         return resource_type, None, None
     try:
         return resource_type, Variant(str(data.get("variant"))), None

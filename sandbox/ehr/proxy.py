@@ -31,7 +31,14 @@ from sandbox.ehr.access import (
     readable_includes,
 )
 from sandbox.ehr.engine import EngineError
-from sandbox.ehr.faults import HTTP_FAULTS, SEARCH_ANSWER_FAULTS, FaultKind, Surface
+from sandbox.ehr.faults import (
+    HTTP_FAULTS,
+    NEXT_PAGE_PARAMETER,
+    NEXT_PAGE_STATUSES,
+    SEARCH_ANSWER_FAULTS,
+    FaultKind,
+    Surface,
+)
 from sandbox.ehr.scopes import Interaction, ResourceScope, resource_scopes
 from sandbox.ehr.services import EhrServices, services
 from sandbox.ehr.store import Store, Token
@@ -218,6 +225,8 @@ def fhir(path: str) -> Response:
         resource_type, resource_id, interaction = classify(request.method, path.split("/"))
     except Unsupported as error:
         return outcome(400, "not-supported", str(error))
+    if interaction is Interaction.SEARCH and NEXT_PAGE_PARAMETER in request.args:
+        return _failing_next_page(request.args[NEXT_PAGE_PARAMETER])
     params = _params(interaction)
     vendor = _vendor(ehr, token)
     refused = vendors.refuse(vendor, resource_type, interaction is Interaction.SEARCH, params)
@@ -243,6 +252,16 @@ def fhir(path: str) -> Response:
     except EngineError:
         return outcome(502, "transient", "The FHIR engine is not reachable")
     return _forward(ehr, call, vendor, check, path, token, scopes)
+
+
+def _failing_next_page(status: str) -> Response:
+    """The next page a next_link_fails searchset leads to: it answers its status at every try."""
+    code = int(status) if status.isdigit() else 0
+    if code not in NEXT_PAGE_STATUSES:
+        return outcome(400, "invalid", "Unknown next page")
+    if code == 404:
+        return outcome(404, "not-found", "The next page is no longer available (simulated)")
+    return outcome(500, "exception", "Internal server error on the next page (simulated)")
 
 
 def _forward(
@@ -311,6 +330,12 @@ def _answer_fault(
         bundle = answer if answer is not None else upstream.json()
         if fault.kind is FaultKind.PAGING_CUT_SHORT:
             return answers.cut_short(bundle)
+        if fault.kind is FaultKind.NEXT_LINK_FAILS:
+            next_url = (
+                f"{ehr.config.fhir_base.rstrip('/')}/{call.resource_type}"
+                f"?{NEXT_PAGE_PARAMETER}={fault.status}"
+            )
+            return answers.failing_next(bundle, next_url)
         assert fault.variant is not None  # noqa: S101  # validated in fault_from_json
         return answers.malformed(bundle, fault.variant, call.resource_type)
     if call.interaction is Interaction.READ and call.resource_type == "Patient":

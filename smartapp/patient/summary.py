@@ -2,7 +2,8 @@
 
 Keys, never sentences: the templates hold every patient-facing sentence, so each is translated in
 one place. Missing, stale or unreadable data sets `no_recent_result`, and the page then says
-"we could not find a recent blood test result: call your care team", never an all clear.
+"we could not find a recent blood test result: call your care team", never an all clear. A
+record not read whole gives neither a next date nor a result range: both could be wrong.
 """
 
 from __future__ import annotations
@@ -51,19 +52,19 @@ def summarise(
     """The patient view of `evaluation` (`complete`: every read whole, the problem list too)."""
     monitoring, anc = evaluation.monitoring, evaluation.anc
     codes = {finding.code for finding in evaluation.findings}
+    incomplete = bool(facts.unusable) or not complete
     no_recent = (
         anc is None
         or monitoring.status in (MonitoringStatus.OVERDUE, MonitoringStatus.NO_ANC_ON_FILE)
         or bool(codes & DATA_PROBLEMS)
-        or bool(facts.unusable)
-        or not complete
+        or incomplete
     )
     return PatientSummary(
-        next_test_on=monitoring.next_due,
+        next_test_on=None if incomplete else monitoring.next_due,
         late=monitoring.status is MonitoringStatus.OVERDUE,
         due_now=monitoring.status is MonitoringStatus.DUE,
         last_result_on=anc.collected if anc else None,
-        result_range=RANGE_WORDS[anc.category] if anc else None,
+        result_range=RANGE_WORDS[anc.category] if anc and not incomplete else None,
         no_recent_result=no_recent or not evaluation.on_clozapine,
         no_current_order=not evaluation.on_clozapine,
         program=_program_kind(policy),

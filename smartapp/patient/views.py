@@ -102,13 +102,16 @@ def page() -> str:
 
 @bp.get("/next-test.ics")
 def next_test_calendar() -> Response:
-    """The next blood test as a calendar file (404 when there is no date to give)."""
+    """The next blood test as a calendar file (404 when there is no date to give, as when the
+    record was not read whole)."""
     _signed_in()
     try:
         launch = request_evaluation(current_services())
     except (UnusableRecord, FhirError):
         abort(404)
-    due = launch.evaluation.monitoring.next_due
+    due = summarise(
+        launch.evaluation, launch.facts, launch.policy, complete=launch.completeness.complete
+    ).next_test_on
     if due is None:
         abort(404)
     response = FlaskResponse(blood_test_calendar(due, now_utc()), mimetype="text/calendar")

@@ -67,6 +67,8 @@ MALFORMED = (
     "wrong-resource-type",
     "short-of-total",
 )
+# A searchset whose `next` page answers this status: paging cut short.
+PAGING_CUT = {"next-page-500": 500, "next-page-404": 404}
 
 
 def malformed(bundle: dict[str, Any], variant: str) -> dict[str, Any]:
@@ -102,7 +104,7 @@ class FakeEhr:
     of a resource type in `broken` fails as named there: `error` (HTTP 500), `junk` (200 with
     a body that is not JSON), or a searchset that cannot be read whole (MALFORMED: `entry` an
     object, a null resource, a resource without resourceType, one of another type, or fewer
-    entries than its `total`). `patient_id`, when set, is the id the Patient read answers with;
+    entries than its `total`), or one whose `next` page fails (PAGING_CUT). `patient_id`, when set, is the id the Patient read answers with;
     `identifiers` and `general_practitioner` are the Patient's. `revocation`, when set, is the
     HTTP status of a revocation endpoint the SMART configuration then advertises."""
 
@@ -155,10 +157,15 @@ class FakeEhr:
         mock.add_callback(responses.PUT, re.compile(rf"{ISS}/Flag/[^/?]+$"), self._update_flag)
 
     def _answer(
-        self, resource_type: str, bundle: dict[str, Any]
+        self, resource_type: str, bundle: dict[str, Any], request: Any
     ) -> tuple[int, dict[str, str], str]:
         headers = {"Content-Type": "application/fhir+json"}
         fault = self.broken.get(resource_type)
+        if fault in PAGING_CUT:
+            if "page=2" in str(request.url):
+                return PAGING_CUT[fault], headers, json.dumps({"resourceType": "OperationOutcome"})
+            next_page = {"relation": "next", "url": f"{ISS}/{resource_type}?page=2"}
+            bundle = {**bundle, "link": [next_page]}
         if fault == "error":
             return 500, headers, json.dumps({"resourceType": "OperationOutcome"})
         if fault == "junk":
@@ -179,7 +186,7 @@ class FakeEhr:
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(patient)
 
     def _conditions(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return self._answer("Condition", _bundle())
+        return self._answer("Condition", _bundle(), request)
 
     def _orders(self, request: Any) -> tuple[int, dict[str, str], str]:
         order = {
@@ -199,7 +206,7 @@ class FakeEhr:
                 ]
             },
         }
-        return self._answer("MedicationRequest", _bundle(order))
+        return self._answer("MedicationRequest", _bundle(order), request)
 
     def _labs(self, request: Any) -> tuple[int, dict[str, str], str]:
         anc = {
@@ -212,7 +219,7 @@ class FakeEhr:
             "effectiveDateTime": f"{self.anc_on}T15:00:00Z",
             "valueQuantity": {"value": 2400, "unit": "/uL", "code": "/uL"},
         }
-        return self._answer("Observation", _bundle(anc))
+        return self._answer("Observation", _bundle(anc), request)
 
     def _create_flag(self, request: Any) -> tuple[int, dict[str, str], str]:
         flag = json.loads(request.body)

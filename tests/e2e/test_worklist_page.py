@@ -1,5 +1,6 @@
 """The coordinator's worklist page in headless Chromium: sign-in without a patient, the stored
-run's patients filtered, a row's findings opened, the CSV downloaded, axe-core clean."""
+run's patients filtered, a row's findings opened, the CSV downloaded, axe-core clean, usable at
+320 px wide and with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -16,10 +17,27 @@ from playwright.sync_api import Page, expect
 
 from smartapp.db import Database, SecretCipher, StoredPatient, StoredRun, WorklistRuns
 from tests.e2e.accessibility import axe_violations, blocking
+from tests.e2e.browser import save_screenshot
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
 LOAD_TIMEOUT_MS = 20_000
+SMALLEST_PX = 320
+# The element the keyboard is on: its test id, its form name, or its tag.
+FOCUSED = (
+    "() => { const e = document.activeElement;"
+    " return e ? (e.dataset.testid || e.getAttribute('name') || e.getAttribute('type')"
+    " || e.tagName) : ''; }"
+)
+# The elements whose right edge passes the viewport's, outside the table's own scroller.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.body.querySelectorAll('*')]
+    .filter(e => !e.closest('.worklist-table') || e.matches('.worklist-table'))
+    .filter(e => !e.closest('.visually-hidden'))
+    .filter(e => e.getBoundingClientRect().right > width + 0.5)
+    .map(e => e.tagName + (e.className ? '.' + e.className : ''));
+}"""
 # Stored as if one of its export lines could not be read.
 INCOMPLETE = "sbx-weekly-current"
 ORDER = {"action-required": 0, "attention": 1, "ok": 2, "not-applicable": 3}
@@ -119,3 +137,73 @@ def test_worklist_page_has_no_serious_wcag_violation(stack, open_browser, stored
     page.locator('[data-testid="row"] summary').first.click()
     violations = axe_violations(page.main_frame, stack.app.origin)
     assert blocking(violations) == [], violations
+
+
+def test_worklist_page_fits_320_px_with_the_table_scrolling_in_its_own_box(
+    stack, open_browser, stored_run
+) -> None:
+    opened = open_browser(width=SMALLEST_PX)
+    page = opened.page
+    open_worklist(page, stack)
+    expect(page.locator('[data-testid="row"]').first).to_be_visible()
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    save_screenshot(page, "worklist-320px")
+    assert widths[0] <= widths[1] <= SMALLEST_PX, widths  # no horizontal page scroll
+    assert page.evaluate(OVERFLOWING) == []
+    scroller = page.evaluate(
+        "() => { const s = document.querySelector('.worklist-table');"
+        " return [s.scrollWidth, s.clientWidth, getComputedStyle(s).overflowX]; }"
+    )
+    assert scroller[2] == "auto" and scroller[1] <= widths[1], scroller  # the table scrolls inside
+    # At this width the table is wider than its box, and the keyboard alone scrolls it.
+    assert scroller[0] > scroller[1], scroller
+    page.locator("body").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED) == "table-scroller":
+            break
+    else:
+        raise AssertionError("the keyboard never reached the table's scroller")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.worklist-table').scrollLeft > 0")
+
+
+def test_worklist_page_works_with_the_keyboard_alone(stack, open_browser, stored_run) -> None:
+    opened = open_browser()
+    page = opened.page
+    open_worklist(page, stack)
+    page.locator("body").focus()
+
+    def tab_to(target: str, limit: int = 40) -> list[str]:
+        reached: list[str] = []
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate(FOCUSED))
+            if reached[-1] == target:
+                return reached
+        raise AssertionError(f"the keyboard never reached {target}: {reached}")
+
+    tab_to("status")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("ArrowDown")  # "any" to the first status
+    chosen = page.locator('select[name="status"]').input_value()
+    assert chosen, "the status filter did not change from the keyboard"
+    reached = tab_to("submit")
+    assert {"prescriber", "due_by", "sort", "order"} <= set(reached), reached
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"status={chosen}" in page.url, page.url
+    rows = page.locator('[data-testid="row"]')
+    assert rows.count() and all(
+        rows.nth(n).get_attribute("data-overall") == chosen for n in range(rows.count())
+    )
+
+    tab_to("SUMMARY")
+    page.keyboard.press("Enter")
+    first = rows.first
+    expect(first.locator("details")).to_have_attribute("open", "")
+    expect(first.locator(".finding").first).to_be_visible()

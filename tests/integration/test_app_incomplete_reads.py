@@ -1,5 +1,6 @@
 """The app against the sandbox EHR sending what imperfect EHRs send: searchsets that cannot be
-read whole, paging cut short against `total`, a Patient read answering another id.
+read whole (an entry that is a string or a number among them), paging cut short against `total`,
+a next page that fails at every try, a Patient read answering another id.
 
 Each fault is the sandbox's (sandbox/ehr/faults.py, answers.py), switched on for one launch or
 one client; the page must say what could not be read, never show an evaluation made without the
@@ -8,6 +9,7 @@ orders or the results, never the all-clear without BEN status, and write nothing
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -56,13 +58,15 @@ def malformed(resource_type: str, variant: str) -> dict[str, Any]:
     return {"fault": "malformed_searchset", "resource_type": resource_type, "variant": variant}
 
 
-def assert_refused_without_evaluation(launched: Launched, resource_type: str) -> None:
+def assert_refused_without_evaluation(
+    launched: Launched, resource_type: str, named: str = "could not be read completely ("
+) -> None:
     html = launched.html
     assert launched.response.status_code == 502, html[:600]
     words = RESOURCE_WORDS[resource_type]
     assert f"The app cannot evaluate this patient: {words} could not be read completely" in html
     assert f'data-resource-types="{resource_type}"' in html
-    assert "could not be read completely (" in html  # the EHR's own shape problem, named
+    assert named in html  # the EHR's own problem, named
     for hook in STATUS_HOOKS:
         assert hook not in html, hook
     for words in ALL_CLEAR:
@@ -89,6 +93,35 @@ def test_paging_cut_short_against_total_names_the_data_and_shows_no_evaluation(
     assert "results the EHR counted were read" in launched.html
 
 
+NEXT_PAGE_STATUSES = [500, 404]
+
+
+def next_link_fails(resource_type: str, status: int) -> dict[str, Any]:
+    return {"fault": "next_link_fails", "resource_type": resource_type, "status": status}
+
+
+@pytest.mark.parametrize("variant", ["entry_string", "entry_number"])
+@pytest.mark.parametrize("resource_type", REQUIRED)
+def test_an_entry_that_is_not_an_object_is_named_on_the_page(
+    app, smart, resource_type, variant
+) -> None:
+    launched = chart_with(app, smart, malformed(resource_type, variant))
+    assert_refused_without_evaluation(launched, resource_type)
+    assert "is not an object" in launched.html
+
+
+@pytest.mark.parametrize("status", NEXT_PAGE_STATUSES)
+@pytest.mark.parametrize("resource_type", REQUIRED)
+def test_a_next_page_that_fails_names_the_data_and_shows_no_evaluation(
+    app, smart, resource_type, status
+) -> None:
+    launched = chart_with(app, smart, next_link_fails(resource_type, status))
+    cut = f"Only part of {RESOURCE_WORDS[resource_type]} was read (page 2 failed)"
+    assert_refused_without_evaluation(launched, resource_type, named=cut)
+    details = re.findall(r'<li data-testid="unusable-detail">(.*?)</li>', launched.html, re.S)
+    assert len(details) == 1 and cut in details[0], details
+
+
 def test_the_same_patient_without_faults_is_evaluated(app, smart) -> None:
     launched = chart_with(app, smart)
     assert launched.response.status_code == 200
@@ -99,8 +132,9 @@ def test_the_same_patient_without_faults_is_evaluated(app, smart) -> None:
 @pytest.mark.parametrize(
     "fault",
     [malformed("Condition", v) for v in VARIANTS]
-    + [{"fault": "paging_cut_short", "resource_type": "Condition"}],
-    ids=[*VARIANTS, "paging_cut_short"],
+    + [{"fault": "paging_cut_short", "resource_type": "Condition"}]
+    + [next_link_fails("Condition", status) for status in NEXT_PAGE_STATUSES],
+    ids=[*VARIANTS, "paging_cut_short", *(f"next_page_{s}" for s in NEXT_PAGE_STATUSES)],
 )
 def test_incomplete_conditions_show_the_evaluation_on_general_thresholds(app, smart, fault) -> None:
     documented = chart_with(app, smart, patient=BEN_SEVERE)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from clozapine.facts import ClozapineOrder, PatientFacts
+from clozapine.treatment import TreatmentEpisode, current_order
 from fhir_mappings import MappingSettings, patient_facts_from_bundle
 from fhir_mappings.dates import add_months
 
@@ -641,3 +642,69 @@ def test_pharmacy_is_the_dispense_performer(performer, entries, expected):
     if performer is not None:
         dispense["performer"] = performer
     assert only_order(request(dispenseRequest=dispense), entries=entries).pharmacy == expected
+
+
+# Order ties in the organisation's zone (ruling "Order ties") -----------------------------------
+
+CHICAGO = ZoneInfo("America/Chicago")  # 2026-09-01 is in daylight time: UTC-05:00
+
+
+def _chicago_orders(*resources: dict[str, Any]) -> tuple[ClozapineOrder, ...]:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "pt-1"}}]
+        + [{"resource": resource} for resource in resources],
+    }
+    [result] = patient_facts_from_bundle(bundle, MappingSettings(timezone=CHICAGO))
+    return result.orders
+
+
+def _tie_winner(*resources: dict[str, Any]) -> str | None:
+    orders = _chicago_orders(*resources)
+    assert {o.start_on for o in orders} == {date(2026, 9, 1)}  # the same start: a tie to break
+    episode = TreatmentEpisode(start_on=date(2026, 9, 1), end_on=None, orders=orders)
+    return current_order(episode, date(2026, 9, 15)).order_id
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2026-09-01", datetime(2026, 9, 1, 5, 0, tzinfo=UTC)),  # 00:00 in Chicago
+        ("2026-09-01T03:00:00", datetime(2026, 9, 1, 8, 0, tzinfo=UTC)),  # local time
+        ("2026-09-01T03:00:00Z", datetime(2026, 9, 1, 3, 0, tzinfo=UTC)),
+        ("2026-12-01", datetime(2026, 12, 1, 6, 0, tzinfo=UTC)),  # standard time: UTC-06:00
+    ],
+)
+def test_ties_authored_on_is_an_instant_in_the_organisation_zone(written, instant):
+    [order] = _chicago_orders(request(authoredOn=written))
+    assert order.authored_at == instant
+
+
+@pytest.mark.parametrize(
+    ("date_only_id", "timed_id", "timed", "winner"),
+    [
+        # 02:00Z is 21:00 the evening before in Chicago: the date-only order is the later one,
+        # though its id is the lower (at 00:00 UTC it would have lost).
+        ("mr-a", "mr-b", "2026-09-01T02:00:00Z", "mr-a"),
+        # 03:00 local is 08:00Z, after the date-only order's 05:00Z (read as UTC, it would lose).
+        ("mr-b", "mr-a", "2026-09-01T03:00:00", "mr-a"),
+        ("mr-b", "mr-a", "2026-09-01T04:30:00Z", "mr-b"),  # 23:30 the day before in Chicago
+    ],
+)
+def test_ties_date_only_and_timed_orders_compare_as_instants(date_only_id, timed_id, timed, winner):
+    date_only = request(req_id=date_only_id, authoredOn="2026-09-01")
+    timed_order = request(req_id=timed_id, authoredOn=timed)
+    assert _tie_winner(date_only, timed_order) == winner
+    assert _tie_winner(timed_order, date_only) == winner  # never the place in the Bundle
+
+
+@pytest.mark.parametrize(
+    "timed", ["2026-09-01T00:00:00", "2026-09-01T00:00:00-05:00", "2026-09-01T05:00:00Z"]
+)
+@pytest.mark.parametrize(("date_only_id", "timed_id"), [("mr-a", "mr-b"), ("mr-b", "mr-a")])
+def test_ties_same_instant_goes_to_the_greater_id(timed, date_only_id, timed_id):
+    date_only = request(req_id=date_only_id, authoredOn="2026-09-01")
+    timed_order = request(req_id=timed_id, authoredOn=timed)
+    assert _tie_winner(date_only, timed_order) == "mr-b"
+    assert _tie_winner(timed_order, date_only) == "mr-b"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from fhir_client.completeness import read_searchset_page, short_of_total, total_of
-from sandbox.ehr.answers import cut_short, malformed, other_patient
+from sandbox.ehr.answers import cut_short, failing_next, malformed, other_patient
 from sandbox.ehr.faults import Variant
 
 
@@ -51,6 +51,26 @@ def test_answers_cut_short_reads_fewer_matches_than_total(count, next_page, tota
     assert reading.problems == ()
     assert all(link["relation"] != "next" for link in short["link"])
     assert short_of_total(reading.matches, total_of(short)) is not None
+
+
+@pytest.mark.parametrize("variant", [Variant.ENTRY_STRING, Variant.ENTRY_NUMBER])
+def test_answers_entry_not_an_object_is_named(variant) -> None:
+    spoilt = malformed(_searchset(2), variant, "Observation")
+    assert not isinstance(spoilt["entry"][0], dict) and isinstance(spoilt["entry"], list)
+    assert any("is not an object" in p for p in read_searchset_page(spoilt, "Observation").problems)
+
+
+@pytest.mark.parametrize("next_page", [False, True])
+def test_answers_failing_next_leads_to_the_failing_page_only(next_page) -> None:
+    original = _searchset(2, next_page=next_page, total=2)
+    paged = failing_next(original, "https://x/fhir/Observation?_failing=500")
+    nexts = [link["url"] for link in paged["link"] if link["relation"] == "next"]
+    assert nexts == ["https://x/fhir/Observation?_failing=500"]
+    assert (
+        paged["entry"] == original["entry"]
+        and read_searchset_page(paged, "Observation").problems == ()
+    )
+    assert original == _searchset(2, next_page=next_page, total=2)
 
 
 def test_answers_other_patient_is_never_the_patient_asked_for() -> None:

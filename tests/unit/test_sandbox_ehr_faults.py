@@ -33,6 +33,10 @@ from sandbox.ehr.faults import (
         {"fault": "paging_cut_short"},
         {"fault": "paging_cut_short", "resource_type": "Obs/1"},
         {"fault": "patient_other_id", "answer_id": "a b"},
+        {"fault": "next_link_fails"},  # needs resource_type
+        {"fault": "next_link_fails", "resource_type": "Observation", "status": 200},
+        {"fault": "next_link_fails", "resource_type": "Observation", "status": "500"},
+        {"fault": "next_link_fails", "resource_type": "Observation", "status": True},
     ],
 )
 def test_faults_malformed_requests_are_refused(data):
@@ -50,6 +54,16 @@ def test_faults_defaults_and_fixed_surfaces():
         assert fault_from_json({"fault": token_fault, "on": "fhir"}).on is Surface.TOKEN
     assert fault_from_json({"fault": "sixty_second_tokens"}).on is Surface.TOKEN
     assert fault_from_json({"fault": "slow", "delay": 0.5}).as_json()["fault"] == "slow"
+
+
+def test_faults_next_link_fails_answers_500_unless_404_is_asked():
+    failing = fault_from_json({"fault": "next_link_fails", "resource_type": "Condition"})
+    assert (failing.status, failing.on, failing.resource_type) == (500, Surface.FHIR, "Condition")
+    gone = fault_from_json(
+        {"fault": "next_link_fails", "resource_type": "Condition", "status": 404}
+    )
+    assert gone.status == 404 and gone.as_json()["status"] == 404
+    assert fault_from_json({"fault": "server_error"}).status is None
 
 
 def _take(
