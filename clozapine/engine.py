@@ -203,7 +203,10 @@ def _schedule(
                 threshold=rules.normal_threshold_per_ul,
                 value=latest.shown,
                 collected_at=when(latest.collected_at),
-                repeat_by=when(latest.collected_at, timedelta(hours=24)),
+                repeat_by=when(
+                    latest.collected_at, timedelta(hours=rules.confirm_low_within_hours)
+                ),
+                within_hours=rules.confirm_low_within_hours,
             )
         if rule.hematology_consult:
             findings.add(

@@ -154,7 +154,8 @@ class PopulationRules:
     """All ANC rows for one population.
 
     `normal_threshold_per_ul` starts and ends low-result episodes; a result below
-    `severe_below_per_ul` makes its episode severe (interrupt; rechallenge as a new patient).
+    `severe_below_per_ul` makes its episode severe (interrupt; rechallenge as a new patient); a
+    first low result is confirmed by a repeat ANC within `confirm_low_within_hours`.
     """
 
     population: Population
@@ -167,6 +168,7 @@ class PopulationRules:
     baseline_window_days: int
     baseline_rule_id: str
     baseline_citation: Citation
+    confirm_low_within_hours: int
 
 
 @dataclass(frozen=True, slots=True)

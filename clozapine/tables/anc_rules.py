@@ -24,6 +24,9 @@ from clozapine.vocabulary import Category, Frequency, Population, Recommendation
 GENERAL_NORMAL_PER_UL = 1500
 BEN_NORMAL_PER_UL = 1000
 SEVERE_BELOW_PER_UL = 500  # severe and BEN severe neutropenia, both populations
+# The tables' footnote: confirm every initial report of a low ANC with a repeat within 24 hours
+# (label Tables 1 and 2, 6/2025; the REMS-era Tables 2 and 3), rule LOW-CONFIRM-24H.
+CONFIRM_LOW_WITHIN_HOURS = 24
 TAIL_DAYS = 28  # "weekly for 4 weeks" after recovery (moderate; BEN neutropenia)
 BASELINE_WINDOW_DAYS = 30  # baseline ANCs count from 30 days before the start (contract)
 
@@ -161,6 +164,7 @@ def general_rules(label: LabelSections) -> PopulationRules:
         baseline_window_days=BASELINE_WINDOW_DAYS,
         baseline_rule_id="BASELINE-GP",
         baseline_citation=_noted(label.baseline, "baseline window 30 days before the start"),
+        confirm_low_within_hours=CONFIRM_LOW_WITHIN_HOURS,
     )
 
 
@@ -247,4 +251,5 @@ def ben_rules(label: LabelSections) -> PopulationRules:
         baseline_citation=_noted(
             label.baseline, "at least two baseline ANCs within 30 days; the latest >= 1000/uL"
         ),
+        confirm_low_within_hours=CONFIRM_LOW_WITHIN_HOURS,
     )

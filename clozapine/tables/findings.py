@@ -81,7 +81,7 @@ def label_findings(label: LabelSections) -> dict[FindingCode, FindingRule]:
             "LOW-CONFIRM-24H",
             label.confirmation,
             "First ANC below {threshold}/uL: {value}/uL collected {collected_at}. Confirm it"
-            " with a repeat ANC by {repeat_by} (within 24 hours).",
+            " with a repeat ANC by {repeat_by} (within {within_hours} hours).",
         ),
         FindingRule(
             FindingCode.BASELINE_MISSING,

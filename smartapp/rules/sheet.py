@@ -110,7 +110,8 @@ def _episode(rules: PopulationRules, episode: EpisodeRule) -> list[SheetRow]:
     ]
     starts = (
         f"starts at a result below {rules.normal_threshold_per_ul}/uL (the usable one before it,"
-        " if any, at or above it)"
+        " if any, at or above it); a first low result is confirmed by a repeat within"
+        f" {rules.confirm_low_within_hours} hours"
     )
     notes.append("the steps below until the recovery result")
     rows = [_row(episode.rule_id, who, starts, "; ".join(notes), episode.citation)]

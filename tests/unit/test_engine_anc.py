@@ -356,3 +356,22 @@ def test_engine_not_on_clozapine_has_no_findings_but_keeps_anc() -> None:
         )
     )
     assert evaluation.findings == ()
+
+
+def test_low_result_confirmation_window_comes_from_the_policy_table() -> None:
+    """The repeat-by time of a first low ANC is the table's window, not a number in the engine."""
+    from dataclasses import replace
+
+    from clozapine import evaluate, policy_in_force
+    from clozapine.tables.anc_rules import CONFIRM_LOW_WITHIN_HOURS
+    from tests.unit.cases import AS_OF
+
+    case = facts([*NORMAL_HISTORY, anc(1200, 0)])
+    policy = policy_in_force(AS_OF)
+    assert policy.general.confirm_low_within_hours == CONFIRM_LOW_WITHIN_HOURS == 24
+    for hours in (24, 48):
+        wider = replace(policy, general=replace(policy.general, confirm_low_within_hours=hours))
+        [finding] = [
+            f for f in evaluate(case, AS_OF, wider).findings if f.code == "low-anc-unconfirmed"
+        ]
+        assert f"(within {hours} hours)" in finding.message
