@@ -17,11 +17,12 @@ WORKLIST_SCOPES = "openid fhirUser"
 
 @dataclass(frozen=True, slots=True)
 class Coordinator:
-    """The launch behind a worklist request: its handle and EHR."""
+    """The launch behind a worklist request: its handle, EHR and user."""
 
     handle: str
     iss: str
     smart_style: bool
+    fhir_user: str
 
 
 def coordinator(app: Services) -> Coordinator:
@@ -36,4 +37,9 @@ def coordinator(app: Services) -> Coordinator:
             "The worklist is for the clinic's coordinators. Ask your program administrator to"
             f" add your user at this EHR to {WORKLIST_SETTING}."
         )
-    return Coordinator(current.handle, session.iss, bool(session.tokens.smart_style_url))
+    return Coordinator(
+        current.handle,
+        session.iss,
+        bool(session.tokens.smart_style_url),
+        session.fhir_user or "unknown user",
+    )

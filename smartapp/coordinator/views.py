@@ -23,6 +23,7 @@ from smartapp.coordinator.filters import (
 )
 from smartapp.coordinator.rows import INCOMPLETE_WORDS, STATUS_WORDS, worklist_row
 from smartapp.coordinator.run_header import run_header
+from smartapp.db.audit import AuditEvent
 from smartapp.db.worklist_runs import SORTS, StoredRun
 from smartapp.services import Services, current_services
 from smartapp.web.launch_views import authorize, finish_sign_in, standalone_issuer
@@ -97,16 +98,39 @@ def page() -> str:
 
 @bp.get("/worklist.csv")
 def csv_download() -> Response:
-    """Every patient the page's filters keep, in its order, as CSV (nothing is written)."""
+    """Every patient the page's filters keep, in its order, as CSV. Nothing is changed; the
+    export of patient data is recorded in the audit trail (who, which run, which filters, how
+    many rows; no patient data)."""
     app = current_services()
     who = coordinator(app)
     listing = read_listing(request.args)
     run = app.worklist_runs.latest(who.iss)
+    if run is not None:
+        _audit_export(app, who, listing, run)
     response = Response(_csv_lines(app, who, listing, run), mimetype="text/csv")
     filename = f"worklist-{run.as_of.isoformat()}.csv" if run else "worklist.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _audit_export(app: Services, who: Coordinator, listing: Listing, run: StoredRun) -> None:
+    query = listing.query
+    rows = app.worklist_runs.query(who.iss, run.run_id, query, offset=0, limit=1).total
+    app.audit.record(
+        AuditEvent(
+            actor=who.fhir_user,
+            iss=who.iss,
+            action="worklist-export",
+            target=f"worklist run {run.run_id}",
+            after={
+                "rows": rows,
+                "status": query.status,
+                "due_by": query.due_by.isoformat() if query.due_by else None,
+                "prescriber_filtered": query.prescriber is not None,
+            },
+        )
+    )
 
 
 def _csv_lines(

@@ -330,6 +330,27 @@ def test_csv_holds_every_filtered_patient_without_formulas_and_changes_nothing(a
     assert app.extensions["smartapp"].worklist_runs.latest(ISS).patients == 1206
 
 
+def test_csv_export_is_in_the_audit_trail_without_patient_data(app, client):
+    store(app, [patient(n, "action-required" if n % 2 else "ok") for n in range(5)])
+    handle = coordinator_session(app)
+    audit = app.extensions["smartapp"].audit
+    assert audit.events(ISS, action_prefix="worklist-export") == []
+    query = {"h": handle, "status": "action-required", "due_by": "2026-12-01"}
+    assert client.get("/worklist/worklist.csv", query_string=query).status_code == 200
+    [event] = audit.events(ISS, action_prefix="worklist-export")
+    run = app.extensions["smartapp"].worklist_runs.latest(ISS)
+    assert event.actor == COORDINATOR
+    assert event.target == f"worklist run {run.run_id}"
+    assert event.after == {
+        "rows": 2,
+        "status": "action-required",
+        "due_by": "2026-12-01",
+        "prescriber_filtered": False,
+    }
+    assert client.get("/worklist", query_string={"h": handle}).status_code == 200
+    assert len(audit.events(ISS, action_prefix="worklist-export")) == 1  # the page is no export
+
+
 @pytest.mark.parametrize(
     "fhir_user",
     [
