@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-import requests
 
 from launch import AuthError, AuthMethod
 from launch.revocation import revoke
@@ -17,7 +16,6 @@ from tests.unit.test_launch_fake_ehr import (
     ORIGIN,
     REFRESH_TOKEN,
     SECRET,
-    fake_ehr,
     form,
     issuer,
     smart_config,
@@ -26,18 +24,6 @@ from tests.unit.test_launch_fake_ehr import (
 
 REVOKE_URL = f"{ORIGIN}/auth/revoke"
 ELSEWHERE = "https://attacker.example.net/collect"
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def tokens(**overrides):

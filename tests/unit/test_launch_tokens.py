@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 
 from launch import (
     AuthError,
@@ -24,7 +23,6 @@ from tests.unit.test_launch_fake_ehr import (
     ORIGIN,
     REFRESH_TOKEN,
     SECRET,
-    fake_ehr,
     form,
     id_token,
     issuer,
@@ -36,18 +34,6 @@ from tests.unit.test_launch_fake_ehr import (
 
 LATER = NOW + timedelta(minutes=9)
 FHIR_CONTEXT = [{"reference": "DocumentReference/d1", "role": "launch"}]
-
-
-@pytest.fixture
-def ehr():
-    with fake_ehr() as ehr:
-        yield ehr
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def launched(**overrides) -> TokenSet:
